@@ -1,0 +1,14 @@
+// error.cpp — throwing helpers for charrnn::Error (see error.h).
+#include "charrnn/error.h"
+
+namespace charrnn {
+
+void fail(const std::string& what, const std::string& hint) {
+  throw Error(Error::Kind::runtime, what, hint);
+}
+
+void fail_usage(const std::string& what, const std::string& hint) {
+  throw Error(Error::Kind::usage, what, hint);
+}
+
+}  // namespace charrnn
