@@ -1,0 +1,103 @@
+// dataset.cpp — corpus loading, split, training batches and evaluation windows.
+#include "charrnn/dataset.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "charrnn/error.h"
+#include "charrnn/sha256.h"
+
+namespace charrnn {
+
+std::string read_file(const std::string& path, const std::string& what) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    fail(what + " " + path + ": " + std::strerror(errno), "check the path");
+  if (S_ISDIR(st.st_mode)) fail(what + " " + path + " is a directory", "give a file");
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(what + " " + path + ": " + std::strerror(errno), "check the permissions");
+  std::string data(size_t(st.st_size), '\0');
+  size_t got = std::fread(data.data(), 1, data.size(), f);
+  bool bad = std::ferror(f) || got != data.size();
+  std::fclose(f);
+  if (bad) fail("read error in " + what + " " + path);
+  return data;
+}
+
+Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer) {
+  if (paths.empty()) fail_usage("no corpus given", "pass --corpus FILE");
+  Corpus corpus;
+  Sha256 hash;
+  std::string prepared;
+  for (const std::string& path : paths) {
+    std::string raw = read_file(path, "corpus");
+    hash.update(raw.data(), raw.size());
+    corpus.bytes += raw.size();
+    corpus.name += (corpus.name.empty() ? "" : ",") + path.substr(path.find_last_of('/') + 1);
+    prepared += tokenizer.prepare(raw, path);
+  }
+  corpus.sha256 = hash.hex_digest();
+  if (prepared.find_first_not_of(" \t\r\n") == std::string::npos)
+    fail("corpus " + paths.front() + " is empty or only whitespace", "give a file with text in it");
+  corpus.vocab = tokenizer.build_vocabulary(prepared);
+  corpus.ids = tokenizer.encode(corpus.vocab, prepared, paths.front());
+  return corpus;
+}
+
+void split_ids(const std::vector<int32_t>& ids, double val_frac, IdSpan* train, IdSpan* val) {
+  size_t n_train = size_t(double(ids.size()) * (1.0 - val_frac));
+  *train = IdSpan{ids.data(), n_train};
+  *val = IdSpan{ids.data() + n_train, ids.size() - n_train};
+}
+
+Batcher::Batcher(IdSpan ids, int T, int N) : ids_(ids), T_(T), N_(N) {
+  stream_len_ = ids.size > 0 ? int64_t(ids.size - 1) / N : 0;
+  windows_ = stream_len_ / T;
+  if (windows_ < 1)
+    fail("the training split has " + std::to_string(ids.size) + " symbols, fewer than one window of " +
+             std::to_string(T) + " x " + std::to_string(N) + " (+1) = " +
+             std::to_string(int64_t(T) * N + 1),
+         "use a longer corpus, or smaller --seq / --batch");
+}
+
+bool Batcher::next(int32_t* x_tn, int32_t* y_tn) {
+  bool new_epoch = window_ == 0;
+  if (window_ == windows_) {  // streams exhausted: start over from the beginning
+    window_ = 0;
+    ++epoch_;
+    new_epoch = true;
+  }
+  const int64_t start = window_ * T_;
+  for (int t = 0; t < T_; ++t) {
+    for (int n = 0; n < N_; ++n) {
+      const int32_t* src = ids_.data + n * stream_len_ + start + t;
+      x_tn[t * N_ + n] = src[0];
+      y_tn[t * N_ + n] = src[1];
+    }
+  }
+  ++window_;
+  return new_epoch;
+}
+
+EvalWindows::EvalWindows(IdSpan ids, int T, int N) : ids_(ids), T_(T), N_(N) {
+  int64_t preds = targets();
+  stream_len_ = (preds + N - 1) / N;
+  windows_ = (stream_len_ + T - 1) / T;
+}
+
+void EvalWindows::fill(int64_t k, int32_t* x_tn, int32_t* y_tn) const {
+  const int64_t preds = targets();
+  for (int t = 0; t < T_; ++t) {
+    for (int n = 0; n < N_; ++n) {
+      int64_t j = k * T_ + t;               // position within the stream
+      int64_t p = n * stream_len_ + j;      // prediction index: input p, target p + 1
+      bool valid = j < stream_len_ && p < preds;
+      x_tn[t * N_ + n] = valid ? ids_.data[p] : 0;
+      y_tn[t * N_ + n] = valid ? ids_.data[p + 1] : -1;
+    }
+  }
+}
+
+}  // namespace charrnn

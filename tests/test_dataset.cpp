@@ -1,0 +1,80 @@
+// test_dataset.cpp — split, training windows (contiguous streams, epoch wrap) and the
+// evaluation windows that score every symbol but the first exactly once.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "charrnn/dataset.h"
+#include "charrnn/error.h"
+
+namespace charrnn {
+namespace {
+
+std::vector<int32_t> iota_ids(int n) {
+  std::vector<int32_t> ids(size_t(n), 0);
+  std::iota(ids.begin(), ids.end(), 0);
+  return ids;
+}
+
+TEST(Dataset, SplitKeepsTheLastFractionForValidation) {
+  auto ids = iota_ids(100);
+  IdSpan train, val;
+  split_ids(ids, 0.1, &train, &val);
+  EXPECT_EQ(train.size, 90u);
+  EXPECT_EQ(val.size, 10u);
+  EXPECT_EQ(val.data[0], 90);
+}
+
+TEST(Batcher, StreamsContinueAcrossWindows) {
+  auto ids = iota_ids(61);  // 60 predictions, N = 3 streams of 20, T = 4: 5 windows
+  Batcher b(IdSpan{ids.data(), ids.size()}, 4, 3);
+  EXPECT_EQ(b.windows_per_epoch(), 5);
+  std::vector<int32_t> x(12), y(12);
+  EXPECT_TRUE(b.next(x.data(), y.data()));
+  EXPECT_EQ(x[0 * 3 + 1], 20);  // t = 0, stream 1 starts at 20
+  EXPECT_EQ(y[3 * 3 + 2], 44);  // t = 3, stream 2: input 43, target 44
+  EXPECT_FALSE(b.next(x.data(), y.data()));
+  EXPECT_EQ(x[0 * 3 + 0], 4);   // stream 0 continues where window 0 ended
+}
+
+TEST(Batcher, WrapsToANewEpoch) {
+  auto ids = iota_ids(25);
+  Batcher b(IdSpan{ids.data(), ids.size()}, 4, 2);  // stream length 12: 3 windows
+  std::vector<int32_t> x(8), y(8);
+  for (int i = 0; i < 3; ++i) b.next(x.data(), y.data());
+  EXPECT_EQ(b.epoch(), 0);
+  EXPECT_TRUE(b.next(x.data(), y.data()));
+  EXPECT_EQ(b.epoch(), 1);
+  EXPECT_EQ(x[0], 0);
+}
+
+TEST(Batcher, TooShortCorpusGivesTheNumbers) {
+  auto ids = iota_ids(50);
+  try {
+    Batcher b(IdSpan{ids.data(), ids.size()}, 10, 8);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("10 x 8"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("--seq"), std::string::npos);
+  }
+}
+
+TEST(EvalWindows, ScoreEverySymbolButTheFirstExactlyOnce) {
+  auto ids = iota_ids(47);
+  EvalWindows w(IdSpan{ids.data(), ids.size()}, 5, 4);
+  std::vector<int> seen(47, 0);
+  std::vector<int32_t> x(20), y(20);
+  for (int64_t k = 0; k < w.count(); ++k) {
+    w.fill(k, x.data(), y.data());
+    for (int m = 0; m < 20; ++m)
+      if (y[size_t(m)] >= 0) {
+        EXPECT_EQ(y[size_t(m)], x[size_t(m)] + 1);
+        ++seen[size_t(y[size_t(m)])];
+      }
+  }
+  EXPECT_EQ(seen[0], 0);
+  for (int i = 1; i < 47; ++i) EXPECT_EQ(seen[size_t(i)], 1) << i;
+}
+
+}  // namespace
+}  // namespace charrnn
