@@ -1,0 +1,84 @@
+// lstm.h — one LSTM layer as oneDNN primitives, built once for a fixed shape.
+//
+// Letters: T time steps, N streams (batch), I input width, H hidden width, G = 4 gates in the
+// order i, f, g (= c~), o, which PyTorch and oneDNN share.
+//
+// The layer owns primitives, their weight copies in the layouts oneDNN picked, the workspace
+// and the reorders; it owns no parameters and no activations. It reads the PyTorch-layout
+// parameters w_ih (4H, I), w_hh (4H, H), b (4H) from the model's flat block (PyTorch's
+// (4H, in) row-major matrix is oneDNN's dense ldgoi) and accumulates gradients into the
+// same-shaped views of the gradient block. Activations live in buffers the model owns.
+//
+// Measured with libdnnl 2.6.3 (see the probe notes in README): forward_training with weights
+// format `any` picks a padded ldigo ("ref" implementation); backward refuses explicit ldigo and
+// ldgoi and picks its own layout; forward_inference with `any` picks "brgemm" (an explicit tag
+// falls back to "ref"). Hence sync_weights() reorders after every optimizer step.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <string>
+#include <unordered_map>
+
+namespace charrnn {
+
+// Views the layer works on; every pointer must stay valid for the layer's lifetime.
+struct LstmViews {
+  const float* w_ih_gi = nullptr;  // (4H, I) parameters
+  const float* w_hh_gh = nullptr;  // (4H, H)
+  const float* b_g = nullptr;      // (4H)
+  float* dw_ih_gi = nullptr;       // gradients, same shapes (training only)
+  float* dw_hh_gh = nullptr;
+  float* db_g = nullptr;
+  const float* x_tni = nullptr;    // (T, N, I) input
+  const float* h0_nh = nullptr;    // (N, H) initial state
+  const float* c0_nh = nullptr;
+  float* y_tnh = nullptr;          // (T, N, H) output
+  float* hT_nh = nullptr;          // (N, H) final state
+  float* cT_nh = nullptr;
+  const float* dy_tnh = nullptr;   // (T, N, H) gradient of the output (training only)
+  float* dx_tni = nullptr;         // (T, N, I) gradient of the input (training only)
+};
+
+class LstmLayer {
+ public:
+  LstmLayer(const dnnl::engine& eng, int T, int N, int I, int H, bool training,
+            const LstmViews& v);
+
+  // Reorders the parameters into the primitives' layouts; call after every parameter change.
+  void sync_weights(dnnl::stream& strm);
+  // y, hT, cT <- LSTM(x, h0, c0). Training mode also fills the workspace for backward().
+  void forward(dnnl::stream& strm);
+  // Accumulates dW, db += gradients of (dy); writes dx. Valid only after forward().
+  void backward(dnnl::stream& strm);
+
+  std::string implementation() const { return fwd_pd_.impl_info_str(); }
+  size_t workspace_bytes() const;
+
+ private:
+  using ArgMap = std::unordered_map<int, dnnl::memory>;
+  void build_backward(const dnnl::engine& eng, const LstmViews& v);
+
+  int T_, N_, I_, H_;
+  bool training_;
+  dnnl::lstm_forward::primitive_desc fwd_pd_;
+  dnnl::lstm_forward fwd_prim_;
+  ArgMap fwd_args_;
+  dnnl::memory user_w_ih_mem_, user_w_hh_mem_;  // ldgoi views of the parameter block
+  dnnl::memory fwd_w_ih_mem_, fwd_w_hh_mem_;    // forward layouts
+  dnnl::reorder fwd_w_ih_reorder_prim_, fwd_w_hh_reorder_prim_;
+  dnnl::memory workspace_mem_;
+
+  dnnl::lstm_backward::primitive_desc bwd_pd_;
+  dnnl::lstm_backward bwd_prim_;
+  ArgMap bwd_args_;
+  dnnl::memory bwd_w_ih_mem_, bwd_w_hh_mem_;    // backward layouts
+  dnnl::reorder bwd_w_ih_reorder_prim_, bwd_w_hh_reorder_prim_;
+  dnnl::memory diff_w_ih_mem_, diff_w_hh_mem_;  // backward's own gradient layouts
+  dnnl::memory user_dw_ih_mem_, user_dw_hh_mem_;
+  dnnl::reorder dw_ih_reorder_prim_, dw_hh_reorder_prim_;  // += into the gradient block
+  dnnl::memory zero_state_mem_;                            // no gradient crosses windows
+  dnnl::memory diff_h0_scratch_mem_, diff_c0_scratch_mem_; // d(initial state): unused
+};
+
+}  // namespace charrnn

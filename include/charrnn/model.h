@@ -1,0 +1,108 @@
+// model.h — the network: embedding gather -> L LSTM layers -> head -> softmax cross-entropy.
+//
+// Letters: V vocabulary size, E embedding width, H hidden width, L layers, T time steps,
+// N streams, M = T * N rows (time-major: row m = t * N + n), G = 4 gates (i, f, g, o).
+//
+// Parameters live in one flat f32 block laid out tensor after tensor in PyTorch state_dict
+// order and layout (parameter_tensors()); gradients live in a second block of the same layout.
+// The Net owns neither: it holds views, so the optimizer, clipping and checkpoint I/O work on
+// the same two blocks. Each layer has one bias (oneDNN's); checkpoints write it as bias_ih
+// and a zero bias_hh, which is what PyTorch computes with (see docs/checkpoint-format.md).
+//
+// A Net is built for one (T, N) and one mode. Everything it needs is allocated at
+// construction; forward() and backward() allocate nothing.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "charrnn/lstm.h"
+
+namespace charrnn {
+
+struct ModelConfig {
+  int vocab = 0;     // V: set from the corpus
+  int embed = 64;    // E: embedding width (torch-rnn's default word vector size)
+  int hidden = 128;  // H: LSTM state width
+  int layers = 2;    // L: stacked LSTM layers
+};
+
+struct TensorInfo {
+  std::string name;             // PyTorch state_dict name, e.g. "lstm.weight_ih_l0"
+  std::vector<int64_t> shape;   // PyTorch shape, e.g. {4H, E}
+  size_t offset = 0, size = 0;  // in floats, within the flat block
+};
+
+void validate_model_config(const ModelConfig& c);  // throws a usage Error
+std::vector<TensorInfo> parameter_tensors(const ModelConfig& c);
+size_t parameter_count(const ModelConfig& c);
+// PyTorch-like initialization: embedding N(0, 1); LSTM and head U(-1/sqrt(H), 1/sqrt(H));
+// forget-gate bias +1 (so early gradients flow through the cell, as in torch-rnn).
+void init_parameters(const ModelConfig& c, float* params, uint64_t seed);
+
+class Net {
+ public:
+  enum class Mode { train, infer };
+
+  // `grads` may be null in infer mode. Both blocks must outlive the Net.
+  Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, float* grads);
+  ~Net();
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
+
+  // Reorders parameters into oneDNN's layouts; call after every change of the parameters.
+  void sync_weights();
+  // Forward over one (T, N) window of ids. With targets (y_tn, -1 = ignore) it returns the
+  // summed cross-entropy in nats and sets *count to the number of scored targets.
+  double forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count);
+  // Gradient of the mean loss of the last forward(); accumulates into the gradient block.
+  void backward();
+
+  void reset_state();  // (h, c) <- 0 in every layer: the streams start over
+  void carry_state();  // initial state <- final state: the next window continues the streams
+  void copy_final_state_from(const Net& other);  // initial <- other's final (same N)
+
+  const float* logits() const { return logits_mv_.data(); }  // (M, V) after forward()
+  int T() const { return T_; }
+  int N() const { return N_; }
+  const ModelConfig& config() const { return cfg_; }
+  std::string lstm_implementation() const { return layers_[0]->implementation(); }
+  size_t workspace_bytes() const;
+
+ private:
+  void build_head();
+  double xent_forward();
+  void xent_backward();
+
+  ModelConfig cfg_;
+  int T_, N_, M_;
+  bool training_;
+  const float* params_;
+  float* grads_;
+  const float* emb_ve_;          // (V, E) view of the parameter block
+  float* demb_ve_ = nullptr;     // (V, E) view of the gradient block
+  float* dhead_b_v_ = nullptr;   // (V)
+  int64_t count_ = 0;  // targets scored by the last forward()
+
+  dnnl::engine eng_;
+  dnnl::stream strm_;
+
+  std::vector<int32_t> x_m_, y_m_;              // (M) cached ids of the last forward()
+  std::vector<float> x_me_, dx_me_;             // (M, E) gathered embeddings and their gradient
+  std::vector<std::vector<float>> y_lmh_;       // L x (M, H) layer outputs
+  std::vector<std::vector<float>> dy_lmh_;      // L x (M, H) gradients of the layer outputs
+  std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
+  std::vector<float> logits_mv_;                // (M, V); backward turns it into dlogits
+  std::vector<float> lse_m_;                    // (M) log-sum-exp of each row, for backward
+  std::vector<std::unique_ptr<LstmLayer>> layers_;
+
+  dnnl::matmul head_fwd_prim_, head_bwd_data_prim_, head_bwd_weights_prim_;
+  std::unordered_map<int, dnnl::memory> head_fwd_args_, head_bwd_data_args_,
+      head_bwd_weights_args_;
+};
+
+}  // namespace charrnn

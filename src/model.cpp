@@ -1,0 +1,291 @@
+// model.cpp — parameter layout, initialization and the Net's forward/backward (see model.h).
+#include "charrnn/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "charrnn/error.h"
+#include "charrnn/rng.h"
+
+namespace charrnn {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+
+// Offsets of the tensors a Net reads, resolved once from the PyTorch-named layout.
+struct Offsets {
+  size_t emb, head_w, head_b;
+  std::vector<size_t> w_ih, w_hh, b;
+};
+
+Offsets offsets_of(const ModelConfig& c) {
+  Offsets o{};
+  for (const TensorInfo& t : parameter_tensors(c)) {
+    if (t.name == "embedding.weight") o.emb = t.offset;
+    else if (t.name == "head.weight") o.head_w = t.offset;
+    else if (t.name == "head.bias") o.head_b = t.offset;
+    else if (t.name.rfind("lstm.weight_ih_l", 0) == 0) o.w_ih.push_back(t.offset);
+    else if (t.name.rfind("lstm.weight_hh_l", 0) == 0) o.w_hh.push_back(t.offset);
+    else if (t.name.rfind("lstm.bias_ih_l", 0) == 0) o.b.push_back(t.offset);
+  }
+  return o;
+}
+
+memory::desc strided(const memory::dims& dims, const memory::dims& strides) {
+  return memory::desc(dims, dt::f32, strides);
+}
+
+}  // namespace
+
+void validate_model_config(const ModelConfig& c) {
+  auto check = [](int v, int lo, int hi, const char* flag) {
+    if (v < lo || v > hi)
+      fail_usage(std::string("--") + flag + " must be between " + std::to_string(lo) + " and " +
+                     std::to_string(hi) + ", got " + std::to_string(v));
+  };
+  check(c.layers, 1, 16, "layers");
+  check(c.hidden, 1, 8192, "hidden");
+  check(c.embed, 1, 8192, "embed");
+  if (c.vocab < 1) fail("the vocabulary is empty");
+}
+
+std::vector<TensorInfo> parameter_tensors(const ModelConfig& c) {
+  const int64_t V = c.vocab, E = c.embed, H = c.hidden;
+  std::vector<TensorInfo> ts;
+  size_t offset = 0;
+  auto add = [&](std::string name, std::vector<int64_t> shape) {
+    size_t size = 1;
+    for (int64_t d : shape) size *= size_t(d);
+    ts.push_back({std::move(name), std::move(shape), offset, size});
+    offset += size;
+  };
+  add("embedding.weight", {V, E});
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string k = std::to_string(l);
+    add("lstm.weight_ih_l" + k, {4 * H, l == 0 ? E : H});
+    add("lstm.weight_hh_l" + k, {4 * H, H});
+    add("lstm.bias_ih_l" + k, {4 * H});
+  }
+  add("head.weight", {V, H});
+  add("head.bias", {V});
+  return ts;
+}
+
+size_t parameter_count(const ModelConfig& c) {
+  const TensorInfo last = parameter_tensors(c).back();
+  return last.offset + last.size;
+}
+
+void init_parameters(const ModelConfig& c, float* p, uint64_t seed) {
+  Rng rng(seed);
+  const double k = 1.0 / std::sqrt(double(c.hidden));
+  for (const TensorInfo& t : parameter_tensors(c)) {
+    float* w = p + t.offset;
+    if (t.name == "embedding.weight") {
+      for (size_t i = 0; i < t.size; ++i) w[i] = float(rng.normal());
+      continue;
+    }
+    for (size_t i = 0; i < t.size; ++i) w[i] = float(rng.uniform(-k, k));
+    if (t.name.rfind("lstm.bias_ih_l", 0) == 0)  // gates i, f, g, o: f is the second block
+      for (int h = 0; h < c.hidden; ++h) w[c.hidden + h] += 1.0f;
+  }
+}
+
+Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, float* grads)
+    : cfg_(c), T_(T), N_(N), M_(T * N), training_(mode == Mode::train), params_(params),
+      grads_(grads), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
+  validate_model_config(c);
+  if (training_ && !grads) fail("internal: a training Net needs a gradient block");
+  const int L = c.layers, E = c.embed, H = c.hidden, V = c.vocab;
+  const size_t M = size_t(M_);
+  x_m_.assign(M, 0);
+  y_m_.assign(M, -1);
+  x_me_.assign(M * E, 0.f);
+  logits_mv_.assign(M * V, 0.f);
+  lse_m_.assign(M, 0.f);
+  y_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+  for (auto* s : {&h0_lnh_, &c0_lnh_, &hT_lnh_, &cT_lnh_})
+    s->assign(L, std::vector<float>(size_t(N) * H, 0.f));
+  if (training_) {
+    dx_me_.assign(M * E, 0.f);
+    dy_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+  }
+  const Offsets o = offsets_of(c);
+  emb_ve_ = params + o.emb;
+  if (training_) {
+    demb_ve_ = grads + o.emb;
+    dhead_b_v_ = grads + o.head_b;
+  }
+  for (int l = 0; l < L; ++l) {
+    LstmViews v;
+    v.w_ih_gi = params + o.w_ih[l];
+    v.w_hh_gh = params + o.w_hh[l];
+    v.b_g = params + o.b[l];
+    v.x_tni = l == 0 ? x_me_.data() : y_lmh_[l - 1].data();
+    v.h0_nh = h0_lnh_[l].data();
+    v.c0_nh = c0_lnh_[l].data();
+    v.y_tnh = y_lmh_[l].data();
+    v.hT_nh = hT_lnh_[l].data();
+    v.cT_nh = cT_lnh_[l].data();
+    if (training_) {
+      v.dw_ih_gi = grads + o.w_ih[l];
+      v.dw_hh_gh = grads + o.w_hh[l];
+      v.db_g = grads + o.b[l];
+      v.dy_tnh = dy_lmh_[l].data();
+      v.dx_tni = l == 0 ? dx_me_.data() : dy_lmh_[l - 1].data();
+    }
+    layers_.push_back(std::make_unique<LstmLayer>(eng_, T, N, l == 0 ? E : H, H, training_, v));
+  }
+  build_head();
+  sync_weights();
+}
+
+Net::~Net() = default;
+
+// Head: logits (M, V) = y_top (M, H) . W^T + b, with W stored (V, H) like nn.Linear.
+void Net::build_head() {
+  const int64_t M = M_, H = cfg_.hidden, V = cfg_.vocab;
+  const Offsets o = offsets_of(cfg_);
+  void* w = const_cast<float*>(params_ + o.head_w);
+  void* b = const_cast<float*>(params_ + o.head_b);
+  float* y_top = y_lmh_.back().data();
+  auto y_md = strided({M, H}, {H, 1});
+  auto wT_md = strided({H, V}, {1, H});  // W^T as a strided view of W (V, H)
+  auto b_md = strided({1, V}, {V, 1});
+  auto logits_md = strided({M, V}, {V, 1});
+  dnnl::matmul::primitive_desc fwd_pd(dnnl::matmul::desc(y_md, wT_md, b_md, logits_md), eng_);
+  head_fwd_prim_ = dnnl::matmul(fwd_pd);
+  head_fwd_args_ = {{DNNL_ARG_SRC, memory(y_md, eng_, y_top)},
+                    {DNNL_ARG_WEIGHTS, memory(wT_md, eng_, w)},
+                    {DNNL_ARG_BIAS, memory(b_md, eng_, b)},
+                    {DNNL_ARG_DST, memory(logits_md, eng_, logits_mv_.data())}};
+  if (!training_) return;
+
+  // dy_top (M, H) = dlogits (M, V) . W (V, H); overwrites, as dy_top has no other source.
+  auto w_md = strided({V, H}, {H, 1});
+  dnnl::matmul::primitive_desc data_pd(dnnl::matmul::desc(logits_md, w_md, y_md), eng_);
+  head_bwd_data_prim_ = dnnl::matmul(data_pd);
+  head_bwd_data_args_ = {{DNNL_ARG_SRC, memory(logits_md, eng_, logits_mv_.data())},
+                         {DNNL_ARG_WEIGHTS, memory(w_md, eng_, w)},
+                         {DNNL_ARG_DST, memory(y_md, eng_, dy_lmh_.back().data())}};
+
+  // dW (V, H) += dlogits^T (V, M) . y_top (M, H); the sum post-op accumulates.
+  auto dlogitsT_md = strided({V, M}, {1, V});
+  dnnl::post_ops ops;
+  ops.append_sum(1.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  dnnl::matmul::primitive_desc wgt_pd(dnnl::matmul::desc(dlogitsT_md, y_md, w_md), attr, eng_);
+  head_bwd_weights_prim_ = dnnl::matmul(wgt_pd);
+  head_bwd_weights_args_ = {{DNNL_ARG_SRC, memory(dlogitsT_md, eng_, logits_mv_.data())},
+                            {DNNL_ARG_WEIGHTS, memory(y_md, eng_, y_top)},
+                            {DNNL_ARG_DST, memory(w_md, eng_, grads_ + o.head_w)}};
+}
+
+void Net::sync_weights() {
+  for (auto& layer : layers_) layer->sync_weights(strm_);
+}
+
+double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
+  const int E = cfg_.embed;
+  std::copy(x_tn, x_tn + M_, x_m_.begin());
+  if (y_tn) std::copy(y_tn, y_tn + M_, y_m_.begin());
+  else std::fill(y_m_.begin(), y_m_.end(), -1);
+  // Input projection: one-hot(x) . W_emb is row x of W_emb, so it is a gather.
+  for (int m = 0; m < M_; ++m)
+    std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
+  for (auto& layer : layers_) layer->forward(strm_);
+  head_fwd_prim_.execute(strm_, head_fwd_args_);
+  strm_.wait();
+  double loss = y_tn ? xent_forward() : 0.0;
+  if (count) *count = count_;
+  return loss;
+}
+
+// Summed -log softmax(logits)[y] over rows with y >= 0; caches each row's log-sum-exp.
+double Net::xent_forward() {
+  const int V = cfg_.vocab;
+  double loss = 0.0;
+  int64_t count = 0;
+#pragma omp parallel for reduction(+ : loss, count) schedule(static)
+  for (int m = 0; m < M_; ++m) {
+    const float* row = &logits_mv_[size_t(m) * V];
+    float mx = *std::max_element(row, row + V);
+    float sum = 0.f;
+    for (int v = 0; v < V; ++v) sum += std::exp(row[v] - mx);
+    lse_m_[m] = mx + std::log(sum);
+    if (y_m_[m] >= 0) {
+      loss += double(lse_m_[m]) - double(row[y_m_[m]]);
+      ++count;
+    }
+  }
+  count_ = count;
+  return loss;
+}
+
+// dlogits = (softmax - onehot(y)) / count, written over the logits; ignored rows get 0.
+void Net::xent_backward() {
+  const int V = cfg_.vocab;
+  const float scale = count_ > 0 ? 1.0f / float(count_) : 0.0f;
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < M_; ++m) {
+    float* row = &logits_mv_[size_t(m) * V];
+    if (y_m_[m] < 0) {
+      std::fill(row, row + V, 0.f);
+      continue;
+    }
+    for (int v = 0; v < V; ++v) row[v] = std::exp(row[v] - lse_m_[m]) * scale;
+    row[y_m_[m]] -= scale;
+  }
+}
+
+void Net::backward() {
+  if (!training_) fail("internal: backward() on an inference Net");
+  const int V = cfg_.vocab, E = cfg_.embed;
+  xent_backward();
+  for (int m = 0; m < M_; ++m) {
+    const float* d = &logits_mv_[size_t(m) * V];
+    for (int v = 0; v < V; ++v) dhead_b_v_[v] += d[v];
+  }
+  head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
+  head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
+  strm_.wait();
+  for (int l = cfg_.layers - 1; l >= 0; --l) layers_[l]->backward(strm_);
+  // Scatter-add: the gather's gradient goes back to the rows it read.
+  for (int m = 0; m < M_; ++m) {
+    float* dst = demb_ve_ + size_t(x_m_[m]) * E;
+    const float* src = &dx_me_[size_t(m) * E];
+    for (int e = 0; e < E; ++e) dst[e] += src[e];
+  }
+}
+
+void Net::reset_state() {
+  for (auto* s : {&h0_lnh_, &c0_lnh_})
+    for (auto& v : *s) std::fill(v.begin(), v.end(), 0.f);
+}
+
+void Net::carry_state() {
+  for (int l = 0; l < cfg_.layers; ++l) {
+    h0_lnh_[l] = hT_lnh_[l];  // same size: copies in place, no allocation
+    c0_lnh_[l] = cT_lnh_[l];
+  }
+}
+
+void Net::copy_final_state_from(const Net& other) {
+  if (other.N_ != N_ || other.cfg_.layers != cfg_.layers || other.cfg_.hidden != cfg_.hidden)
+    fail("internal: state shapes differ between nets");
+  for (int l = 0; l < cfg_.layers; ++l) {
+    h0_lnh_[l] = other.hT_lnh_[l];
+    c0_lnh_[l] = other.cT_lnh_[l];
+  }
+}
+
+size_t Net::workspace_bytes() const {
+  size_t total = 0;
+  for (auto& layer : layers_) total += layer->workspace_bytes();
+  return total;
+}
+
+}  // namespace charrnn

@@ -1,0 +1,96 @@
+// reference.h — a naive double-precision implementation of the whole model, for tests.
+//
+// Letters: V vocabulary, E embedding, H hidden, L layers, T time, N streams; gates i, f, g, o.
+// It reads the same flat parameter block layout as charrnn::Net (parameter_tensors()), loops
+// over time, batch and gates with no library calls, and returns the summed cross-entropy. The
+// tests compare Net's forward against it and Net's gradients against its finite differences.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "charrnn/model.h"
+
+namespace charrnn::testing {
+
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+struct ReferenceOut {
+  double loss = 0;                 // summed nats over targets >= 0
+  std::vector<double> logits_mv;   // (T*N, V)
+  std::vector<double> hT_lnh;      // (L, N, H) final hidden state
+};
+
+// h0/c0 (L, N, H) may be empty (zeros).
+inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<double>& p, int T,
+                                      int N, const int32_t* x_tn, const int32_t* y_tn,
+                                      std::vector<double> h_lnh = {},
+                                      std::vector<double> c_lnh = {}) {
+  const int V = c.vocab, E = c.embed, H = c.hidden, L = c.layers;
+  auto ts = parameter_tensors(c);
+  size_t at = 1;  // tensor index: embedding first, then per layer w_ih, w_hh, b
+  const double* emb = p.data() + ts[0].offset;
+  if (h_lnh.empty()) h_lnh.assign(size_t(L) * N * H, 0.0);
+  if (c_lnh.empty()) c_lnh.assign(size_t(L) * N * H, 0.0);
+  // in_tni: input of the current layer, (T, N, I)
+  std::vector<double> in(size_t(T) * N * E);
+  for (int m = 0; m < T * N; ++m)
+    for (int e = 0; e < E; ++e) in[size_t(m) * E + e] = emb[size_t(x_tn[m]) * E + e];
+  int I = E;
+  for (int l = 0; l < L; ++l) {
+    const double* w_ih = p.data() + ts[at].offset;
+    const double* w_hh = p.data() + ts[at + 1].offset;
+    const double* b = p.data() + ts[at + 2].offset;
+    at += 3;
+    std::vector<double> out(size_t(T) * N * H);
+    double* h = &h_lnh[size_t(l) * N * H];
+    double* cc = &c_lnh[size_t(l) * N * H];
+    for (int t = 0; t < T; ++t) {
+      std::vector<double> hn(size_t(N) * H), cn(size_t(N) * H);
+      for (int n = 0; n < N; ++n) {
+        for (int j = 0; j < H; ++j) {
+          double gate[4];
+          for (int g = 0; g < 4; ++g) {
+            const int row = g * H + j;
+            double s = b[row];
+            for (int i = 0; i < I; ++i) s += w_ih[size_t(row) * I + i] * in[(size_t(t) * N + n) * I + i];
+            for (int k = 0; k < H; ++k) s += w_hh[size_t(row) * H + k] * h[size_t(n) * H + k];
+            gate[g] = s;
+          }
+          const double ig = sigmoid(gate[0]), fg = sigmoid(gate[1]);
+          const double gg = std::tanh(gate[2]), og = sigmoid(gate[3]);
+          cn[size_t(n) * H + j] = fg * cc[size_t(n) * H + j] + ig * gg;
+          hn[size_t(n) * H + j] = og * std::tanh(cn[size_t(n) * H + j]);
+        }
+      }
+      std::copy(hn.begin(), hn.end(), h);
+      std::copy(cn.begin(), cn.end(), cc);
+      std::copy(hn.begin(), hn.end(), out.begin() + long(size_t(t) * N * H));
+    }
+    in = std::move(out);
+    I = H;
+  }
+  const double* hw = p.data() + ts[at].offset;
+  const double* hb = p.data() + ts[at + 1].offset;
+  ReferenceOut r;
+  r.logits_mv.assign(size_t(T) * N * V, 0.0);
+  for (int m = 0; m < T * N; ++m) {
+    double* z = &r.logits_mv[size_t(m) * V];
+    for (int v = 0; v < V; ++v) {
+      double s = hb[v];
+      for (int k = 0; k < H; ++k) s += hw[size_t(v) * H + k] * in[size_t(m) * H + k];
+      z[v] = s;
+    }
+    if (!y_tn || y_tn[m] < 0) continue;
+    double mx = z[0];
+    for (int v = 1; v < V; ++v) mx = std::max(mx, z[v]);
+    double sum = 0;
+    for (int v = 0; v < V; ++v) sum += std::exp(z[v] - mx);
+    r.loss += mx + std::log(sum) - z[y_tn[m]];
+  }
+  r.hT_lnh = std::move(h_lnh);
+  return r;
+}
+
+}  // namespace charrnn::testing

@@ -1,0 +1,110 @@
+// test_model_grad.cpp — the whole model (gather, oneDNN LSTM stack, head, softmax
+// cross-entropy) against the double-precision reference: forward values, and every gradient
+// against central finite differences of the reference, at tiny odd sizes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "charrnn/model.h"
+#include "charrnn/rng.h"
+#include "reference.h"
+
+namespace charrnn {
+namespace {
+
+struct Fixture {
+  ModelConfig c;
+  int T, N;
+  std::vector<float> params, grads;
+  std::vector<int32_t> x, y;
+
+  Fixture(int V, int E, int H, int L, int T_, int N_) : T(T_), N(N_) {
+    c.vocab = V; c.embed = E; c.hidden = H; c.layers = L;
+    params.resize(parameter_count(c));
+    init_parameters(c, params.data(), 7);
+    Rng rng(3);
+    for (float& p : params) p += float(rng.uniform(-0.3, 0.3));  // break init symmetries
+    grads.assign(params.size(), 0.f);
+    for (int m = 0; m < T * N; ++m) {
+      x.push_back(int32_t(rng.next_u64() % uint64_t(V)));
+      y.push_back(int32_t(rng.next_u64() % uint64_t(V)));
+    }
+  }
+  std::vector<double> params_d() const { return {params.begin(), params.end()}; }
+};
+
+TEST(ModelForward, MatchesReferenceLoss) {
+  Fixture f(7, 5, 6, 2, 5, 3);
+  Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  int64_t count = 0;
+  const double loss = net.forward(f.x.data(), f.y.data(), &count);
+  auto ref = testing::reference_forward(f.c, f.params_d(), f.T, f.N, f.x.data(), f.y.data());
+  EXPECT_EQ(count, f.T * f.N);
+  EXPECT_NEAR(loss, ref.loss, 1e-4 * std::abs(ref.loss));
+  for (size_t i = 0; i < ref.logits_mv.size(); ++i)
+    ASSERT_NEAR(net.logits()[i], ref.logits_mv[i], 1e-4) << "logit " << i;
+}
+
+TEST(ModelForward, InferenceNetMatchesTrainingNet) {
+  Fixture f(9, 4, 5, 3, 4, 3);
+  Net train(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  Net infer(f.c, f.T, f.N, Net::Mode::infer, f.params.data(), nullptr);
+  train.forward(f.x.data(), nullptr, nullptr);
+  infer.forward(f.x.data(), nullptr, nullptr);
+  for (int i = 0; i < f.T * f.N * f.c.vocab; ++i) ASSERT_NEAR(train.logits()[i], infer.logits()[i], 1e-5);
+}
+
+TEST(ModelGradient, MatchesFiniteDifferencesOfReference) {
+  Fixture f(7, 5, 6, 2, 5, 3);  // odd sizes everywhere
+  f.y[2] = -1;                   // an ignored target must not contribute
+  Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  int64_t count = 0;
+  net.forward(f.x.data(), f.y.data(), &count);
+  net.backward();
+  std::vector<double> p = f.params_d();
+  const double h = 1e-5;
+  double worst = 0;
+  for (const TensorInfo& t : parameter_tensors(f.c)) {
+    for (size_t i = 0; i < t.size; ++i) {
+      const size_t k = t.offset + i;
+      const double keep = p[k];
+      p[k] = keep + h;
+      const double up = testing::reference_forward(f.c, p, f.T, f.N, f.x.data(), f.y.data()).loss;
+      p[k] = keep - h;
+      const double down = testing::reference_forward(f.c, p, f.T, f.N, f.x.data(), f.y.data()).loss;
+      p[k] = keep;
+      const double numeric = (up - down) / (2 * h) / double(count);
+      const double err = std::abs(numeric - f.grads[k]) / std::max(1e-3, std::abs(numeric) + std::abs(f.grads[k]));
+      worst = std::max(worst, err);
+      ASSERT_LT(err, 1e-3) << t.name << "[" << i << "]: analytic " << f.grads[k] << " numeric " << numeric;
+    }
+  }
+  EXPECT_LT(worst, 1e-3);
+  RecordProperty("worst_relative_error", std::to_string(worst));
+}
+
+TEST(ModelGradient, BackwardAccumulates) {
+  Fixture f(5, 3, 4, 1, 3, 2);
+  Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  net.forward(f.x.data(), f.y.data(), nullptr);
+  net.backward();
+  std::vector<float> once = f.grads;
+  net.forward(f.x.data(), f.y.data(), nullptr);
+  net.backward();
+  for (size_t i = 0; i < once.size(); ++i) ASSERT_NEAR(f.grads[i], 2 * once[i], 1e-5 + 1e-4 * std::abs(once[i]));
+}
+
+TEST(ModelState, CarriedStateEqualsOneLongWindow) {
+  Fixture f(6, 4, 5, 2, 6, 2);
+  Net whole(f.c, 6, 2, Net::Mode::infer, f.params.data(), nullptr);
+  Net half(f.c, 3, 2, Net::Mode::infer, f.params.data(), nullptr);
+  whole.forward(f.x.data(), nullptr, nullptr);
+  half.forward(f.x.data(), nullptr, nullptr);
+  half.carry_state();
+  half.forward(f.x.data() + 3 * 2, nullptr, nullptr);
+  const int V = f.c.vocab;
+  for (int i = 0; i < 3 * 2 * V; ++i) ASSERT_NEAR(half.logits()[i], whole.logits()[3 * 2 * V + i], 1e-5);
+}
+
+}  // namespace
+}  // namespace charrnn
