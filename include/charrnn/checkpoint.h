@@ -1,0 +1,90 @@
+// checkpoint.h — a checkpoint is a directory: model.json + weights.safetensors (the best
+// parameters by validation loss) + last.safetensors and optimizer.safetensors (the latest
+// parameters and Adam moments, for resuming). docs/checkpoint-format.md is the reference.
+//
+// save_checkpoint() writes every file into a staging directory beside the target, fsyncs them,
+// then swaps the staging directory in with one rename: a crash at any moment leaves either the
+// previous checkpoint or the new one, never a mix.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "charrnn/model.h"
+#include "charrnn/tokenizer.h"
+
+namespace charrnn {
+
+constexpr const char* kCheckpointFormat = "charrnn-checkpoint";
+constexpr int kCheckpointVersion = 1;
+
+struct HistoryPoint {
+  int64_t step = 0;
+  int64_t tokens = 0;       // training tokens seen (T * N per step)
+  double seconds = 0;       // wall-clock training time so far, evaluation included
+  double epoch = 0;
+  double train_loss = 0;    // mean minibatch loss since the previous point, nats/symbol
+  double val_loss = 0;      // whole validation split, nats/symbol
+};
+
+struct TrainState {
+  int64_t step = 0, tokens = 0;
+  double seconds = 0;
+  int64_t epoch = 0, window = 0;  // data position: windows already taken in this epoch
+  double lr = 0;
+  std::array<uint64_t, 4> rng{};
+};
+
+struct CorpusInfo {
+  std::string name, sha256;
+  uint64_t bytes = 0;
+  int64_t symbols = 0, train_symbols = 0, val_symbols = 0;
+};
+
+struct CheckpointMeta {
+  ModelConfig model;
+  TokenizerConfig tokenizer;
+  std::vector<std::string> symbols;  // in id order
+  nlohmann::json train_config;       // the resolved training flags, as given to the trainer
+  TrainState state;
+  std::vector<HistoryPoint> history;
+  double best_val_loss = std::numeric_limits<double>::quiet_NaN();
+  int64_t best_step = -1;
+  CorpusInfo corpus;
+};
+
+// What a save writes. `last` and the moments may be null (then only the best weights).
+struct CheckpointTensors {
+  const float* best = nullptr;
+  const float* last = nullptr;
+  const float* adam_m = nullptr;
+  const float* adam_v = nullptr;
+  int64_t adam_steps = 0;
+};
+
+void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
+                     const CheckpointTensors& tensors);
+
+struct LoadedCheckpoint {
+  std::string dir;
+  CheckpointMeta meta;
+  nlohmann::json json;        // model.json as read
+  std::vector<float> params;  // the requested weights
+  std::vector<float> adam_m, adam_v;  // when requested and present
+  int64_t adam_steps = 0;
+};
+
+enum class WhichWeights { best, last };
+
+// Validates model.json, hashes and shapes; throws Error naming the file and the problem.
+LoadedCheckpoint load_checkpoint(const std::string& dir, WhichWeights which = WhichWeights::best,
+                                 bool with_optimizer = false);
+// True when `dir` holds a model.json (a directory charrnn may overwrite).
+bool is_checkpoint_dir(const std::string& dir);
+
+}  // namespace charrnn

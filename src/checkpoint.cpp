@@ -1,0 +1,137 @@
+// checkpoint.cpp — model.json + safetensors checkpoints, written atomically (see checkpoint.h).
+#include "charrnn/checkpoint.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "charrnn/dataset.h"
+#include "charrnn/error.h"
+#include "charrnn/fsutil.h"
+#include "charrnn/safetensors.h"
+#include "charrnn/sha256.h"
+
+namespace charrnn {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+std::string hex64(uint64_t x) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
+
+// The tensors of a parameter block as PyTorch names them, with the zero bias_hh PyTorch has.
+std::vector<TensorRef> state_dict(const ModelConfig& c, const float* params,
+                                  const std::vector<float>& zeros) {
+  std::vector<TensorRef> refs;
+  for (const TensorInfo& t : parameter_tensors(c)) {
+    refs.push_back({t.name, t.shape, params + t.offset});
+    if (t.name.rfind("lstm.bias_ih_l", 0) == 0)
+      refs.push_back({"lstm.bias_hh_l" + t.name.substr(14), t.shape, zeros.data()});
+  }
+  return refs;
+}
+
+json history_json(const std::vector<HistoryPoint>& history) {
+  json out = json::array();
+  for (const HistoryPoint& h : history)
+    out.push_back({{"step", h.step}, {"tokens", h.tokens}, {"seconds", h.seconds},
+                   {"epoch", h.epoch}, {"train_loss", h.train_loss}, {"val_loss", h.val_loss}});
+  return out;
+}
+
+json meta_json(const CheckpointMeta& m) {
+  json rng = json::array();
+  for (uint64_t w : m.state.rng) rng.push_back(hex64(w));
+  const bool has_best = m.best_step >= 0;
+  return {
+      {"format", kCheckpointFormat},
+      {"version", kCheckpointVersion},
+      {"created", utc_now()},
+      {"tool", {{"name", "charrnn"}, {"version", CHARRNN_VERSION}, {"onednn", onednn_version()}}},
+      {"architecture",
+       {{"cell", "lstm"}, {"layers", m.model.layers}, {"hidden", m.model.hidden},
+        {"embedding", m.model.embed}, {"vocab_size", m.model.vocab}, {"dropout", 0.0},
+        {"gate_order", "ifgo"}, {"parameters", parameter_count(m.model)}}},
+      {"tokenizer",
+       {{"unit", m.tokenizer.unit}, {"normalize", m.tokenizer.normalize}, {"unknown", "error"},
+        {"symbols", m.symbols}}},
+      {"training",
+       {{"config", m.train_config},
+        {"state",
+         {{"step", m.state.step}, {"tokens", m.state.tokens}, {"seconds", m.state.seconds},
+          {"epoch", m.state.epoch}, {"window", m.state.window}, {"lr", m.state.lr},
+          {"rng", rng}}}}},
+      {"history", history_json(m.history)},
+      {"best",
+       {{"step", m.best_step},
+        {"val_loss", has_best ? json(m.best_val_loss) : json(nullptr)},
+        {"val_bits_per_char", has_best ? json(m.best_val_loss / std::log(2.0)) : json(nullptr)}}},
+      {"corpus",
+       {{"name", m.corpus.name}, {"bytes", m.corpus.bytes}, {"sha256", m.corpus.sha256},
+        {"symbols", m.corpus.symbols}, {"train_symbols", m.corpus.train_symbols},
+        {"val_symbols", m.corpus.val_symbols}}},
+  };
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
+                     const CheckpointTensors& t) {
+  const std::string parent = parent_dir(dir), base = base_name(dir);
+  make_dirs(parent);
+  const std::string staged = parent + "/." + base + ".staging-" + std::to_string(::getpid());
+  const std::string old = parent + "/." + base + ".old";
+  remove_tree(staged);
+  make_dirs(staged);
+
+  const std::vector<float> zeros(size_t(4) * meta.model.hidden, 0.f);
+  const std::map<std::string, std::string> st_meta{{"format", "pt"}, {"producer", "charrnn"}};
+  json files = json::object();
+  auto write = [&](const std::string& key, const std::string& file, std::vector<TensorRef> refs,
+                   int64_t step) {
+    write_safetensors(staged + "/" + file, refs, st_meta);
+    files[key] = {{"path", file}, {"sha256", sha256_file(staged + "/" + file)}, {"step", step}};
+  };
+  write("weights", "weights.safetensors", state_dict(meta.model, t.best, zeros), meta.best_step);
+  if (t.last)
+    write("last", "last.safetensors", state_dict(meta.model, t.last, zeros), meta.state.step);
+  if (t.adam_m && t.adam_v) {
+    const int64_t P = int64_t(parameter_count(meta.model));
+    write("optimizer", "optimizer.safetensors",
+          {{"adam.m", {P}, t.adam_m}, {"adam.v", {P}, t.adam_v}}, meta.state.step);
+    files["optimizer"]["adam_steps"] = t.adam_steps;
+  }
+  json doc = meta_json(meta);
+  doc["files"] = files;
+  const std::string text = doc.dump(1) + "\n";
+  write_file_synced(staged + "/model.json", text.data(), text.size());
+  fsync_dir(staged);
+
+  remove_tree(old);
+  replace_directory(staged, dir, old);
+  fsync_dir(parent);
+  remove_tree(old);
+}
+
+bool is_checkpoint_dir(const std::string& dir) { return path_exists(dir + "/model.json"); }
+
+}  // namespace charrnn

@@ -1,0 +1,176 @@
+// checkpoint_load.cpp — reads and validates a checkpoint directory (see checkpoint.h).
+//
+// Every field is checked for type and range before use, every tensor file against its SHA-256
+// and its shapes against the architecture, so a damaged checkpoint gives one clear error that
+// names the file, never a crash or a silent wrong model.
+#include <cmath>
+
+#include "charrnn/checkpoint.h"
+#include "charrnn/dataset.h"
+#include "charrnn/error.h"
+#include "charrnn/fsutil.h"
+#include "charrnn/safetensors.h"
+#include "charrnn/sha256.h"
+
+namespace charrnn {
+namespace {
+
+using json = nlohmann::json;
+
+class Fields {  // typed access to model.json with errors naming the field
+ public:
+  explicit Fields(std::string file) : file_(std::move(file)) {}
+
+  const json& at(const json& j, const char* key) const {
+    if (!j.is_object() || !j.contains(key)) bad(std::string("missing field '") + key + "'");
+    return j[key];
+  }
+  int64_t integer(const json& j, const char* key, int64_t lo, int64_t hi) const {
+    const json& v = at(j, key);
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+      bad(std::string("field '") + key + "' must be an integer in [" + std::to_string(lo) + ", " +
+          std::to_string(hi) + "]");
+    return v.get<int64_t>();
+  }
+  double number(const json& j, const char* key) const {
+    const json& v = at(j, key);
+    if (v.is_null()) return std::nan("");
+    if (!v.is_number()) bad(std::string("field '") + key + "' must be a number");
+    return v.get<double>();
+  }
+  std::string string(const json& j, const char* key) const {
+    const json& v = at(j, key);
+    if (!v.is_string()) bad(std::string("field '") + key + "' must be a string");
+    return v.get<std::string>();
+  }
+  [[noreturn]] void bad(const std::string& what) const {
+    fail(file_ + ": " + what, "the checkpoint is damaged or was written by another tool; retrain or restore it");
+  }
+
+ private:
+  std::string file_;
+};
+
+void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
+  if (f.string(j, "format") != kCheckpointFormat) f.bad("not a charrnn checkpoint (format field)");
+  int64_t version = f.integer(j, "version", 0, 1 << 20);
+  if (version != kCheckpointVersion)
+    f.bad("checkpoint version " + std::to_string(version) + " is not supported (this charrnn reads version " +
+          std::to_string(kCheckpointVersion) + ")");
+  const json& arch = f.at(j, "architecture");
+  if (f.string(arch, "cell") != "lstm") f.bad("unsupported cell '" + f.string(arch, "cell") + "'");
+  m.model.layers = int(f.integer(arch, "layers", 1, 16));
+  m.model.hidden = int(f.integer(arch, "hidden", 1, 8192));
+  m.model.embed = int(f.integer(arch, "embedding", 1, 8192));
+  m.model.vocab = int(f.integer(arch, "vocab_size", 1, 1 << 21));
+
+  const json& tok = f.at(j, "tokenizer");
+  m.tokenizer.unit = f.string(tok, "unit");
+  m.tokenizer.normalize = f.string(tok, "normalize");
+  const json& symbols = f.at(tok, "symbols");
+  if (!symbols.is_array() || int64_t(symbols.size()) != m.model.vocab)
+    f.bad("tokenizer.symbols must list vocab_size (" + std::to_string(m.model.vocab) + ") symbols");
+  m.symbols.clear();
+  for (const json& s : symbols) {
+    if (!s.is_string() || s.get<std::string>().empty()) f.bad("tokenizer.symbols holds a non-string or empty entry");
+    m.symbols.push_back(s.get<std::string>());
+  }
+
+  const json& training = f.at(j, "training");
+  m.train_config = f.at(training, "config");
+  const json& st = f.at(training, "state");
+  m.state.step = f.integer(st, "step", 0, INT64_MAX);
+  m.state.tokens = f.integer(st, "tokens", 0, INT64_MAX);
+  m.state.seconds = f.number(st, "seconds");
+  m.state.epoch = f.integer(st, "epoch", 0, INT64_MAX);
+  m.state.window = f.integer(st, "window", 0, INT64_MAX);
+  m.state.lr = f.number(st, "lr");
+  const json& rng = f.at(st, "rng");
+  if (!rng.is_array() || rng.size() != 4) f.bad("training.state.rng must hold 4 words");
+  for (size_t i = 0; i < 4; ++i) {
+    if (!rng[i].is_string()) f.bad("training.state.rng must hold hex strings");
+    m.state.rng[i] = std::stoull(rng[i].get<std::string>(), nullptr, 16);
+  }
+
+  const json& history = f.at(j, "history");
+  if (!history.is_array()) f.bad("history must be an array");
+  for (const json& h : history)
+    m.history.push_back({f.integer(h, "step", 0, INT64_MAX), f.integer(h, "tokens", 0, INT64_MAX),
+                         f.number(h, "seconds"), f.number(h, "epoch"), f.number(h, "train_loss"),
+                         f.number(h, "val_loss")});
+  const json& best = f.at(j, "best");
+  m.best_step = f.integer(best, "step", -1, INT64_MAX);
+  m.best_val_loss = f.number(best, "val_loss");
+
+  const json& corpus = f.at(j, "corpus");
+  m.corpus.name = f.string(corpus, "name");
+  m.corpus.sha256 = f.string(corpus, "sha256");
+  m.corpus.bytes = uint64_t(f.integer(corpus, "bytes", 0, INT64_MAX));
+  m.corpus.symbols = f.integer(corpus, "symbols", 0, INT64_MAX);
+  m.corpus.train_symbols = f.integer(corpus, "train_symbols", 0, INT64_MAX);
+  m.corpus.val_symbols = f.integer(corpus, "val_symbols", 0, INT64_MAX);
+}
+
+// Checks the file entry `key` (name and SHA-256) and returns its path inside `dir`.
+std::string verified_file(const std::string& dir, const json& files, const char* key, const Fields& f) {
+  const json& entry = f.at(files, key);
+  const std::string name = f.string(entry, "path");
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+    f.bad(std::string("files.") + key + ".path must be a plain file name");
+  const std::string path = dir + "/" + name;
+  if (!path_exists(path)) fail(path + " is missing", "the checkpoint is incomplete; retrain or restore it");
+  if (sha256_file(path) != f.string(entry, "sha256"))
+    fail(path + ": SHA-256 does not match model.json", "the file is damaged; retrain or restore it");
+  return path;
+}
+
+void read_params(const std::string& path, const ModelConfig& c, std::vector<float>& params) {
+  SafetensorsReader reader(path);
+  params.assign(parameter_count(c), 0.f);
+  for (const TensorInfo& t : parameter_tensors(c)) {
+    reader.read(t.name, t.shape, params.data() + t.offset);
+    if (t.name.rfind("lstm.bias_ih_l", 0) != 0) continue;
+    const std::string hh = "lstm.bias_hh_l" + t.name.substr(14);
+    if (!reader.has(hh)) continue;  // PyTorch sums the two biases; so does charrnn
+    std::vector<float> b(t.size);
+    reader.read(hh, t.shape, b.data());
+    for (size_t i = 0; i < t.size; ++i) params[t.offset + i] += b[i];
+  }
+}
+
+}  // namespace
+
+LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which, bool with_optimizer) {
+  std::string dir = dir_in;
+  if (!is_checkpoint_dir(dir)) {
+    const std::string old = parent_dir(dir) + "/." + base_name(dir) + ".old";  // interrupted swap
+    if (is_checkpoint_dir(old)) dir = old;
+    else if (!is_directory(dir))
+      fail("model directory " + dir_in + " does not exist", "train one first: charrnn train --corpus FILE --model " + dir_in);
+    else
+      fail(dir_in + " is not a charrnn checkpoint (no model.json)", "pass the directory charrnn train wrote");
+  }
+  LoadedCheckpoint out;
+  out.dir = dir;
+  const std::string file = dir + "/model.json";
+  const std::string text = read_file(file, "checkpoint description");
+  const Fields f(file);
+  out.json = json::parse(text, nullptr, false);
+  if (out.json.is_discarded() || !out.json.is_object()) f.bad("not valid JSON");
+  read_meta(out.json, f, out.meta);
+  const json& files = f.at(out.json, "files");
+  const bool last = which == WhichWeights::last && files.contains("last");
+  read_params(verified_file(dir, files, last ? "last" : "weights", f), out.meta.model, out.params);
+  if (with_optimizer && files.contains("optimizer")) {
+    SafetensorsReader reader(verified_file(dir, files, "optimizer", f));
+    const int64_t P = int64_t(out.params.size());
+    out.adam_m.resize(size_t(P));
+    out.adam_v.resize(size_t(P));
+    reader.read("adam.m", {P}, out.adam_m.data());
+    reader.read("adam.v", {P}, out.adam_v.data());
+    out.adam_steps = f.integer(files["optimizer"], "adam_steps", 0, INT64_MAX);
+  }
+  return out;
+}
+
+}  // namespace charrnn
