@@ -1,0 +1,58 @@
+// trainer.h — the training loop: batches, forward/backward, clipping, Adam, periodic full
+// validation, checkpoints, progress and a clean stop on SIGINT/SIGTERM.
+//
+// Letters: T window length, N streams, P parameter count.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "charrnn/model.h"
+#include "charrnn/optimizer.h"
+#include "charrnn/tokenizer.h"
+
+namespace charrnn {
+
+struct TrainConfig {
+  // Data
+  std::vector<std::string> corpus;  // UTF-8 text file(s), concatenated
+  double val_frac = 0.1;            // last fraction of the corpus held out for validation
+  TokenizerConfig tokenizer;
+  // Model (vocab is set from the corpus)
+  ModelConfig model;
+  // Optimization
+  int seq = 50;            // T: BPTT window
+  int batch = 50;          // N: parallel streams
+  AdamConfig adam;         // lr etc.
+  float clip = 5.0f;       // max global gradient norm; 0 turns clipping off
+  int64_t steps = 0;       // stop after this many steps (0: no step limit)
+  double epochs = 0;       // stop after this many passes over the train split (0: no limit)
+  double minutes = 0;      // stop after this much wall-clock time (0: no limit)
+  uint64_t seed = 1;       // initialization (and later dropout) randomness
+  // Output
+  std::string model_dir;   // checkpoint directory
+  int64_t eval_every = 0;  // validate + checkpoint every this many steps (0: at the end only)
+  int eval_batch = 0;      // validation streams (0: same as batch)
+  bool force = false;      // replace an existing directory
+  bool quiet = false;      // no progress lines
+};
+
+// Fills defaults (no stop rule given -> 10 epochs) and rejects bad values with a usage Error.
+void resolve_train_config(TrainConfig& c);
+nlohmann::json train_config_json(const TrainConfig& c);
+
+struct TrainResult {
+  int64_t steps = 0, tokens = 0;
+  double seconds = 0;
+  double best_val_loss = 0;  // NaN without a validation split
+  int64_t best_step = -1;
+  bool interrupted = false;  // stopped by a signal (after saving)
+};
+
+// Runs training to its stop rule or until *stop becomes true; saves before returning.
+TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop);
+
+}  // namespace charrnn

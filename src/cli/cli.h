@@ -1,0 +1,32 @@
+// cli.h — the charrnn command line: one function per verb, shared option plumbing.
+//
+// Each verb parses its own flags (Boost.Program_options, grouped as Data / Model /
+// Optimization / Output, unknown flags rejected) and calls the core library. main.cpp holds the
+// only try/catch and maps errors to exit codes: 0 ok, 1 runtime, 2 usage, 130 interrupted.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <string>
+#include <vector>
+
+namespace charrnn::cli {
+
+namespace po = boost::program_options;
+
+constexpr int kExitOk = 0, kExitRuntime = 1, kExitUsage = 2, kExitInterrupted = 130;
+
+int cmd_train(int argc, char** argv);
+int cmd_generate(int argc, char** argv);
+int cmd_inspect(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+
+// Parses argv (argv[0] is the verb) into vm. Prints help and returns false for --help.
+bool parse(int argc, char** argv, const std::string& usage,
+           const std::vector<po::options_description>& groups, po::variables_map& vm,
+           const po::positional_options_description* positional = nullptr);
+// Sets the OpenMP/oneDNN thread count; 0 means all cores.
+void set_threads(int threads);
+std::string with_commas(long long n);
+
+}  // namespace charrnn::cli

@@ -1,0 +1,46 @@
+// options.cpp — shared flag parsing and small formatting helpers for the verbs.
+#include <omp.h>
+
+#include <iostream>
+
+#include "charrnn/error.h"
+#include "cli.h"
+
+namespace charrnn::cli {
+
+bool parse(int argc, char** argv, const std::string& usage,
+           const std::vector<po::options_description>& groups, po::variables_map& vm,
+           const po::positional_options_description* positional) {
+  po::options_description all;
+  po::options_description help("Help");
+  help.add_options()("help,h", "show this help");
+  for (const auto& g : groups) all.add(g);
+  all.add(help);
+  po::command_line_parser parser(argc, argv);
+  parser.options(all);
+  if (positional) parser.positional(*positional);
+  po::store(parser.run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << all << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+void set_threads(int threads) {
+  if (threads < 0 || threads > 1024)
+    fail_usage("--threads must be between 0 (all cores) and 1024, got " + std::to_string(threads));
+  omp_set_num_threads(threads == 0 ? omp_get_num_procs() : threads);
+}
+
+std::string with_commas(long long n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+}  // namespace charrnn::cli
