@@ -9,7 +9,7 @@ Adam::Adam(size_t n, AdamConfig config) : config_(config), m_p_(n, 0.f), v_p_(n,
 
 void Adam::step(float* params_p, const float* grads_p, float lr) {
   ++t_;
-  const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
+  const float b1 = float(config_.beta1), b2 = float(config_.beta2), eps = float(config_.eps);
   const float c1 = 1.0f / float(1.0 - std::pow(double(b1), double(t_)));
   const float c2 = 1.0f / float(1.0 - std::pow(double(b2), double(t_)));
   const int64_t n = int64_t(m_p_.size());

@@ -135,25 +135,18 @@ double Session::eta(double secs) const {
 
 double Session::train_step() {
   if (batcher_->next(x_tn_.data(), y_tn_.data())) train_net_->reset_state();
-  // Gradients accumulate during backward: zero them once per step, here.
-  std::fill(grads_p_.begin(), grads_p_.end(), 0.f);
-  int64_t count = 0;
-  const double loss = train_net_->forward(x_tn_.data(), y_tn_.data(), &count) / double(count);
-  train_net_->backward();
-  train_net_->carry_state();
-  const double norm = clip_grad_norm(grads_p_.data(), grads_p_.size(), cfg_.clip);
-  if (!std::isfinite(loss) || !std::isfinite(norm)) {  // skip: never apply a poisoned update
-    if (++bad_steps_ >= kMaxBadStepsInARow)
-      fail(std::to_string(bad_steps_) + " steps in a row had a non-finite loss or gradient; stopping",
-           "lower --lr or --clip; the last good checkpoint in " + cfg_.model_dir + " is intact");
-    progress_.line("warning: non-finite loss or gradient at step " +
-                   std::to_string(meta_.state.step + 1) + "; step skipped");
-    return std::nan("");
+  const StepResult r = charrnn::train_step(*train_net_, *adam_, params_p_, grads_p_, x_tn_.data(),
+                                           y_tn_.data(), cfg_.clip, float(cfg_.adam.lr));
+  if (r.applied) {
+    bad_steps_ = 0;
+    return r.loss;
   }
-  bad_steps_ = 0;
-  adam_->step(params_p_.data(), grads_p_.data(), cfg_.adam.lr);
-  train_net_->sync_weights();
-  return loss;
+  if (++bad_steps_ >= kMaxBadStepsInARow)
+    fail(std::to_string(bad_steps_) + " steps in a row had a non-finite loss or gradient; stopping",
+         "lower --lr or --clip; the last good checkpoint in " + cfg_.model_dir + " is intact");
+  progress_.line("warning: non-finite loss or gradient at step " +
+                 std::to_string(meta_.state.step + 1) + "; step skipped");
+  return std::nan("");
 }
 
 double Session::evaluate() {
@@ -232,6 +225,24 @@ TrainResult Session::run() {
 }
 
 }  // namespace
+
+StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
+                      std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
+                      double clip, float lr) {
+  // Gradients accumulate during backward: zero them once per step, here.
+  std::fill(grads_p.begin(), grads_p.end(), 0.f);
+  int64_t count = 0;
+  StepResult r;
+  r.loss = net.forward(x_tn, y_tn, &count) / double(count);
+  net.backward();
+  net.carry_state();
+  r.grad_norm = clip_grad_norm(grads_p.data(), grads_p.size(), clip);
+  if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) return r;  // never apply poison
+  adam.step(params_p.data(), grads_p.data(), lr);
+  net.sync_weights();  // the primitives read their own copies of the weights
+  r.applied = true;
+  return r;
+}
 
 TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop) {
   TrainConfig c = config;

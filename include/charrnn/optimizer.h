@@ -12,10 +12,10 @@
 namespace charrnn {
 
 struct AdamConfig {
-  float lr = 2e-3f;     // learning rate (char-rnn / torch-rnn default)
-  float beta1 = 0.9f;   // first-moment decay
-  float beta2 = 0.999f; // second-moment decay
-  float eps = 1e-8f;    // added to sqrt(v_hat)
+  double lr = 2e-3;      // learning rate (char-rnn / torch-rnn default)
+  double beta1 = 0.9;    // first-moment decay
+  double beta2 = 0.999;  // second-moment decay
+  double eps = 1e-8;     // added to sqrt(v_hat)
 };
 
 class Adam {

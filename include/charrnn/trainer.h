@@ -27,7 +27,7 @@ struct TrainConfig {
   int seq = 50;            // T: BPTT window
   int batch = 50;          // N: parallel streams
   AdamConfig adam;         // lr etc.
-  float clip = 5.0f;       // max global gradient norm; 0 turns clipping off
+  double clip = 5.0;       // max global gradient norm; 0 turns clipping off
   int64_t steps = 0;       // stop after this many steps (0: no step limit)
   double epochs = 0;       // stop after this many passes over the train split (0: no limit)
   double minutes = 0;      // stop after this much wall-clock time (0: no limit)
@@ -51,6 +51,17 @@ struct TrainResult {
   int64_t best_step = -1;
   bool interrupted = false;  // stopped by a signal (after saving)
 };
+
+// One optimization step on a (T, N) window: zero the gradients, forward, backward, carry the
+// state to the next window, clip, and (when loss and norm are finite) Adam + weight re-sync.
+struct StepResult {
+  double loss = 0;       // mean nats/symbol of the window
+  double grad_norm = 0;  // before clipping
+  bool applied = false;  // false: non-finite loss or gradient, parameters untouched
+};
+StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
+                      std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
+                      double clip, float lr);
 
 // Runs training to its stop rule or until *stop becomes true; saves before returning.
 TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop);

@@ -1,0 +1,137 @@
+// bench.cpp — charrnn-bench: one JSON line of speed figures for one configuration, measured in
+// one process so that the ratios between them are not disturbed by a noisy machine:
+//   * training tokens/s of the full step (gather, LSTM fwd+bwd, head, loss, clip, Adam,
+//     weight reorders), median over timed steps on real corpus windows;
+//   * the oneDNN f32 matmul ceiling at the step's largest GEMM shape, same thread count;
+//   * generation symbols/s at batch 1 and at 32 parallel samples;
+//   * peak RSS.
+// Letters: L layers, H hidden, E embedding, V vocabulary, T window, N streams.
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "charrnn/dataset.h"
+#include "charrnn/error.h"
+#include "charrnn/generator.h"
+#include "charrnn/model.h"
+#include "charrnn/trainer.h"
+
+using namespace charrnn;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// GFLOP/s of an f32 (M, K) x (K, Nc) oneDNN matmul, median of `reps` runs.
+double matmul_gflops(int64_t M, int64_t K, int64_t Nc, int reps) {
+  using dnnl::memory;
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream strm(eng);
+  memory::desc a_md({M, K}, memory::data_type::f32, memory::format_tag::ab);
+  memory::desc b_md({K, Nc}, memory::data_type::f32, memory::format_tag::ab);
+  memory::desc c_md({M, Nc}, memory::data_type::f32, memory::format_tag::ab);
+  dnnl::matmul prim(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, c_md), eng));
+  memory a(a_md, eng), b(b_md, eng), c(c_md, eng);
+  for (auto* m : {&a, &b})
+    std::fill_n(static_cast<float*>(m->get_data_handle()), m->get_desc().get_size() / 4, 0.01f);
+  std::vector<double> t;
+  for (int r = 0; r < reps + 2; ++r) {
+    auto t0 = Clock::now();
+    prim.execute(strm, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    strm.wait();
+    if (r >= 2) t.push_back(seconds_since(t0));
+  }
+  return 2.0 * double(M) * double(K) * double(Nc) / median(t) / 1e9;
+}
+
+// Floating-point operations of one training token: GEMMs only, backward = 2x forward.
+double train_flops_per_token(const ModelConfig& c) {
+  double fwd = 2.0 * c.hidden * c.vocab;
+  for (int l = 0; l < c.layers; ++l) fwd += 2.0 * 4 * c.hidden * ((l ? c.hidden : c.embed) + c.hidden);
+  return 3.0 * fwd;
+}
+
+double generation_rate(const ModelConfig& c, const float* params, int K, int64_t length) {
+  Generator gen(c, params, K);
+  SampleConfig sc;
+  sc.seed = 1;
+  Sampler sampler(c.vocab, sc);
+  int64_t sink = 0;
+  auto t0 = Clock::now();
+  gen.generate({0, 1, 2}, length, sampler, [&](int, int id) { sink += id; });
+  const double s = seconds_since(t0);
+  if (sink < 0) std::puts("");  // keeps the loop observable
+  return double(length) * K / s;
+}
+
+const char* arg(int argc, char** argv, const char* name, const char* fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (!std::strcmp(argv[i], name)) return argv[i + 1];
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const std::string corpus_path = arg(argc, argv, "--corpus", "corpora/kjv.txt");
+  ModelConfig c;
+  c.layers = std::atoi(arg(argc, argv, "--layers", "2"));
+  c.hidden = std::atoi(arg(argc, argv, "--hidden", "512"));
+  c.embed = std::atoi(arg(argc, argv, "--embed", "64"));
+  const int T = std::atoi(arg(argc, argv, "--seq", "100")), N = std::atoi(arg(argc, argv, "--batch", "32"));
+  const int warmup = std::atoi(arg(argc, argv, "--warmup", "3")), steps = std::atoi(arg(argc, argv, "--steps", "20"));
+  const int threads = std::atoi(arg(argc, argv, "--threads", "2"));
+  const int64_t gen_len = std::atoll(arg(argc, argv, "--gen-chars", "500"));
+  omp_set_num_threads(threads);
+
+  Corpus corpus = load_corpus({corpus_path}, Tokenizer({}));
+  c.vocab = corpus.vocab.size();
+  std::vector<float> params(parameter_count(c)), grads(params.size());
+  init_parameters(c, params.data(), 1);
+  Adam adam(params.size(), AdamConfig{});
+  Net net(c, T, N, Net::Mode::train, params.data(), grads.data());
+  Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N);
+  std::vector<int32_t> x(size_t(T) * N), y(x.size());
+  std::vector<double> step_s;
+  for (int i = 0; i < warmup + steps; ++i) {
+    if (batcher.next(x.data(), y.data())) net.reset_state();
+    auto t0 = Clock::now();
+    train_step(net, adam, params, grads, x.data(), y.data(), 5.0, 2e-3f);
+    if (i >= warmup) step_s.push_back(seconds_since(t0));
+  }
+  const double tok_s = double(T) * N / median(step_s);
+  const double gflops = tok_s * train_flops_per_token(c) / 1e9;
+  const double ceiling = matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10);
+  const double gen1 = generation_rate(c, params.data(), 1, gen_len);
+  const double gen32 = generation_rate(c, params.data(), 32, std::max<int64_t>(gen_len / 4, 50));
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  nlohmann::json j = {{"tool", "charrnn"}, {"layers", c.layers}, {"hidden", c.hidden}, {"embed", c.embed},
+                      {"vocab", c.vocab}, {"seq", T}, {"batch", N}, {"threads", threads},
+                      {"timed_steps", steps}, {"median_step_ms", 1e3 * median(step_s)},
+                      {"train_tokens_per_s", tok_s}, {"train_gflops", gflops},
+                      {"matmul_ceiling_gflops", ceiling}, {"fraction_of_ceiling", gflops / ceiling},
+                      {"gen_chars_per_s_batch1", gen1}, {"gen_chars_per_s_batch32", gen32},
+                      {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0},
+                      {"lstm_impl", net.lstm_implementation()}};
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "charrnn-bench: %s\n", e.what());
+  return 1;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# prepare.sh NAME — builds corpora/NAME.txt from a Debian package; the text is not committed.
+#
+#   kjv   the King James Bible (4.3 MB, English) from the bible-kjv package's `bible` program:
+#         book and chapter headings, numbered verses, lines wrapped at 80 columns.
+set -euo pipefail
+cd "$(dirname "$0")"
+name=${1:-kjv}
+out="$name.txt"
+if [[ -s "$out" ]]; then
+  echo "corpora: $out is ready ($(wc -c <"$out") bytes)"
+  exit 0
+fi
+case "$name" in
+  kjv)
+    command -v bible >/dev/null || { echo "corpora: 'bible' not found; run make deps" >&2; exit 1; }
+    COLUMNS=80 bible "Gen1:1-Rev22:21" </dev/null >"$out.tmp"
+    ;;
+  *)
+    echo "corpora: unknown corpus '$name' (known: kjv)" >&2
+    exit 2
+    ;;
+esac
+mv "$out.tmp" "$out"
+echo "corpora: wrote $out ($(wc -c <"$out") bytes)"
