@@ -29,22 +29,26 @@ dnnl::reorder make_reorder(const memory& src, const memory& dst, bool accumulate
   return dnnl::reorder(dnnl::reorder::primitive_desc(src, dst, attr));
 }
 
+// The memory descriptors one layer's primitives share; weights are `any` (oneDNN chooses).
+struct LayerDescs {
+  memory::desc src_layer, state, bias, dst_layer, any_w_ih, any_w_hh;
+  LayerDescs(int T, int N, int I, int H)
+      : src_layer(md({T, N, I}, tag::tnc)), state(md({1, 1, N, H}, tag::ldnc)),
+        bias(md({1, 1, 4, H}, tag::ldgo)), dst_layer(md({T, N, H}, tag::tnc)),
+        any_w_ih(md({1, 1, I, 4, H}, tag::any)), any_w_hh(md({1, 1, H, 4, H}, tag::any)) {}
+};
+
 }  // namespace
 
 LstmLayer::LstmLayer(const dnnl::engine& eng, int T, int N, int I, int H, bool training,
                      const LstmViews& v)
     : T_(T), N_(N), I_(I), H_(H), training_(training) {
-  const auto src_layer_md = md({T, N, I}, tag::tnc);
-  const auto state_md = md({1, 1, N, H}, tag::ldnc);
-  const auto bias_md = md({1, 1, 4, H}, tag::ldgo);
-  const auto dst_layer_md = md({T, N, H}, tag::tnc);
-  const auto any_w_ih_md = md({1, 1, I, 4, H}, tag::any);
-  const auto any_w_hh_md = md({1, 1, H, 4, H}, tag::any);
+  const LayerDescs d(T, N, I, H);
   try {
     dnnl::lstm_forward::desc fwd_desc(
         training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
-        dnnl::rnn_direction::unidirectional_left2right, src_layer_md, state_md, state_md,
-        any_w_ih_md, any_w_hh_md, bias_md, dst_layer_md, state_md, state_md);
+        dnnl::rnn_direction::unidirectional_left2right, d.src_layer, d.state, d.state,
+        d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, d.state, d.state);
     fwd_pd_ = dnnl::lstm_forward::primitive_desc(fwd_desc, eng);
   } catch (const dnnl::error& e) {
     fail("oneDNN refused an LSTM layer (T=" + std::to_string(T) + ", N=" + std::to_string(N) +
@@ -59,15 +63,15 @@ LstmLayer::LstmLayer(const dnnl::engine& eng, int T, int N, int I, int H, bool t
   fwd_w_ih_reorder_prim_ = make_reorder(user_w_ih_mem_, fwd_w_ih_mem_, false);
   fwd_w_hh_reorder_prim_ = make_reorder(user_w_hh_mem_, fwd_w_hh_mem_, false);
 
-  fwd_args_ = {{DNNL_ARG_SRC_LAYER, view(src_layer_md, eng, v.x_tni)},
-               {DNNL_ARG_SRC_ITER, view(state_md, eng, v.h0_nh)},
-               {DNNL_ARG_SRC_ITER_C, view(state_md, eng, v.c0_nh)},
+  fwd_args_ = {{DNNL_ARG_SRC_LAYER, view(d.src_layer, eng, v.x_tni)},
+               {DNNL_ARG_SRC_ITER, view(d.state, eng, v.h0_nh)},
+               {DNNL_ARG_SRC_ITER_C, view(d.state, eng, v.c0_nh)},
                {DNNL_ARG_WEIGHTS_LAYER, fwd_w_ih_mem_},
                {DNNL_ARG_WEIGHTS_ITER, fwd_w_hh_mem_},
-               {DNNL_ARG_BIAS, view(bias_md, eng, v.b_g)},
-               {DNNL_ARG_DST_LAYER, view(dst_layer_md, eng, v.y_tnh)},
-               {DNNL_ARG_DST_ITER, view(state_md, eng, v.hT_nh)},
-               {DNNL_ARG_DST_ITER_C, view(state_md, eng, v.cT_nh)}};
+               {DNNL_ARG_BIAS, view(d.bias, eng, v.b_g)},
+               {DNNL_ARG_DST_LAYER, view(d.dst_layer, eng, v.y_tnh)},
+               {DNNL_ARG_DST_ITER, view(d.state, eng, v.hT_nh)},
+               {DNNL_ARG_DST_ITER_C, view(d.state, eng, v.cT_nh)}};
   if (training) {
     workspace_mem_ = memory(fwd_pd_.workspace_desc(), eng);
     fwd_args_[DNNL_ARG_WORKSPACE] = workspace_mem_;
@@ -76,17 +80,12 @@ LstmLayer::LstmLayer(const dnnl::engine& eng, int T, int N, int I, int H, bool t
 }
 
 void LstmLayer::build_backward(const dnnl::engine& eng, const LstmViews& v) {
-  const auto src_layer_md = md({T_, N_, I_}, tag::tnc);
-  const auto state_md = md({1, 1, N_, H_}, tag::ldnc);
-  const auto bias_md = md({1, 1, 4, H_}, tag::ldgo);
-  const auto dst_layer_md = md({T_, N_, H_}, tag::tnc);
-  const auto any_w_ih_md = md({1, 1, I_, 4, H_}, tag::any);
-  const auto any_w_hh_md = md({1, 1, H_, 4, H_}, tag::any);
+  const LayerDescs d(T_, N_, I_, H_);
   dnnl::lstm_backward::desc bwd_desc(
-      dnnl::prop_kind::backward, dnnl::rnn_direction::unidirectional_left2right, src_layer_md,
-      state_md, state_md, any_w_ih_md, any_w_hh_md, bias_md, dst_layer_md, state_md, state_md,
-      src_layer_md, state_md, state_md, any_w_ih_md, any_w_hh_md, bias_md, dst_layer_md,
-      state_md, state_md);
+      dnnl::prop_kind::backward, dnnl::rnn_direction::unidirectional_left2right, d.src_layer,
+      d.state, d.state, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, d.state, d.state,
+      d.src_layer, d.state, d.state, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, d.state,
+      d.state);
   bwd_pd_ = dnnl::lstm_backward::primitive_desc(bwd_desc, eng, fwd_pd_);
   bwd_prim_ = dnnl::lstm_backward(bwd_pd_);
 
@@ -103,21 +102,21 @@ void LstmLayer::build_backward(const dnnl::engine& eng, const LstmViews& v) {
   dw_hh_reorder_prim_ = make_reorder(diff_w_hh_mem_, user_dw_hh_mem_, true);
 
   // Truncated BPTT: the window's final state gets no gradient from the next window.
-  zero_state_mem_ = memory(state_md, eng);
-  std::memset(zero_state_mem_.get_data_handle(), 0, state_md.get_size());
-  diff_h0_scratch_mem_ = memory(state_md, eng);
-  diff_c0_scratch_mem_ = memory(state_md, eng);
+  zero_state_mem_ = memory(d.state, eng);
+  std::memset(zero_state_mem_.get_data_handle(), 0, d.state.get_size());
+  diff_h0_scratch_mem_ = memory(d.state, eng);
+  diff_c0_scratch_mem_ = memory(d.state, eng);
 
   bwd_args_ = fwd_args_;
   bwd_args_[DNNL_ARG_WEIGHTS_LAYER] = bwd_w_ih_mem_;
   bwd_args_[DNNL_ARG_WEIGHTS_ITER] = bwd_w_hh_mem_;
-  bwd_args_[DNNL_ARG_DIFF_SRC_LAYER] = view(src_layer_md, eng, v.dx_tni);
+  bwd_args_[DNNL_ARG_DIFF_SRC_LAYER] = view(d.src_layer, eng, v.dx_tni);
   bwd_args_[DNNL_ARG_DIFF_SRC_ITER] = diff_h0_scratch_mem_;
   bwd_args_[DNNL_ARG_DIFF_SRC_ITER_C] = diff_c0_scratch_mem_;
   bwd_args_[DNNL_ARG_DIFF_WEIGHTS_LAYER] = diff_w_ih_mem_;
   bwd_args_[DNNL_ARG_DIFF_WEIGHTS_ITER] = diff_w_hh_mem_;
-  bwd_args_[DNNL_ARG_DIFF_BIAS] = view(bias_md, eng, v.db_g);
-  bwd_args_[DNNL_ARG_DIFF_DST_LAYER] = view(dst_layer_md, eng, v.dy_tnh);
+  bwd_args_[DNNL_ARG_DIFF_BIAS] = view(d.bias, eng, v.db_g);
+  bwd_args_[DNNL_ARG_DIFF_DST_LAYER] = view(d.dst_layer, eng, v.dy_tnh);
   bwd_args_[DNNL_ARG_DIFF_DST_ITER] = zero_state_mem_;
   bwd_args_[DNNL_ARG_DIFF_DST_ITER_C] = zero_state_mem_;
 }
