@@ -67,6 +67,13 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
   const json& tok = f.at(j, "tokenizer");
   m.tokenizer.unit = f.string(tok, "unit");
   m.tokenizer.normalize = f.string(tok, "normalize");
+  m.tokenizer.on_invalid = f.string(tok, "on_invalid");
+  m.tokenizer.min_count = f.integer(tok, "min_count", 1, INT64_MAX);
+  m.tokenizer.max_vocab = f.integer(tok, "max_vocab", 0, INT64_MAX);
+  if (m.tokenizer.unit != "codepoint" && m.tokenizer.unit != "grapheme") f.bad("unknown tokenizer.unit");
+  if (m.tokenizer.normalize != "nfc" && m.tokenizer.normalize != "nfkc" && m.tokenizer.normalize != "none")
+    f.bad("unknown tokenizer.normalize");
+  if (m.tokenizer.on_invalid != "error" && m.tokenizer.on_invalid != "replace") f.bad("unknown tokenizer.on_invalid");
   const json& symbols = f.at(tok, "symbols");
   if (!symbols.is_array() || int64_t(symbols.size()) != m.model.vocab)
     f.bad("tokenizer.symbols must list vocab_size (" + std::to_string(m.model.vocab) + ") symbols");
@@ -75,6 +82,9 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
     if (!s.is_string() || s.get<std::string>().empty()) f.bad("tokenizer.symbols holds a non-string or empty entry");
     m.symbols.push_back(s.get<std::string>());
   }
+  m.unknown_id = int(f.integer(tok, "unknown_id", -1, m.model.vocab - 1));
+  if (m.unknown_id >= 0 && m.symbols[size_t(m.unknown_id)] != kUnknownSymbol)
+    f.bad("tokenizer.unknown_id does not point at the <unk> symbol");
 
   const json& training = f.at(j, "training");
   m.train_config = f.at(training, "config");

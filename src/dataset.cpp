@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "charrnn/error.h"
 #include "charrnn/sha256.h"
@@ -26,18 +29,63 @@ std::string read_file(const std::string& path, const std::string& what) {
   return data;
 }
 
+namespace {
+
+// Regular files under `dir`, recursively, in name order; hidden entries are skipped.
+void list_files(const std::string& dir, std::vector<std::string>& out) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    ::closedir(d);
+  } else {
+    fail("cannot read directory " + dir + ": " + std::strerror(errno), "check its permissions");
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    const std::string path = dir + "/" + n;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) list_files(path, out);
+    else if (S_ISREG(st.st_mode)) out.push_back(path);
+  }
+}
+
+std::vector<std::string> expand_corpus_paths(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      const size_t before = files.size();
+      list_files(p, files);
+      if (files.size() == before) fail("corpus directory " + p + " holds no files", "put .txt files in it");
+    } else {
+      files.push_back(p);  // read_file() reports a missing or unreadable path
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
 Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer) {
   if (paths.empty()) fail_usage("no corpus given", "pass --corpus FILE");
   Corpus corpus;
   Sha256 hash;
-  std::string prepared;
-  for (const std::string& path : paths) {
+  std::string prepared;  // the one full copy of the text; the raw bytes are read file by file
+  const std::vector<std::string> files = expand_corpus_paths(paths);
+  for (const std::string& path : files) {
     std::string raw = read_file(path, "corpus");
     hash.update(raw.data(), raw.size());
     corpus.bytes += raw.size();
-    corpus.name += (corpus.name.empty() ? "" : ",") + path.substr(path.find_last_of('/') + 1);
-    prepared += tokenizer.prepare(raw, path);
+    std::string text = tokenizer.prepare(raw, path);
+    raw = std::string();  // free before the next file
+    if (prepared.empty()) prepared = std::move(text);
+    else prepared += text;
   }
+  corpus.name = paths.size() == 1 && files.size() == 1 ? files[0].substr(files[0].find_last_of('/') + 1)
+                                                       : std::to_string(files.size()) + " files";
+  if (files.size() > 1) corpus.name += " (" + paths[0] + (paths.size() > 1 ? ", ..." : "") + ")";
   corpus.sha256 = hash.hex_digest();
   if (prepared.find_first_not_of(" \t\r\n") == std::string::npos)
     fail("corpus " + paths.front() + " is empty or only whitespace", "give a file with text in it");

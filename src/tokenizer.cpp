@@ -1,12 +1,15 @@
 // tokenizer.cpp — UTF-8 validation, ICU normalization, code-point vocabulary and encoding.
 #include "charrnn/tokenizer.h"
 
+#include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
+#include <unicode/utext.h>
 #include <unicode/unistr.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "charrnn/error.h"
@@ -48,36 +51,81 @@ int utf8_length(unsigned char lead) {
   return 4;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid: no stray continuation
+// bytes, no overlong forms, no surrogates, nothing above U+10FFFF, nothing cut off.
+int valid_sequence_at(std::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  const int len = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+                : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+  if (len == 0 || i + size_t(len) > s.size()) return 0;
+  for (int k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + size_t(k)]) >> 6) != 0x2) return 0;
+  const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+      (c == 0xf4 && c1 >= 0x90))
+    return 0;
+  return len;
+}
+
+}  // namespace
+
+size_t find_invalid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const int len = valid_sequence_at(s, i);
+    if (len == 0) return i;
+    i += size_t(len);
+  }
+  return std::string_view::npos;
+}
+
 void validate_utf8(std::string_view s, const std::string& source) {
-  size_t line = 1, line_start = 0, i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c == '\n') { ++line; line_start = i + 1; }
+  const size_t bad = find_invalid_utf8(s);
+  if (bad == std::string_view::npos) return;
+  const size_t line = size_t(std::count(s.begin(), s.begin() + long(bad), '\n')) + 1;
+  const size_t line_start = s.rfind('\n', bad == 0 ? 0 : bad - 1);
+  const size_t column = line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(s[bad]));
+  fail(source + ": invalid UTF-8 at byte offset " + std::to_string(bad) + " (line " +
+           std::to_string(line) + ", column " + std::to_string(column) + "): byte " + byte,
+       "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8), or pass --on-invalid replace");
+}
+
+std::string repair_utf8(std::string_view s, size_t* replaced) {
+  std::string out;
+  out.reserve(s.size());
+  *replaced = 0;
+  for (size_t i = 0; i < s.size();) {
+    const int len = valid_sequence_at(s, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, one per invalid byte
+      ++*replaced;
       ++i;
       continue;
     }
-    int len = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
-            : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
-    bool ok = len > 0 && i + size_t(len) <= s.size();
-    for (int k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
-    if (ok && len >= 3) {  // no overlong forms, no surrogates, nothing above U+10FFFF
-      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      if (c == 0xe0 && c1 < 0xa0) ok = false;
-      if (c == 0xed && c1 >= 0xa0) ok = false;
-      if (c == 0xf0 && c1 < 0x90) ok = false;
-      if (c == 0xf4 && c1 >= 0x90) ok = false;
-    }
-    if (!ok) {
-      char byte[8];
-      std::snprintf(byte, sizeof byte, "0x%02X", c);
-      fail(source + ": invalid UTF-8 at byte offset " + std::to_string(i) + " (line " +
-               std::to_string(line) + ", column " + std::to_string(i - line_start + 1) +
-               "): byte " + byte,
-           "convert the file to UTF-8 first, e.g. iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8");
-    }
+    out.append(s.substr(i, size_t(len)));
     i += size_t(len);
   }
+  return out;
+}
+
+void grapheme_boundaries(std::string_view text, std::vector<size_t>& ends) {
+  ends.clear();
+  UErrorCode status = U_ZERO_ERROR;
+  // UText reads the UTF-8 bytes in place: boundaries come back as byte offsets.
+  UText* ut = utext_openUTF8(nullptr, text.data(), int64_t(text.size()), &status);
+  std::unique_ptr<icu::BreakIterator> it(
+      icu::BreakIterator::createCharacterInstance(icu::Locale::getRoot(), status));
+  if (U_FAILURE(status)) {
+    utext_close(ut);
+    fail(std::string("ICU grapheme segmentation unavailable: ") + u_errorName(status));
+  }
+  it->setText(ut, status);
+  for (int32_t b = it->next(); b != icu::BreakIterator::DONE; b = it->next()) ends.push_back(size_t(b));
+  utext_close(ut);
 }
 
 std::string describe_symbol(std::string_view symbol) {
@@ -90,11 +138,14 @@ std::string describe_symbol(std::string_view symbol) {
   return "'" + std::string(symbol) + "'";
 }
 
-Vocabulary::Vocabulary(std::vector<std::string> symbols) : symbols_(std::move(symbols)) {
+Vocabulary::Vocabulary(std::vector<std::string> symbols, int unknown_id)
+    : symbols_(std::move(symbols)), unknown_id_(unknown_id) {
   for (size_t i = 0; i < symbols_.size(); ++i) {
     if (!index_.emplace(symbols_[i], int(i)).second)
       fail("vocabulary lists the symbol " + describe_symbol(symbols_[i]) + " twice");
   }
+  if (unknown_id >= size() || (unknown_id >= 0 && symbols_[size_t(unknown_id)] != kUnknownSymbol))
+    fail("vocabulary's unknown_id does not point at " + std::string(kUnknownSymbol));
 }
 
 int Vocabulary::find(std::string_view symbol) const {
@@ -103,13 +154,25 @@ int Vocabulary::find(std::string_view symbol) const {
 }
 
 Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)) {
-  if (config_.unit != "codepoint")
-    fail_usage("unknown symbol unit '" + config_.unit + "'", "use --unit codepoint");
+  if (config_.unit != "codepoint" && config_.unit != "grapheme")
+    fail_usage("unknown symbol unit '" + config_.unit + "'", "use --unit codepoint or grapheme");
+  if (config_.on_invalid != "error" && config_.on_invalid != "replace")
+    fail_usage("unknown --on-invalid policy '" + config_.on_invalid + "'", "use error or replace");
+  if (config_.min_count < 1) fail_usage("--min-count must be at least 1");
+  if (config_.max_vocab < 0 || config_.max_vocab == 1)
+    fail_usage("--max-vocab must be 0 (no limit) or at least 2");
   normalizer_for(config_.normalize);  // rejects unknown forms early
 }
 
 std::string Tokenizer::prepare(std::string_view raw, const std::string& source) const {
-  validate_utf8(raw, source);
+  std::string repaired;
+  if (config_.on_invalid == "replace") {
+    size_t replaced = 0;
+    repaired = repair_utf8(raw, &replaced);
+    raw = repaired;
+  } else {
+    validate_utf8(raw, source);
+  }
   if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);  // BOM: not part of the text
   const icu::Normalizer2* n = normalizer_for(config_.normalize);
   if (!n) return std::string(raw);
@@ -129,28 +192,42 @@ std::string Tokenizer::prepare(std::string_view raw, const std::string& source) 
 }
 
 Vocabulary Tokenizer::build_vocabulary(std::string_view text) const {
-  std::set<std::string> seen;  // UTF-8 byte order is code point order
-  for (size_t i = 0; i < text.size();) {
-    int len = utf8_length(static_cast<unsigned char>(text[i]));
-    seen.emplace(text.substr(i, size_t(len)));
-    i += size_t(len);
+  std::unordered_map<std::string, int64_t> counts;
+  for_each_symbol(text, [&](std::string_view sym) { ++counts[std::string(sym)]; });
+  std::vector<std::pair<std::string, int64_t>> kept;
+  for (auto& [sym, n] : counts)
+    if (n >= config_.min_count) kept.emplace_back(sym, n);
+  bool dropped = kept.size() < counts.size();
+  if (config_.max_vocab > 0 && int64_t(kept.size()) > config_.max_vocab) {
+    // The most frequent first (ties by code point), keeping one id for <unk>.
+    std::sort(kept.begin(), kept.end(), [](auto& a, auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    kept.resize(size_t(config_.max_vocab - 1));
+    dropped = true;
   }
-  return Vocabulary(std::vector<std::string>(seen.begin(), seen.end()));
+  std::vector<std::string> symbols;
+  for (auto& kv : kept) symbols.push_back(kv.first);
+  std::sort(symbols.begin(), symbols.end());  // UTF-8 byte order is code point order
+  if (!dropped) return Vocabulary(std::move(symbols));
+  symbols.push_back(kUnknownSymbol);
+  const int unk = int(symbols.size()) - 1;
+  return Vocabulary(std::move(symbols), unk);
 }
 
 std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view text,
                                        const std::string& source) const {
   std::vector<int32_t> ids;
-  ids.reserve(text.size());
+  ids.reserve(text.size() / 2);
   std::map<std::string, size_t> unknown;  // symbol -> first byte offset
-  for (size_t i = 0; i < text.size();) {
-    size_t len = size_t(utf8_length(static_cast<unsigned char>(text[i])));
-    std::string_view sym = text.substr(i, len);
+  for_each_symbol(text, [&](std::string_view sym) {
     int id = vocab.find(sym);
-    if (id < 0) unknown.emplace(std::string(sym), i);
+    if (id < 0) {
+      id = vocab.unknown_id();
+      if (id < 0) unknown.emplace(std::string(sym), size_t(sym.data() - text.data()));
+    }
     ids.push_back(id);
-    i += len;
-  }
+  });
   if (!unknown.empty()) {
     std::string list;
     int shown = 0;
@@ -160,8 +237,9 @@ std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view
     }
     fail(source + ": " + std::to_string(unknown.size()) +
              " symbol(s) not in the model's vocabulary: " + list,
-         "remove them, or train on a corpus that contains them");
+         "remove them, or train on a corpus that contains them (or with --min-count/--max-vocab)");
   }
+  ids.shrink_to_fit();
   return ids;
 }
 

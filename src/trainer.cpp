@@ -75,6 +75,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
   meta_.model = cfg_.model;
   meta_.tokenizer = cfg_.tokenizer;
   meta_.symbols = corpus.vocab.symbols();
+  meta_.unknown_id = corpus.vocab.unknown_id();
   meta_.train_config = train_config_json(cfg_);
   meta_.corpus = {corpus.name, corpus.sha256, corpus.bytes, int64_t(ids_.size()),
                   int64_t(train_ids_.size), int64_t(val_ids_.size)};

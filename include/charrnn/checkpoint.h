@@ -50,6 +50,7 @@ struct CheckpointMeta {
   ModelConfig model;
   TokenizerConfig tokenizer;
   std::vector<std::string> symbols;  // in id order
+  int unknown_id = -1;               // id of <unk>, -1 when every symbol is known
   nlohmann::json train_config;       // the resolved training flags, as given to the trainer
   TrainState state;
   std::vector<HistoryPoint> history;

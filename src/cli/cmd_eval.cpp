@@ -49,7 +49,7 @@ int cmd_eval(int argc, char** argv) {
   LoadedCheckpoint ck = load_checkpoint(dir, weights == "last" ? WhichWeights::last : WhichWeights::best);
   Tokenizer tok(ck.meta.tokenizer);
   const std::vector<int32_t> ids =
-      tok.encode(Vocabulary(ck.meta.symbols), tok.prepare(read_file(text_path, "text"), text_path), text_path);
+      tok.encode(Vocabulary(ck.meta.symbols, ck.meta.unknown_id), tok.prepare(read_file(text_path, "text"), text_path), text_path);
   if (ids.size() < 2) fail(text_path + " has fewer than 2 symbols; nothing to score");
   EvalWindows windows(IdSpan{ids.data(), ids.size()}, seq, batch);
   Net net(ck.meta.model, seq, batch, Net::Mode::infer, ck.params.data(), nullptr);

@@ -25,7 +25,7 @@ const char* kGenerateUsage =
 
 std::vector<int32_t> encode_prompt(const LoadedCheckpoint& ck, const std::string& prompt,
                                    bool given) {
-  Vocabulary vocab(ck.meta.symbols);
+  Vocabulary vocab(ck.meta.symbols, ck.meta.unknown_id);
   if (!given) {  // a fresh line is the most natural start for most corpora
     int nl = vocab.find("\n");
     return {nl >= 0 ? nl : 0};
@@ -70,7 +70,7 @@ int cmd_generate(int argc, char** argv) {
   LoadedCheckpoint ck = load_checkpoint(dir, weights == "last" ? WhichWeights::last : WhichWeights::best);
   const std::vector<int32_t> ids = encode_prompt(ck, prompt, vm.count("prompt") > 0);
   Generator gen(ck.meta.model, ck.params.data(), samples);
-  Sampler sampler(ck.meta.model.vocab, s);
+  Sampler sampler(ck.meta.model.vocab, s, ck.meta.unknown_id);  // <unk> is never emitted
   const std::vector<std::string>& symbols = ck.meta.symbols;
   std::vector<std::string> texts(static_cast<size_t>(samples));  // K > 1: printed one after another
   std::string head = vm.count("prompt") ? prompt : "";

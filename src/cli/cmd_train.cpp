@@ -19,7 +19,7 @@ extern "C" void on_signal(int sig) {
 }
 
 const char* kTrainUsage =
-    "usage: charrnn train --corpus FILE [FILE...] --model DIR [options]\n"
+    "usage: charrnn train --corpus FILE|DIR [...] --model DIR [options]\n"
     "\n"
     "Learns a character-level LSTM language model. The last --val-frac of the corpus is held\n"
     "out and scored in full every --eval-every steps; DIR keeps the best weights by validation\n"
@@ -35,7 +35,11 @@ int cmd_train(int argc, char** argv) {
   data.add_options()
       ("corpus", po::value(&c.corpus)->multitoken()->required(), "UTF-8 text file(s), concatenated")
       ("val-frac", po::value(&c.val_frac)->default_value(c.val_frac), "last fraction held out for validation")
-      ("normalize", po::value(&c.tokenizer.normalize)->default_value(c.tokenizer.normalize), "Unicode normalization: nfc, nfkc or none");
+      ("normalize", po::value(&c.tokenizer.normalize)->default_value(c.tokenizer.normalize), "Unicode normalization: nfc, nfkc or none")
+      ("unit", po::value(&c.tokenizer.unit)->default_value(c.tokenizer.unit), "symbol unit: codepoint or grapheme")
+      ("min-count", po::value(&c.tokenizer.min_count)->default_value(c.tokenizer.min_count), "rarer symbols become <unk>")
+      ("max-vocab", po::value(&c.tokenizer.max_vocab)->default_value(c.tokenizer.max_vocab), "keep the most frequent symbols, <unk> included (0: all)")
+      ("on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid), "invalid UTF-8: error or replace (with U+FFFD)");
   po::options_description model("Model");
   model.add_options()
       ("layers", po::value(&c.model.layers)->default_value(c.model.layers), "LSTM layers (L)")
