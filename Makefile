@@ -23,7 +23,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 corpora: deps
-	@bash corpora/prepare.sh kjv
+	@for c in kjv tang300 song100 chinese; do bash corpora/prepare.sh $$c; done
 
 demo: build corpora
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/demo --force \

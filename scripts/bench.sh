@@ -20,22 +20,37 @@ mkdir -p "$out"
 runs=$out/runs.jsonl
 : >"$runs"
 
-# L H T N: the classic char-rnn size and the 2x512 reference size.
-configs=("2 128 50 50" "2 512 100 32")
+bash corpora/prepare.sh chinese >/dev/null  # ~6,000 symbols: the large-vocabulary case
+# L H T N corpus: the classic char-rnn size, the 2x512 reference size, and a vocabulary of
+# about 6,000 Chinese characters at 2x512.
+configs=("2 128 50 50 $corpus" "2 512 100 32 $corpus" "2 512 100 32 corpora/chinese.txt")
+# Adds {"config": LABEL} (and extra fields) to each JSON line read from stdin.
+tag() {
+  /usr/bin/python3 -c '
+import json, sys
+label, extra = sys.argv[1], json.loads(sys.argv[2])
+for line in sys.stdin:
+    d = json.loads(line)
+    d.pop("text", None)
+    d.update(extra, config=label)
+    print(json.dumps(d))' "$1" "${2:-{\}}"
+}
+
 for cfg in "${configs[@]}"; do
-  read -r L H T N <<<"$cfg"
-  echo "bench: L=$L H=$H T=$T N=$N"
+  read -r L H T N corpus <<<"$cfg"
+  label="L=$L H=$H T=$T N=$N $(basename "$corpus")"
+  echo "bench: $label"
   for threads in 2 1; do
     "$build/charrnn-bench" --corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" \
-      --threads "$threads" --steps 20 >>"$runs"
+      --threads "$threads" --steps 20 | tag "$label" >>"$runs"
   done
   if [[ $have_peer == 1 ]]; then
     # The peer's best setting on this machine is one thread (see ../shared/DESIGN.md).
-    /usr/bin/python3 "$peer" --corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" \
-      --threads 1 --bench --warmup 2 --bench-steps 10 | grep '"event": "bench"' >>"$runs"
-    /usr/bin/python3 "$peer" --corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" \
-      --threads 1 --steps 0 --no-eval --sample 300 | grep '"event": "sample"' |
-      /usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read()); d.pop('text'); d.update(layers=$L, hidden=$H, seq=$T, batch=$N); print(json.dumps(d))" >>"$runs"
+    args=(--corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" --threads 1)
+    /usr/bin/python3 "$peer" "${args[@]}" --bench --warmup 2 --bench-steps 10 |
+      grep '"event": "bench"' | tag "$label" >>"$runs"
+    /usr/bin/python3 "$peer" "${args[@]}" --steps 0 --no-eval --sample 300 |
+      grep '"event": "sample"' | tag "$label" >>"$runs"
   fi
 done
 /usr/bin/python3 scripts/bench_report.py "$runs" "$out/bench.json"

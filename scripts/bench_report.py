@@ -12,8 +12,8 @@ def main(runs_path, out_path):
         if not line:
             continue
         r = json.loads(line)
-        key = (r["layers"], r["hidden"], r["seq"], r["batch"])
-        row = rows.setdefault(key, {"layers": key[0], "hidden": key[1], "seq": key[2], "batch": key[3]})
+        key = r["config"]
+        row = rows.setdefault(key, {"config": key})
         if r.get("tool") == "charrnn":
             row[f"charrnn_t{r['threads']}"] = r
         elif r.get("event") == "bench":
@@ -21,12 +21,12 @@ def main(runs_path, out_path):
         elif r.get("event") == "sample":
             row["peer_sample"] = r
     summary = []
-    for key, row in sorted(rows.items()):
+    for key, row in rows.items():
         c2, c1 = row.get("charrnn_t2"), row.get("charrnn_t1")
         pb, ps = row.get("peer_bench"), row.get("peer_sample")
-        s = {k: row[k] for k in ("layers", "hidden", "seq", "batch")}
+        s = {"config": key}
         if c2:
-            s.update(charrnn_tokens_per_s_2t=c2["train_tokens_per_s"],
+            s.update(vocab=c2["vocab"], charrnn_tokens_per_s_2t=c2["train_tokens_per_s"],
                      charrnn_fraction_of_ceiling_2t=c2["fraction_of_ceiling"],
                      matmul_ceiling_gflops_2t=c2["matmul_ceiling_gflops"],
                      charrnn_gen_batch1=c2["gen_chars_per_s_batch1"],
@@ -51,11 +51,11 @@ def main(runs_path, out_path):
     def f(v, fmt="{:,.0f}"):
         return fmt.format(v) if isinstance(v, (int, float)) else "-"
     print()
-    print("| L x H, T, N | charrnn tok/s (2t / 1t) | % of matmul ceiling (2t) | peer tok/s (1t) | train x peer "
+    print("| config | V | charrnn tok/s (2t / 1t) | % of matmul ceiling (2t) | peer tok/s (1t) | train x peer "
           "| gen/s b1 (charrnn / peer) | gen/s b32 | RSS MiB (charrnn / peer) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for s in summary:
-        print(f"| {s['layers']}x{s['hidden']}, {s['seq']}, {s['batch']} "
+        print(f"| {s['config']} | {s.get('vocab', '-')} "
               f"| {f(s.get('charrnn_tokens_per_s_2t'))} / {f(s.get('charrnn_tokens_per_s_1t'))} "
               f"| {f(100 * s['charrnn_fraction_of_ceiling_2t'] if 'charrnn_fraction_of_ceiling_2t' in s else None, '{:.0f}%')} "
               f"| {f(s.get('peer_tokens_per_s_1t'))} | {f(s.get('train_ratio_vs_peer'), '{:.2f}x')} "

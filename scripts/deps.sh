@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libdnnl-dev libicu-dev nlohmann-json3-dev
-          libboost-program-options-dev libgtest-dev bible-kjv "$@")
+          libboost-program-options-dev libgtest-dev bible-kjv fortunes-zh "$@")
 
 missing=()
 for p in "${packages[@]}"; do

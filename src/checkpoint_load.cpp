@@ -38,6 +38,13 @@ class Fields {  // typed access to model.json with errors naming the field
     if (!v.is_number()) bad(std::string("field '") + key + "' must be a number");
     return v.get<double>();
   }
+  // Fields added after a checkpoint may have been written: absent means `fallback`.
+  int64_t integer_or(const json& j, const char* key, int64_t lo, int64_t hi, int64_t fallback) const {
+    return j.is_object() && j.contains(key) ? integer(j, key, lo, hi) : fallback;
+  }
+  std::string string_or(const json& j, const char* key, const std::string& fallback) const {
+    return j.is_object() && j.contains(key) ? string(j, key) : fallback;
+  }
   std::string string(const json& j, const char* key) const {
     const json& v = at(j, key);
     if (!v.is_string()) bad(std::string("field '") + key + "' must be a string");
@@ -67,9 +74,9 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
   const json& tok = f.at(j, "tokenizer");
   m.tokenizer.unit = f.string(tok, "unit");
   m.tokenizer.normalize = f.string(tok, "normalize");
-  m.tokenizer.on_invalid = f.string(tok, "on_invalid");
-  m.tokenizer.min_count = f.integer(tok, "min_count", 1, INT64_MAX);
-  m.tokenizer.max_vocab = f.integer(tok, "max_vocab", 0, INT64_MAX);
+  m.tokenizer.on_invalid = f.string_or(tok, "on_invalid", "error");
+  m.tokenizer.min_count = f.integer_or(tok, "min_count", 1, INT64_MAX, 1);
+  m.tokenizer.max_vocab = f.integer_or(tok, "max_vocab", 0, INT64_MAX, 0);
   if (m.tokenizer.unit != "codepoint" && m.tokenizer.unit != "grapheme") f.bad("unknown tokenizer.unit");
   if (m.tokenizer.normalize != "nfc" && m.tokenizer.normalize != "nfkc" && m.tokenizer.normalize != "none")
     f.bad("unknown tokenizer.normalize");
@@ -82,7 +89,7 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
     if (!s.is_string() || s.get<std::string>().empty()) f.bad("tokenizer.symbols holds a non-string or empty entry");
     m.symbols.push_back(s.get<std::string>());
   }
-  m.unknown_id = int(f.integer(tok, "unknown_id", -1, m.model.vocab - 1));
+  m.unknown_id = int(f.integer_or(tok, "unknown_id", -1, m.model.vocab - 1, -1));
   if (m.unknown_id >= 0 && m.symbols[size_t(m.unknown_id)] != kUnknownSymbol)
     f.bad("tokenizer.unknown_id does not point at the <unk> symbol");
 
