@@ -31,7 +31,7 @@ demo: build corpora
 	$(CHARRNN) generate --model models/demo --prompt "And God said" --length 500 --temperature 0.8
 
 bench: build
-	@bash scripts/deps.sh python3-torch libopenblas0-pthread
+	@bash scripts/deps.sh python3-torch libopenblas0-pthread time
 	bash scripts/bench.sh $(BUILD)
 
 clean:

@@ -53,4 +53,19 @@ for cfg in "${configs[@]}"; do
       grep '"event": "sample"' | tag "$label" >>"$runs"
   fi
 done
+# Memory: a ~100 MB corpus (the KJV 24 times, built here, never committed) at 2x512, T=100,
+# N=32; peak RSS from /usr/bin/time -v. 1% validation keeps the final full evaluation short.
+bash corpora/prepare.sh kjv >/dev/null
+big=$out/kjv-x24.txt
+[[ -s $big ]] || for _ in $(seq 24); do cat corpora/kjv.txt; done >"$big"
+echo "bench: memory, $(wc -c <"$big") bytes"
+/usr/bin/time -v "$build/charrnn" train --corpus "$big" --model "$out/memory-model" --force --quiet \
+  --layers 2 --hidden 512 --seq 100 --batch 32 --steps 10 --val-frac 0.01 --eval-batch 256 \
+  --threads 2 2>"$out/memory-time.txt"
+rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/memory-time.txt")
+wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/memory-time.txt")
+echo "{\"event\": \"memory\", \"corpus_bytes\": $(wc -c <"$big"), \"peak_rss_mib\": $((rss_kib / 1024)), \"wall\": \"$wall\"}" |
+  tag "memory 100 MB corpus, L=2 H=512 T=100 N=32" >>"$runs"
+rm -rf "$out/memory-model"
+
 /usr/bin/python3 scripts/bench_report.py "$runs" "$out/bench.json"

@@ -20,8 +20,13 @@ def main(runs_path, out_path):
             row["peer_bench"] = r
         elif r.get("event") == "sample":
             row["peer_sample"] = r
+        elif r.get("event") == "memory":
+            row["memory"] = r
     summary = []
+    memory = [row["memory"] for row in rows.values() if "memory" in row]
     for key, row in rows.items():
+        if "memory" in row:
+            continue
         c2, c1 = row.get("charrnn_t2"), row.get("charrnn_t1")
         pb, ps = row.get("peer_bench"), row.get("peer_sample")
         s = {"config": key}
@@ -46,7 +51,7 @@ def main(runs_path, out_path):
             if c2:
                 s["gen_ratio_vs_peer"] = c2["gen_chars_per_s_batch1"] / ps["chars_per_s"]
         summary.append(s)
-    json.dump(summary, open(out_path, "w"), indent=1)
+    json.dump({"configs": summary, "memory": memory}, open(out_path, "w"), indent=1)
 
     def f(v, fmt="{:,.0f}"):
         return fmt.format(v) if isinstance(v, (int, float)) else "-"
@@ -62,6 +67,9 @@ def main(runs_path, out_path):
               f"| {f(s.get('charrnn_gen_batch1'))} / {f(s.get('peer_gen_batch1'))} "
               f"| {f(s.get('charrnn_gen_batch32'))} "
               f"| {f(s.get('charrnn_peak_rss_mib'))} / {f(s.get('peer_peak_rss_mib'))} |")
+    for m in memory:
+        print(f"\n{m['config']}: {m['corpus_bytes']:,} bytes, peak RSS {m['peak_rss_mib']:,} MiB "
+              f"(/usr/bin/time -v), wall {m['wall']}")
     print(f"\nwrote {out_path}")
 
 

@@ -217,8 +217,12 @@ Vocabulary Tokenizer::build_vocabulary(std::string_view text) const {
 
 std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view text,
                                        const std::string& source) const {
+  // Reserve once: the code point count is exact for that unit and an upper bound for
+  // graphemes, so a large corpus never needs a reallocation (which would briefly double it).
+  size_t codepoints = 0;
+  for (char c : text) codepoints += (static_cast<unsigned char>(c) >> 6) != 0x2;
   std::vector<int32_t> ids;
-  ids.reserve(text.size() / 2);
+  ids.reserve(codepoints);
   std::map<std::string, size_t> unknown;  // symbol -> first byte offset
   for_each_symbol(text, [&](std::string_view sym) {
     int id = vocab.find(sym);
@@ -239,7 +243,6 @@ std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view
              " symbol(s) not in the model's vocabulary: " + list,
          "remove them, or train on a corpus that contains them (or with --min-count/--max-vocab)");
   }
-  ids.shrink_to_fit();
   return ids;
 }
 

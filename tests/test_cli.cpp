@@ -3,41 +3,24 @@
 // the exit codes and messages of bad input.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "charrnn/fsutil.h"
+#include "cli_util.h"
 
 namespace charrnn {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testing::Result;
+using testing::slurp;
 
 class Cli : public ::testing::Test {
  protected:
   static std::string dir_, corpus_, model_;
 
-  static Result run(const std::string& args) {
-    const std::string out = dir_ + "/stdout", err = dir_ + "/stderr";
-    const std::string cmd = std::string(CHARRNN_BIN) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  }
+  static Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
 
   static void SetUpTestSuite() {
     dir_ = "/tmp/charrnn_cli_" + std::to_string(::getpid());

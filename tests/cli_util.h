@@ -1,0 +1,38 @@
+// cli_util.h — running the real charrnn binary from tests: exit code, stdout and stderr.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace charrnn::testing {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Runs `charrnn ARGS` with stdin closed; `scratch` holds the captured output files.
+inline Result run_charrnn(const std::string& args, const std::string& scratch) {
+  const std::string out = scratch + "/stdout", err = scratch + "/stderr";
+  const std::string cmd = std::string(CHARRNN_BIN) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+}  // namespace charrnn::testing
