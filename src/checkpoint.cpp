@@ -2,7 +2,12 @@
 #include "charrnn/checkpoint.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <cmath>
 #include <ctime>
@@ -69,7 +74,7 @@ json meta_json(const CheckpointMeta& m) {
       {"tool", {{"name", "charrnn"}, {"version", CHARRNN_VERSION}, {"onednn", onednn_version()}}},
       {"architecture",
        {{"cell", "lstm"}, {"layers", m.model.layers}, {"hidden", m.model.hidden},
-        {"embedding", m.model.embed}, {"vocab_size", m.model.vocab}, {"dropout", 0.0},
+        {"embedding", m.model.embed}, {"vocab_size", m.model.vocab}, {"dropout", m.model.dropout},
         {"gate_order", "ifgo"}, {"parameters", parameter_count(m.model)}}},
       {"tokenizer",
        {{"unit", m.tokenizer.unit}, {"normalize", m.tokenizer.normalize},
@@ -82,7 +87,7 @@ json meta_json(const CheckpointMeta& m) {
         {"state",
          {{"step", m.state.step}, {"tokens", m.state.tokens}, {"seconds", m.state.seconds},
           {"epoch", m.state.epoch}, {"window", m.state.window}, {"lr", m.state.lr},
-          {"rng", rng}}}}},
+          {"rng", rng}, {"loss_sum", m.state.loss_sum}, {"loss_steps", m.state.loss_steps}}}}},
       {"history", history_json(m.history)},
       {"best",
        {{"step", m.best_step},
@@ -95,6 +100,22 @@ json meta_json(const CheckpointMeta& m) {
   };
 }
 
+// Staging directories of processes that died mid-save (kill -9): never read, safe to delete.
+void remove_stale_staging(const std::string& parent, const std::string& base) {
+  const std::string prefix = "." + base + ".staging-";
+  DIR* d = ::opendir(parent.c_str());
+  if (!d) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) stale.push_back(parent + "/" + name);
+  }
+  ::closedir(d);
+  for (const std::string& path : stale) remove_tree(path);
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
@@ -103,6 +124,7 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   make_dirs(parent);
   const std::string staged = parent + "/." + base + ".staging-" + std::to_string(::getpid());
   const std::string old = parent + "/." + base + ".old";
+  remove_stale_staging(parent, base);
   remove_tree(staged);
   make_dirs(staged);
 
@@ -119,10 +141,13 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
     write("last", "last.safetensors", state_dict(meta.model, t.last, zeros), meta.state.step);
   if (t.adam_m && t.adam_v) {
     const int64_t P = int64_t(parameter_count(meta.model));
-    write("optimizer", "optimizer.safetensors",
-          {{"adam.m", {P}, t.adam_m}, {"adam.v", {P}, t.adam_v}}, meta.state.step);
+    std::vector<TensorRef> refs = {{"adam.m", {P}, t.adam_m}, {"adam.v", {P}, t.adam_v}};
+    refs.insert(refs.end(), t.state.begin(), t.state.end());
+    write("optimizer", "optimizer.safetensors", refs, meta.state.step);
     files["optimizer"]["adam_steps"] = t.adam_steps;
   }
+  for (const auto& [name, text] : t.extra_files)
+    write_file_synced(staged + "/" + name, text.data(), text.size());
   json doc = meta_json(meta);
   doc["files"] = files;
   const std::string text = doc.dump(1) + "\n";

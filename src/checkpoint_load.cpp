@@ -70,6 +70,8 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
   m.model.hidden = int(f.integer(arch, "hidden", 1, 8192));
   m.model.embed = int(f.integer(arch, "embedding", 1, 8192));
   m.model.vocab = int(f.integer(arch, "vocab_size", 1, 1 << 21));
+  m.model.dropout = f.number(arch, "dropout");
+  if (!(m.model.dropout >= 0 && m.model.dropout < 1)) f.bad("architecture.dropout must be in [0, 1)");
 
   const json& tok = f.at(j, "tokenizer");
   m.tokenizer.unit = f.string(tok, "unit");
@@ -109,6 +111,8 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
     m.state.rng[i] = std::stoull(rng[i].get<std::string>(), nullptr, 16);
   }
 
+  m.state.loss_sum = st.contains("loss_sum") ? f.number(st, "loss_sum") : 0.0;
+  m.state.loss_steps = f.integer_or(st, "loss_steps", 0, INT64_MAX, 0);
   const json& history = f.at(j, "history");
   if (!history.is_array()) f.bad("history must be an array");
   for (const json& h : history)
@@ -186,6 +190,15 @@ LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which, 
     reader.read("adam.m", {P}, out.adam_m.data());
     reader.read("adam.v", {P}, out.adam_v.data());
     out.adam_steps = f.integer(files["optimizer"], "adam_steps", 0, INT64_MAX);
+    for (const std::string& name : reader.names()) {
+      if (name.rfind("state.", 0) != 0) continue;
+      const std::vector<int64_t> shape = reader.shape(name);
+      size_t n = 1;
+      for (int64_t d : shape) n *= size_t(d);
+      if (n > (size_t(1) << 28)) f.bad("optimizer tensor '" + name + "' is implausibly large");
+      out.state[name].assign(n, 0.f);
+      reader.read(name, shape, out.state[name].data());
+    }
   }
   return out;
 }

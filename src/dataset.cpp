@@ -68,7 +68,8 @@ std::vector<std::string> expand_corpus_paths(const std::vector<std::string>& pat
 
 }  // namespace
 
-Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer) {
+Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer,
+                   const Vocabulary* vocab, const std::string& expected_sha256) {
   if (paths.empty()) fail_usage("no corpus given", "pass --corpus FILE");
   Corpus corpus;
   Sha256 hash;
@@ -87,9 +88,13 @@ Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& token
                                                        : std::to_string(files.size()) + " files";
   if (files.size() > 1) corpus.name += " (" + paths[0] + (paths.size() > 1 ? ", ..." : "") + ")";
   corpus.sha256 = hash.hex_digest();
+  if (!expected_sha256.empty() && corpus.sha256 != expected_sha256)
+    fail("the corpus differs from the one the model was trained on (SHA-256 " + corpus.sha256.substr(0, 12) +
+             " vs " + expected_sha256.substr(0, 12) + ")",
+         "resume with the original corpus (--corpus PATH if it moved), or train a new model");
   if (prepared.find_first_not_of(" \t\r\n") == std::string::npos)
     fail("corpus " + paths.front() + " is empty or only whitespace", "give a file with text in it");
-  corpus.vocab = tokenizer.build_vocabulary(prepared);
+  corpus.vocab = vocab ? *vocab : tokenizer.build_vocabulary(prepared);
   corpus.ids = tokenizer.encode(corpus.vocab, prepared, paths.front());
   return corpus;
 }

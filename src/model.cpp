@@ -48,6 +48,8 @@ void validate_model_config(const ModelConfig& c) {
   check(c.layers, 1, 16, "layers");
   check(c.hidden, 1, 8192, "hidden");
   check(c.embed, 1, 8192, "embed");
+  if (!(c.dropout >= 0.0 && c.dropout < 1.0))
+    fail_usage("--dropout must be in [0, 1), got " + std::to_string(c.dropout));
   if (c.vocab < 1) fail("the vocabulary is empty");
 }
 
@@ -112,6 +114,11 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
     dx_me_.assign(M * E, 0.f);
     dy_lmh_.assign(L, std::vector<float>(M * H, 0.f));
   }
+  dropout_on_ = training_ && c.dropout > 0.0 && L > 1;
+  if (dropout_on_) {
+    mask_lmh_.assign(L - 1, std::vector<float>(M * H, 0.f));
+    yd_lmh_.assign(L - 1, std::vector<float>(M * H, 0.f));
+  }
   const Offsets o = offsets_of(c);
   emb_ve_ = params + o.emb;
   if (training_) {
@@ -123,7 +130,7 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
     v.w_ih_gi = params + o.w_ih[l];
     v.w_hh_gh = params + o.w_hh[l];
     v.b_g = params + o.b[l];
-    v.x_tni = l == 0 ? x_me_.data() : y_lmh_[l - 1].data();
+    v.x_tni = l == 0 ? x_me_.data() : dropout_on_ ? yd_lmh_[l - 1].data() : y_lmh_[l - 1].data();
     v.h0_nh = h0_lnh_[l].data();
     v.c0_nh = c0_lnh_[l].data();
     v.y_tnh = y_lmh_[l].data();
@@ -196,7 +203,10 @@ double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
   // Input projection: one-hot(x) . W_emb is row x of W_emb, so it is a gather.
   for (int m = 0; m < M_; ++m)
     std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
-  for (auto& layer : layers_) layer->forward(strm_);
+  for (int l = 0; l < cfg_.layers; ++l) {
+    layers_[l]->forward(strm_);
+    if (dropout_on_ && l + 1 < cfg_.layers) dropout_forward(l);
+  }
   head_fwd_prim_.execute(strm_, head_fwd_args_);
   strm_.wait();
   double loss = y_tn ? xent_forward() : 0.0;
@@ -252,13 +262,35 @@ void Net::backward() {
   head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
   head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
   strm_.wait();
-  for (int l = cfg_.layers - 1; l >= 0; --l) layers_[l]->backward(strm_);
+  for (int l = cfg_.layers - 1; l >= 0; --l) {
+    layers_[l]->backward(strm_);  // writes dy of layer l-1 (through its dropout, if any)
+    if (dropout_on_ && l > 0) dropout_backward(l - 1);
+  }
   // Scatter-add: the gather's gradient goes back to the rows it read.
   for (int m = 0; m < M_; ++m) {
     float* dst = demb_ve_ + size_t(x_m_[m]) * E;
     const float* src = &dx_me_[size_t(m) * E];
     for (int e = 0; e < E; ++e) dst[e] += src[e];
   }
+}
+
+void Net::dropout_forward(int l) {
+  if (!dropout_rng_) fail("internal: dropout without a random generator");
+  const float keep = float(1.0 - cfg_.dropout), scale = 1.0f / keep;
+  float* mask = mask_lmh_[l].data();
+  const float* y = y_lmh_[l].data();
+  float* yd = yd_lmh_[l].data();
+  const size_t n = mask_lmh_[l].size();
+  // Drawn serially from one generator so that a run is reproducible and resumable exactly.
+  for (size_t i = 0; i < n; ++i) mask[i] = dropout_rng_->uniform() < keep ? scale : 0.0f;
+  for (size_t i = 0; i < n; ++i) yd[i] = y[i] * mask[i];
+}
+
+void Net::dropout_backward(int l) {
+  float* dy = dy_lmh_[l].data();
+  const float* mask = mask_lmh_[l].data();
+  const size_t n = mask_lmh_[l].size();
+  for (size_t i = 0; i < n; ++i) dy[i] *= mask[i];
 }
 
 void Net::reset_state() {

@@ -1,11 +1,13 @@
 // optimizer.cpp — Adam update and gradient clipping (see optimizer.h).
 #include "charrnn/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace charrnn {
 
-Adam::Adam(size_t n, AdamConfig config) : config_(config), m_p_(n, 0.f), v_p_(n, 0.f) {}
+Adam::Adam(size_t n, AdamConfig config, std::vector<Range> decayed)
+    : config_(config), decayed_(std::move(decayed)), m_p_(n, 0.f), v_p_(n, 0.f) {}
 
 void Adam::step(float* params_p, const float* grads_p, float lr) {
   ++t_;
@@ -22,6 +24,22 @@ void Adam::step(float* params_p, const float* grads_p, float lr) {
     v[i] = b2 * v[i] + (1.f - b2) * g * g;
     params_p[i] -= lr * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
   }
+  if (config_.weight_decay <= 0) return;
+  const float shrink = 1.0f - lr * float(config_.weight_decay);  // decoupled, as in AdamW
+  for (const Range& r : decayed_)
+    for (size_t i = r.begin; i < r.end; ++i) params_p[i] *= shrink;
+}
+
+double LrSchedule::at(int64_t step) const {
+  if (warmup > 0 && step < warmup) return lr * double(step + 1) / double(warmup);
+  const int64_t s = step - warmup;
+  if (kind == "cosine") {
+    const int64_t span = std::max<int64_t>(1, total - warmup);
+    if (s >= span) return min_lr;
+    return min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(3.141592653589793 * double(s) / double(span)));
+  }
+  if (kind == "step") return lr * std::pow(decay, double(s / std::max<int64_t>(1, decay_every)));
+  return lr;
 }
 
 double grad_norm(const float* g, size_t n) {

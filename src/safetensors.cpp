@@ -93,6 +93,12 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
   }
 }
 
+std::vector<std::string> SafetensorsReader::names() const {
+  std::vector<std::string> out;
+  for (const auto& kv : entries_) out.push_back(kv.first);
+  return out;
+}
+
 std::vector<int64_t> SafetensorsReader::shape(const std::string& name) const {
   auto it = entries_.find(name);
   if (it == entries_.end()) fail(path_ + ": no tensor named '" + name + "'");

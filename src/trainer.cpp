@@ -1,4 +1,11 @@
 // trainer.cpp — the training loop (see trainer.h).
+//
+// A Session owns the run: the corpus ids, the three flat blocks (parameters, gradients, best
+// parameters), Adam, the training and evaluation nets, the dropout generator and the
+// schedule. A fresh run saves a checkpoint before its first step, so the directory always
+// holds a loadable model; --resume restores every piece of state that the next step
+// depends on (weights, moments, data position, carried LSTM state, generator, loss
+// accumulator), so an interrupted and resumed run equals an uninterrupted one.
 #include "charrnn/trainer.h"
 
 #include <chrono>
@@ -10,6 +17,7 @@
 #include "charrnn/dataset.h"
 #include "charrnn/error.h"
 #include "charrnn/fsutil.h"
+#include "charrnn/plot.h"
 #include "charrnn/progress.h"
 #include "charrnn/rng.h"
 
@@ -20,15 +28,23 @@ constexpr int kMaxBadStepsInARow = 5;  // then training stops: the model has div
 
 void check_model_dir(const TrainConfig& c) {
   if (c.model_dir.empty()) fail_usage("no model directory given", "pass --model DIR");
-  if (!path_exists(c.model_dir) || c.force) return;
+  if (c.resume || !path_exists(c.model_dir) || c.force) return;
   if (!is_directory(c.model_dir))
     fail_usage(c.model_dir + " exists and is not a directory", "choose another --model path");
   if (is_checkpoint_dir(c.model_dir))
     fail_usage(c.model_dir + " already holds a checkpoint; training would replace it",
-               "pass --force to replace it, or choose another --model directory");
+               "pass --resume " + c.model_dir + " to continue it, --force to replace it, or choose another --model");
   if (!directory_is_empty(c.model_dir))  // never replace files charrnn did not write
     fail_usage(c.model_dir + " is not empty and is not a charrnn checkpoint",
                "choose an empty or new directory, or pass --force to replace it");
+}
+
+// The weight matrices (not biases) of the flat block: what weight decay applies to.
+std::vector<Range> weight_ranges(const ModelConfig& c) {
+  std::vector<Range> out;
+  for (const TensorInfo& t : parameter_tensors(c))
+    if (t.shape.size() == 2 && t.name != "embedding.weight") out.push_back({t.offset, t.offset + t.size});
+  return out;
 }
 
 class Session {
@@ -37,15 +53,20 @@ class Session {
   TrainResult run();
 
  private:
+  void load_data(const Tokenizer& tokenizer);
+  void build(const ModelConfig& model);
+  void restore(const LoadedCheckpoint& last);
   bool should_stop() const;
   double train_step();  // returns the window's mean loss, NaN when the step was skipped
   double evaluate();
+  void eval_and_save();
   void save();
-  void print_config(const Corpus& corpus);
+  void print_config();
   double eta(double secs) const;  // seconds left by the nearest stop rule; < 0 when unknown
-  double elapsed() const {
+  double elapsed() const {        // this invocation
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
+  double total_seconds() const { return seconds_before_ + elapsed(); }
 
   TrainConfig cfg_;
   const std::atomic<bool>* stop_;
@@ -57,60 +78,121 @@ class Session {
   std::unique_ptr<EvalWindows> eval_windows_;
   std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks
   std::unique_ptr<Adam> adam_;
+  LrSchedule schedule_;
+  Rng rng_;  // dropout masks
   std::unique_ptr<Net> train_net_, eval_net_;
   std::vector<int32_t> x_tn_, y_tn_, ex_tn_, ey_tn_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double seconds_before_ = 0;  // training time of earlier invocations (resume)
+  double last_val_ = std::nan("");
+  int64_t last_eval_step_ = -1, evals_since_best_ = 0;
   int bad_steps_ = 0;
+  bool early_stopped_ = false;
 };
 
 Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
-    : cfg_(c), stop_(stop), progress_(stdout, c.quiet) {
+    : cfg_(c), stop_(stop), progress_(stdout, c.quiet), rng_(c.seed ^ 0x5eed) {
   check_model_dir(cfg_);
-  Tokenizer tokenizer(cfg_.tokenizer);
-  Corpus corpus = load_corpus(cfg_.corpus, tokenizer);
+  if (!cfg_.resume) {
+    load_data(Tokenizer(cfg_.tokenizer));
+    build(meta_.model);
+    init_parameters(meta_.model, params_p_.data(), cfg_.seed);
+    best_p_ = params_p_;
+    train_net_->sync_weights();
+    meta_.state.rng = rng_.state();
+    print_config();
+    save();  // from now on the directory always holds a loadable checkpoint
+    return;
+  }
+  LoadedCheckpoint last = load_checkpoint(cfg_.model_dir, WhichWeights::last, true);
+  if (last.adam_m.empty())
+    fail(cfg_.model_dir + " has no optimizer state", "it cannot be resumed exactly; train a new model");
+  meta_ = last.meta;
+  load_data(Tokenizer(meta_.tokenizer));
+  build(meta_.model);
+  restore(last);
+  print_config();
+}
+
+void Session::load_data(const Tokenizer& tokenizer) {
+  std::unique_ptr<Vocabulary> vocab;  // resuming keeps the model's vocabulary
+  if (cfg_.resume) vocab = std::make_unique<Vocabulary>(meta_.symbols, meta_.unknown_id);
+  Corpus corpus = load_corpus(cfg_.corpus, tokenizer, vocab.get(), cfg_.resume ? meta_.corpus.sha256 : "");
   ids_ = std::move(corpus.ids);
   split_ids(ids_, cfg_.val_frac, &train_ids_, &val_ids_);
   batcher_ = std::make_unique<Batcher>(train_ids_, cfg_.seq, cfg_.batch);
-  cfg_.model.vocab = corpus.vocab.size();
+  if (cfg_.resume) return;
   meta_.model = cfg_.model;
+  meta_.model.vocab = corpus.vocab.size();
   meta_.tokenizer = cfg_.tokenizer;
   meta_.symbols = corpus.vocab.symbols();
   meta_.unknown_id = corpus.vocab.unknown_id();
-  meta_.train_config = train_config_json(cfg_);
   meta_.corpus = {corpus.name, corpus.sha256, corpus.bytes, int64_t(ids_.size()),
                   int64_t(train_ids_.size), int64_t(val_ids_.size)};
+}
 
-  const size_t P = parameter_count(cfg_.model);
+void Session::build(const ModelConfig& model) {
+  meta_.train_config = train_config_json(cfg_);
+  const size_t P = parameter_count(model);
   params_p_.assign(P, 0.f);
   grads_p_.assign(P, 0.f);
-  init_parameters(cfg_.model, params_p_.data(), cfg_.seed);
-  best_p_ = params_p_;
-  adam_ = std::make_unique<Adam>(P, cfg_.adam);
-  train_net_ = std::make_unique<Net>(cfg_.model, cfg_.seq, cfg_.batch, Net::Mode::train,
+  best_p_.assign(P, 0.f);
+  adam_ = std::make_unique<Adam>(P, cfg_.adam, weight_ranges(model));
+  schedule_ = {cfg_.lr_schedule, cfg_.adam.lr, cfg_.min_lr, cfg_.warmup,
+               cfg_.steps > 0 ? cfg_.steps : int64_t(cfg_.epochs * double(batcher_->windows_per_epoch())),
+               cfg_.lr_decay, cfg_.lr_decay_every};
+  train_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.batch, Net::Mode::train,
                                      params_p_.data(), grads_p_.data());
+  train_net_->set_dropout_rng(&rng_);
   x_tn_.assign(size_t(cfg_.seq) * cfg_.batch, 0);
   y_tn_ = x_tn_;
   if (val_ids_.size > 1) {
     eval_windows_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch);
-    eval_net_ = std::make_unique<Net>(cfg_.model, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
+    eval_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
                                       params_p_.data(), nullptr);
     ex_tn_.assign(size_t(cfg_.seq) * cfg_.eval_batch, 0);
     ey_tn_ = ex_tn_;
   }
-  print_config(corpus);
 }
 
-void Session::print_config(const Corpus& corpus) {
+void Session::restore(const LoadedCheckpoint& last) {
+  params_p_ = last.params;
+  best_p_ = load_checkpoint(cfg_.model_dir, WhichWeights::best).params;
+  adam_->m() = last.adam_m;
+  adam_->v() = last.adam_v;
+  adam_->set_steps(last.adam_steps);
+  for (int l = 0; l < meta_.model.layers; ++l) {  // the LSTM state carried into the next window
+    auto h = last.state.find("state.h_l" + std::to_string(l));
+    auto c = last.state.find("state.c_l" + std::to_string(l));
+    if (h == last.state.end() || c == last.state.end() || h->second.size() != train_net_->initial_h(l).size())
+      fail(cfg_.model_dir + "/optimizer.safetensors lacks the carried LSTM state", "train a new model");
+    train_net_->initial_h(l) = h->second;
+    train_net_->initial_c(l) = c->second;
+  }
+  train_net_->sync_weights();
+  batcher_->seek(meta_.state.epoch, meta_.state.window);
+  rng_.set_state(meta_.state.rng);
+  seconds_before_ = meta_.state.seconds;
+  if (!meta_.history.empty()) {
+    last_eval_step_ = meta_.history.back().step;
+    last_val_ = meta_.history.back().val_loss;
+  }
+  for (const HistoryPoint& h : meta_.history) evals_since_best_ = h.step > meta_.best_step ? evals_since_best_ + 1 : 0;
+  progress_.line("resuming " + cfg_.model_dir + " at step " + std::to_string(meta_.state.step));
+}
+
+void Session::print_config() {
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "corpus: %s, %llu bytes, %lld symbols (train %lld, val %lld), vocabulary %d",
-                corpus.name.c_str(), (unsigned long long)corpus.bytes, (long long)ids_.size(),
-                (long long)train_ids_.size, (long long)val_ids_.size, cfg_.model.vocab);
+                "corpus: %s, %llu bytes, %lld symbols (train %lld, val %lld), vocabulary %d%s",
+                meta_.corpus.name.c_str(), (unsigned long long)meta_.corpus.bytes, (long long)ids_.size(),
+                (long long)train_ids_.size, (long long)val_ids_.size, meta_.model.vocab,
+                meta_.unknown_id >= 0 ? " (with <unk>)" : "");
   progress_.line(buf);
   std::snprintf(buf, sizeof buf,
-                "model: lstm, %d layers x %d hidden, embedding %d, %zu parameters (oneDNN %s)",
-                cfg_.model.layers, cfg_.model.hidden, cfg_.model.embed,
-                parameter_count(cfg_.model), train_net_->lstm_implementation().c_str());
+                "model: lstm, %d layers x %d hidden, embedding %d, dropout %.2f, %zu parameters (oneDNN %s)",
+                meta_.model.layers, meta_.model.hidden, meta_.model.embed, meta_.model.dropout,
+                parameter_count(meta_.model), train_net_->lstm_implementation().c_str());
   progress_.line(buf);
   progress_.line("config: " + meta_.train_config.dump());
 }
@@ -118,26 +200,27 @@ void Session::print_config(const Corpus& corpus) {
 bool Session::should_stop() const {
   const TrainState& s = meta_.state;
   if (stop_ && stop_->load()) return true;
+  if (early_stopped_) return true;
   if (cfg_.steps > 0 && s.step >= cfg_.steps) return true;
   if (cfg_.epochs > 0 && batcher_->epoch_progress() >= cfg_.epochs) return true;
   return cfg_.minutes > 0 && elapsed() >= cfg_.minutes * 60.0;
 }
 
 double Session::eta(double secs) const {
-  const double rate = double(meta_.state.step) / secs;  // steps per second
+  const double rate = double(std::max<int64_t>(1, meta_.state.step)) / std::max(1e-9, total_seconds());  // steps/s
   double left = 1e300;
   if (cfg_.steps > 0) left = std::min(left, double(cfg_.steps - meta_.state.step) / rate);
   if (cfg_.epochs > 0)
-    left = std::min(left, (cfg_.epochs - batcher_->epoch_progress()) *
-                              double(batcher_->windows_per_epoch()) / rate);
+    left = std::min(left, (cfg_.epochs - batcher_->epoch_progress()) * double(batcher_->windows_per_epoch()) / rate);
   if (cfg_.minutes > 0) left = std::min(left, cfg_.minutes * 60.0 - secs);
   return left == 1e300 ? -1.0 : std::max(0.0, left);
 }
 
 double Session::train_step() {
   if (batcher_->next(x_tn_.data(), y_tn_.data())) train_net_->reset_state();
+  meta_.state.lr = schedule_.at(meta_.state.step);
   const StepResult r = charrnn::train_step(*train_net_, *adam_, params_p_, grads_p_, x_tn_.data(),
-                                           y_tn_.data(), cfg_.clip, float(cfg_.adam.lr));
+                                           y_tn_.data(), cfg_.clip, float(meta_.state.lr));
   if (r.applied) {
     bad_steps_ = 0;
     return r.loss;
@@ -166,13 +249,47 @@ double Session::evaluate() {
   return total / double(count);
 }
 
+void Session::eval_and_save() {
+  TrainState& s = meta_.state;
+  const double val = evaluate();
+  const double train_loss = s.loss_steps ? s.loss_sum / double(s.loss_steps) : std::nan("");
+  meta_.history.push_back({s.step, s.tokens, total_seconds(), batcher_->epoch_progress(), train_loss, val});
+  s.loss_sum = 0.0;
+  s.loss_steps = 0;
+  last_val_ = val;
+  last_eval_step_ = s.step;
+  const bool improved = std::isnan(val) || meta_.best_step < 0 || val < meta_.best_val_loss;
+  if (improved) {
+    meta_.best_val_loss = val;
+    meta_.best_step = s.step;
+    best_p_ = params_p_;  // same size: an in-place copy
+    evals_since_best_ = 0;
+  } else if (cfg_.patience > 0 && ++evals_since_best_ >= cfg_.patience) {
+    early_stopped_ = true;
+  }
+  save();
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
+                (long long)s.step, train_loss, val, val / std::log(2.0),
+                improved ? " | best, saved" : " | saved", format_duration(total_seconds()).c_str());
+  progress_.line(buf);
+  if (early_stopped_)
+    progress_.line("no improvement in " + std::to_string(cfg_.patience) + " evaluations: stopping (--patience)");
+}
+
 void Session::save() {
   meta_.state.epoch = batcher_->epoch();
   meta_.state.window = batcher_->window();
-  meta_.state.seconds = elapsed();
-  meta_.state.lr = cfg_.adam.lr;
+  meta_.state.seconds = total_seconds();
+  meta_.state.rng = rng_.state();
   CheckpointTensors t{best_p_.data(), params_p_.data(), adam_->m().data(), adam_->v().data(),
-                      adam_->steps()};
+                      adam_->steps(), {}, {}};
+  const int64_t N = cfg_.batch, H = meta_.model.hidden;
+  for (int l = 0; l < meta_.model.layers; ++l) {
+    t.state.push_back({"state.h_l" + std::to_string(l), {N, H}, train_net_->initial_h(l).data()});
+    t.state.push_back({"state.c_l" + std::to_string(l), {N, H}, train_net_->initial_c(l).data()});
+  }
+  t.extra_files["loss.svg"] = loss_svg(meta_.history, "charrnn: " + meta_.corpus.name);
   save_checkpoint(cfg_.model_dir, meta_, t);
 }
 
@@ -180,48 +297,32 @@ TrainResult Session::run() {
   start_ = std::chrono::steady_clock::now();
   TrainState& s = meta_.state;
   const int64_t tokens_per_step = int64_t(cfg_.seq) * cfg_.batch;
-  double loss_sum = 0.0, last_val = std::nan("");
-  int64_t loss_steps = 0, last_eval_step = -1;
-  auto eval_and_save = [&]() {
-    const double val = evaluate();
-    const double train_loss = loss_steps ? loss_sum / double(loss_steps) : std::nan("");
-    meta_.history.push_back({s.step, s.tokens, elapsed(), batcher_->epoch_progress(), train_loss, val});
-    loss_sum = 0.0;
-    loss_steps = 0;
-    last_val = val;
-    last_eval_step = s.step;
-    bool improved = std::isnan(val) || meta_.best_step < 0 || val < meta_.best_val_loss;
-    if (improved) {
-      meta_.best_val_loss = val;
-      meta_.best_step = s.step;
-      best_p_ = params_p_;  // same size: an in-place copy
-    }
-    save();
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
-                  (long long)s.step, train_loss, val, val / std::log(2.0),
-                  improved ? " | best, saved" : " | saved", format_duration(elapsed()).c_str());
-    progress_.line(buf);
-  };
   while (!should_stop()) {
     const double loss = train_step();
     ++s.step;
     s.tokens += tokens_per_step;
-    if (!std::isnan(loss)) { loss_sum += loss; ++loss_steps; }
+    if (!std::isnan(loss)) {
+      s.loss_sum += loss;
+      ++s.loss_steps;
+    }
     const double secs = elapsed();
     progress_.step({s.step, cfg_.steps, batcher_->epoch_progress(),
-                    loss_steps ? loss_sum / double(loss_steps) : std::nan(""),
-                    double(s.tokens) / secs, secs, eta(secs), last_val});
+                    s.loss_steps ? s.loss_sum / double(s.loss_steps) : std::nan(""),
+                    double(s.step * tokens_per_step) / std::max(1e-9, total_seconds()), total_seconds(),
+                    eta(secs), last_val_});
     if (cfg_.eval_every > 0 && s.step % cfg_.eval_every == 0) eval_and_save();
   }
-  if (last_eval_step != s.step) eval_and_save();
+  const bool interrupted = stop_ && stop_->load();
+  if (interrupted) save();  // the state only: no evaluation, so a resumed run's history is unchanged
+  else if (last_eval_step_ != s.step) eval_and_save();
   TrainResult r;
   r.steps = s.step;
   r.tokens = s.tokens;
-  r.seconds = elapsed();
+  r.seconds = total_seconds();
   r.best_val_loss = meta_.best_val_loss;
   r.best_step = meta_.best_step;
-  r.interrupted = stop_ && stop_->load();
+  r.interrupted = interrupted;
+  r.early_stopped = early_stopped_;
   return r;
 }
 

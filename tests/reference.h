@@ -22,11 +22,13 @@ struct ReferenceOut {
   std::vector<double> hT_lnh;      // (L, N, H) final hidden state
 };
 
-// h0/c0 (L, N, H) may be empty (zeros).
+// h0/c0 (L, N, H) may be empty (zeros). `masks` (L-1 of (T*N, H)), when given, multiply the
+// outputs of every layer but the last: dropout with fixed masks.
 inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<double>& p, int T,
                                       int N, const int32_t* x_tn, const int32_t* y_tn,
                                       std::vector<double> h_lnh = {},
-                                      std::vector<double> c_lnh = {}) {
+                                      std::vector<double> c_lnh = {},
+                                      const std::vector<std::vector<float>>* masks = nullptr) {
   const int V = c.vocab, E = c.embed, H = c.hidden, L = c.layers;
   auto ts = parameter_tensors(c);
   size_t at = 1;  // tensor index: embedding first, then per layer w_ih, w_hh, b
@@ -68,6 +70,8 @@ inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<do
       std::copy(cn.begin(), cn.end(), cc);
       std::copy(hn.begin(), hn.end(), out.begin() + long(size_t(t) * N * H));
     }
+    if (masks && l + 1 < L)
+      for (size_t k = 0; k < out.size(); ++k) out[k] *= double((*masks)[size_t(l)][k]);
     in = std::move(out);
     I = H;
   }

@@ -3,6 +3,7 @@
 // against central finite differences of the reference, at tiny odd sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "charrnn/model.h"
@@ -81,6 +82,37 @@ TEST(ModelGradient, MatchesFiniteDifferencesOfReference) {
   }
   EXPECT_LT(worst, 1e-3);
   RecordProperty("worst_relative_error", std::to_string(worst));
+}
+
+TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) {
+  Fixture f(6, 4, 5, 3, 4, 3);
+  f.c.dropout = 0.3;
+  Rng rng(17);
+  Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  net.set_dropout_rng(&rng);
+  int64_t count = 0;
+  const double loss = net.forward(f.x.data(), f.y.data(), &count);
+  net.backward();
+  std::vector<std::vector<float>> masks = {net.dropout_mask(0), net.dropout_mask(1)};
+  int dropped = 0;
+  for (auto& m : masks) dropped += int(std::count(m.begin(), m.end(), 0.0f));
+  EXPECT_GT(dropped, 0);
+  std::vector<double> p = f.params_d();
+  auto ref = [&](const std::vector<double>& q) {
+    return testing::reference_forward(f.c, q, f.T, f.N, f.x.data(), f.y.data(), {}, {}, &masks).loss;
+  };
+  EXPECT_NEAR(loss, ref(p), 1e-4 * std::abs(loss));
+  const double h = 1e-5;
+  for (size_t k = 0; k < p.size(); k += 3) {  // every third parameter: all tensors, all gates
+    const double keep = p[k];
+    p[k] = keep + h;
+    const double up = ref(p);
+    p[k] = keep - h;
+    const double down = ref(p);
+    p[k] = keep;
+    const double numeric = (up - down) / (2 * h) / double(count);
+    ASSERT_NEAR(f.grads[k], numeric, 1e-4 + 1e-3 * std::abs(numeric)) << "parameter " << k;
+  }
 }
 
 TEST(ModelGradient, BackwardAccumulates) {

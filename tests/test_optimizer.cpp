@@ -28,6 +28,37 @@ TEST(Adam, MatchesTheFormulaOverTwoSteps) {
   EXPECT_EQ(adam.steps(), 2);
 }
 
+TEST(Adam, WeightDecayShrinksOnlyTheGivenRanges) {
+  AdamConfig cfg;
+  cfg.weight_decay = 0.5;
+  Adam adam(4, cfg, {{0, 2}});
+  std::vector<float> p = {1, 1, 1, 1}, g = {0, 0, 0, 0};  // zero gradient: only decay moves
+  adam.step(p.data(), g.data(), 0.1f);
+  EXPECT_FLOAT_EQ(p[0], 0.95f);
+  EXPECT_FLOAT_EQ(p[1], 0.95f);
+  EXPECT_FLOAT_EQ(p[2], 1.0f);
+  EXPECT_FLOAT_EQ(p[3], 1.0f);
+}
+
+TEST(LrSchedule, WarmupThenCosineToTheFloor) {
+  LrSchedule s{"cosine", 1.0, 0.1, 10, 110, 0.5, 1000};
+  EXPECT_NEAR(s.at(0), 0.1, 1e-12);    // warmup: (step + 1) / warmup
+  EXPECT_NEAR(s.at(9), 1.0, 1e-12);
+  EXPECT_NEAR(s.at(10), 1.0, 1e-12);   // cosine starts at the peak
+  EXPECT_NEAR(s.at(60), 0.55, 1e-12);  // halfway: the mean of peak and floor
+  EXPECT_NEAR(s.at(110), 0.1, 1e-12);
+  EXPECT_NEAR(s.at(500), 0.1, 1e-12);
+}
+
+TEST(LrSchedule, StepDecayAndConstant) {
+  LrSchedule step{"step", 1.0, 0, 0, 0, 0.5, 100};
+  EXPECT_DOUBLE_EQ(step.at(99), 1.0);
+  EXPECT_DOUBLE_EQ(step.at(100), 0.5);
+  EXPECT_DOUBLE_EQ(step.at(250), 0.25);
+  LrSchedule constant;
+  EXPECT_DOUBLE_EQ(constant.at(12345), constant.lr);
+}
+
 TEST(Clip, ScalesToTheMaximumNorm) {
   std::vector<float> g = {3.0f, 4.0f};  // norm 5
   EXPECT_NEAR(clip_grad_norm(g.data(), g.size(), 1.0), 5.0, 1e-9);

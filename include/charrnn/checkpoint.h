@@ -12,10 +12,12 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "charrnn/model.h"
+#include "charrnn/safetensors.h"
 #include "charrnn/tokenizer.h"
 
 namespace charrnn {
@@ -37,7 +39,9 @@ struct TrainState {
   double seconds = 0;
   int64_t epoch = 0, window = 0;  // data position: windows already taken in this epoch
   double lr = 0;
-  std::array<uint64_t, 4> rng{};
+  std::array<uint64_t, 4> rng{};  // dropout generator
+  double loss_sum = 0;            // training loss accumulated since the last history point
+  int64_t loss_steps = 0;
 };
 
 struct CorpusInfo {
@@ -60,12 +64,16 @@ struct CheckpointMeta {
 };
 
 // What a save writes. `last` and the moments may be null (then only the best weights).
+// `state` are further training tensors stored beside the moments in optimizer.safetensors
+// (the LSTM state carried into the next window, "state.h_l0" ...), for exact resume.
 struct CheckpointTensors {
   const float* best = nullptr;
   const float* last = nullptr;
   const float* adam_m = nullptr;
   const float* adam_v = nullptr;
   int64_t adam_steps = 0;
+  std::vector<TensorRef> state;
+  std::map<std::string, std::string> extra_files;  // e.g. "loss.svg" -> its text
 };
 
 void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
@@ -78,6 +86,7 @@ struct LoadedCheckpoint {
   std::vector<float> params;  // the requested weights
   std::vector<float> adam_m, adam_v;  // when requested and present
   int64_t adam_steps = 0;
+  std::map<std::string, std::vector<float>> state;  // the "state.*" tensors, when requested
 };
 
 enum class WhichWeights { best, last };

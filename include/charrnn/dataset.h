@@ -24,8 +24,11 @@ struct Corpus {
   std::vector<int32_t> ids;
 };
 
-// Reads, prepares and encodes `paths` (concatenated in order).
-Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer);
+// Reads, prepares and encodes `paths` (files or directories, concatenated in order). The
+// vocabulary is built from the text unless one is given (resuming keeps the model's); then
+// the bytes must also hash to `expected_sha256`, checked before anything is encoded.
+Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer,
+                   const Vocabulary* vocab = nullptr, const std::string& expected_sha256 = {});
 // Reads a whole file; errors name the path.
 std::string read_file(const std::string& path, const std::string& what);
 

@@ -29,6 +29,7 @@ struct ModelConfig {
   int embed = 64;    // E: embedding width (torch-rnn's default word vector size)
   int hidden = 128;  // H: LSTM state width
   int layers = 2;    // L: stacked LSTM layers
+  double dropout = 0; // inverted dropout on the outputs of every layer but the last (training)
 };
 
 struct TensorInfo {
@@ -54,6 +55,8 @@ class Net {
   Net(const Net&) = delete;
   Net& operator=(const Net&) = delete;
 
+  // Dropout masks are drawn from `rng` (training with dropout > 0 needs one).
+  void set_dropout_rng(class Rng* rng) { dropout_rng_ = rng; }
   // Reorders parameters into oneDNN's layouts; call after every change of the parameters.
   void sync_weights();
   // Forward over one (T, N) window of ids. With targets (y_tn, -1 = ignore) it returns the
@@ -65,6 +68,11 @@ class Net {
   void reset_state();  // (h, c) <- 0 in every layer: the streams start over
   void carry_state();  // initial state <- final state: the next window continues the streams
   void copy_final_state_from(const Net& other);  // initial <- other's final (same N)
+  // The initial (carried) state of layer l, (N, H): saved and restored for exact resume.
+  std::vector<float>& initial_h(int l) { return h0_lnh_[size_t(l)]; }
+  std::vector<float>& initial_c(int l) { return c0_lnh_[size_t(l)]; }
+  // The dropout mask of the last forward on layer l's output (0 or 1/(1-p)), for tests.
+  const std::vector<float>& dropout_mask(int l) const { return mask_lmh_[size_t(l)]; }
 
   const float* logits() const { return logits_mv_.data(); }  // (M, V) after forward()
   int T() const { return T_; }
@@ -75,6 +83,8 @@ class Net {
 
  private:
   void build_head();
+  void dropout_forward(int l);   // yd_l = y_l * mask_l, with a fresh mask
+  void dropout_backward(int l);  // dy_l *= mask_l
   double xent_forward();
   void xent_backward();
 
@@ -95,6 +105,10 @@ class Net {
   std::vector<float> x_me_, dx_me_;             // (M, E) gathered embeddings and their gradient
   std::vector<std::vector<float>> y_lmh_;       // L x (M, H) layer outputs
   std::vector<std::vector<float>> dy_lmh_;      // L x (M, H) gradients of the layer outputs
+  std::vector<std::vector<float>> mask_lmh_;    // (L-1) x (M, H) dropout: 0 or 1/(1-p)
+  std::vector<std::vector<float>> yd_lmh_;      // (L-1) x (M, H) dropped outputs, next input
+  bool dropout_on_ = false;
+  class Rng* dropout_rng_ = nullptr;
   std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
   std::vector<float> logits_mv_;                // (M, V); backward turns it into dlogits
   std::vector<float> lse_m_;                    // (M) log-sum-exp of each row, for backward

@@ -7,21 +7,30 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace charrnn {
 
 struct AdamConfig {
-  double lr = 2e-3;      // learning rate (char-rnn / torch-rnn default)
-  double beta1 = 0.9;    // first-moment decay
-  double beta2 = 0.999;  // second-moment decay
-  double eps = 1e-8;     // added to sqrt(v_hat)
+  double lr = 2e-3;          // peak learning rate (char-rnn / torch-rnn default)
+  double beta1 = 0.9;        // first-moment decay
+  double beta2 = 0.999;      // second-moment decay
+  double eps = 1e-8;         // added to sqrt(v_hat)
+  double weight_decay = 0;   // decoupled (AdamW) decay of the weight matrices, per unit of lr
+};
+
+// A half-open range [begin, end) of the flat block.
+struct Range {
+  size_t begin, end;
 };
 
 class Adam {
  public:
-  Adam(size_t n, AdamConfig config);
-  // params -= lr * m_hat / (sqrt(v_hat) + eps), with this step's gradients folded in first.
+  // `decayed`: the parts of the block that weight decay applies to (weight matrices).
+  Adam(size_t n, AdamConfig config, std::vector<Range> decayed = {});
+  // params -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * params [decayed ranges]),
+  // with this step's gradients folded into the moments first.
   void step(float* params_p, const float* grads_p, float lr);
 
   int64_t steps() const { return t_; }
@@ -32,8 +41,24 @@ class Adam {
 
  private:
   AdamConfig config_;
+  std::vector<Range> decayed_;
   int64_t t_ = 0;
   std::vector<float> m_p_, v_p_;
+};
+
+// Learning rate by step: linear warmup from 0 over `warmup` steps, then
+//   constant: lr
+//   cosine:   from lr down to min_lr at step `total` (half a cosine), min_lr after
+//   step:     lr * decay^floor((step - warmup) / decay_every)
+struct LrSchedule {
+  std::string kind = "constant";  // constant, cosine or step
+  double lr = 2e-3;
+  double min_lr = 0;              // cosine floor
+  int64_t warmup = 0;             // steps of linear warmup
+  int64_t total = 0;              // cosine horizon in steps
+  double decay = 0.5;             // step: factor
+  int64_t decay_every = 1000;     // step: period in steps
+  double at(int64_t step) const;  // step counts from 0 (the first update)
 };
 
 // Global L2 norm of the gradient block (accumulated in double).

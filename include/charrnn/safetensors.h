@@ -28,6 +28,7 @@ class SafetensorsReader {
   // Reads and validates the whole file: header size cap, JSON, dtypes, offsets within the file.
   explicit SafetensorsReader(const std::string& path);
   bool has(const std::string& name) const { return entries_.count(name) > 0; }
+  std::vector<std::string> names() const;
   std::vector<int64_t> shape(const std::string& name) const;
   // Copies tensor `name` into dst after checking that its shape is `shape`.
   void read(const std::string& name, const std::vector<int64_t>& shape, float* dst) const;

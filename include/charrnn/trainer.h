@@ -26,7 +26,12 @@ struct TrainConfig {
   // Optimization
   int seq = 50;            // T: BPTT window
   int batch = 50;          // N: parallel streams
-  AdamConfig adam;         // lr etc.
+  AdamConfig adam;         // lr, betas, weight decay
+  std::string lr_schedule = "constant";  // constant, cosine or step (see LrSchedule)
+  int64_t warmup = 0;      // steps of linear learning-rate warmup
+  double min_lr = 0;       // cosine: final learning rate (0: lr / 10)
+  double lr_decay = 0.5;   // step: factor applied every lr_decay_every steps
+  int64_t lr_decay_every = 1000;
   double clip = 5.0;       // max global gradient norm; 0 turns clipping off
   int64_t steps = 0;       // stop after this many steps (0: no step limit)
   double epochs = 0;       // stop after this many passes over the train split (0: no limit)
@@ -36,13 +41,17 @@ struct TrainConfig {
   std::string model_dir;   // checkpoint directory
   int64_t eval_every = 0;  // validate + checkpoint every this many steps (0: at the end only)
   int eval_batch = 0;      // validation streams (0: same as batch)
+  int64_t patience = 0;    // stop after this many evaluations without improvement (0: never)
   bool force = false;      // replace an existing directory
   bool quiet = false;      // no progress lines
+  bool resume = false;     // continue the checkpoint in model_dir exactly where it stopped
 };
 
 // Fills defaults (no stop rule given -> 10 epochs) and rejects bad values with a usage Error.
 void resolve_train_config(TrainConfig& c);
 nlohmann::json train_config_json(const TrainConfig& c);
+// The inverse of train_config_json, for --resume (throws on a malformed record).
+TrainConfig train_config_from_json(const nlohmann::json& j);
 
 struct TrainResult {
   int64_t steps = 0, tokens = 0;
@@ -50,6 +59,7 @@ struct TrainResult {
   double best_val_loss = 0;  // NaN without a validation split
   int64_t best_step = -1;
   bool interrupted = false;  // stopped by a signal (after saving)
+  bool early_stopped = false;  // --patience ran out
 };
 
 // One optimization step on a (T, N) window: zero the gradients, forward, backward, carry the

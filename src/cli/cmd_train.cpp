@@ -1,10 +1,14 @@
-// cmd_train.cpp — `charrnn train`: flags -> TrainConfig -> train(), with SIGINT/SIGTERM
-// finishing the current step and saving before exiting 130.
+// cmd_train.cpp — `charrnn train`: flags (or a preset, or a checkpoint to resume) ->
+// TrainConfig -> train(), with SIGINT/SIGTERM finishing the current step and saving before
+// exiting 130.
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <set>
 
+#include "charrnn/checkpoint.h"
+#include "charrnn/error.h"
 #include "charrnn/trainer.h"
 #include "cli.h"
 
@@ -20,20 +24,81 @@ extern "C" void on_signal(int sig) {
 
 const char* kTrainUsage =
     "usage: charrnn train --corpus FILE|DIR [...] --model DIR [options]\n"
+    "       charrnn train --resume DIR [--steps N | --epochs E | --minutes M ...]\n"
     "\n"
     "Learns a character-level LSTM language model. The last --val-frac of the corpus is held\n"
     "out and scored in full every --eval-every steps; DIR keeps the best weights by validation\n"
-    "loss (weights.safetensors) and the latest state (last.safetensors, optimizer.safetensors).\n"
-    "Without --steps, --epochs or --minutes, training runs 10 epochs.";
+    "loss (weights.safetensors), the latest state (last.safetensors, optimizer.safetensors)\n"
+    "and loss.svg. Without --steps, --epochs or --minutes, training runs 10 epochs.\n"
+    "--resume continues exactly where DIR stopped; --steps and --epochs are totals for the\n"
+    "model, --minutes is this invocation's budget.\n"
+    "\n"
+    "presets (--preset; explicit flags win):\n"
+    "  tiny    1 x 64,   embed 32, T 50,  N 32                         (seconds; tests)\n"
+    "  small   2 x 128,  embed 64, T 50,  N 50                         (the defaults)\n"
+    "  medium  2 x 512,  embed 64, T 100, N 32, dropout 0.25, lr 2e-3 halved every 1500 steps\n"
+    "  large   3 x 1024, embed 128, T 100, N 32, dropout 0.3, lr 1e-3 halved every 1500 steps";
+
+// Flags that may be given with --resume: stop rules and output. Everything else comes from
+// the checkpoint, so that the run continues exactly.
+const std::set<std::string> kResumeFlags = {"resume", "steps", "epochs", "minutes", "eval-every",
+                                            "patience", "quiet", "threads", "corpus"};
+
+bool given(const po::variables_map& vm, const char* name) {
+  return vm.count(name) && !vm[name].defaulted();
+}
+
+void apply_preset(const std::string& name, const po::variables_map& vm, TrainConfig& c) {
+  struct P { int layers, hidden, embed, seq, batch; double dropout, lr; };
+  P p;
+  if (name == "tiny") p = {1, 64, 32, 50, 32, 0.0, 2e-3};
+  else if (name == "small") p = {2, 128, 64, 50, 50, 0.0, 2e-3};
+  else if (name == "medium") p = {2, 512, 64, 100, 32, 0.25, 2e-3};
+  else if (name == "large") p = {3, 1024, 128, 100, 32, 0.3, 1e-3};
+  else fail_usage("unknown --preset '" + name + "'", "use tiny, small, medium or large");
+  if (!given(vm, "layers")) c.model.layers = p.layers;
+  if (!given(vm, "hidden")) c.model.hidden = p.hidden;
+  if (!given(vm, "embed")) c.model.embed = p.embed;
+  if (!given(vm, "seq")) c.seq = p.seq;
+  if (!given(vm, "batch")) c.batch = p.batch;
+  if (!given(vm, "dropout")) c.model.dropout = p.dropout;
+  if (!given(vm, "lr")) c.adam.lr = p.lr;
+  if (name == "medium" || name == "large") {  // halve the rate every ~5 tinyshakespeare epochs
+    if (!given(vm, "lr-schedule")) c.lr_schedule = "step";
+    if (!given(vm, "lr-decay-every")) c.lr_decay_every = 1500;
+  }
+}
+
+// The checkpoint's own configuration, with only stop rules and output flags replaced.
+TrainConfig resume_config(const std::string& dir, const po::variables_map& vm, const TrainConfig& flags) {
+  for (const auto& [name, value] : vm)
+    if (!value.defaulted() && !kResumeFlags.count(name))
+      fail_usage("--" + name + " cannot change when resuming", "the run continues with the checkpoint's settings");
+  LoadedCheckpoint ck = load_checkpoint(dir, WhichWeights::last);
+  TrainConfig c = train_config_from_json(ck.meta.train_config);
+  c.model_dir = dir;
+  c.resume = true;
+  c.quiet = flags.quiet;
+  if (given(vm, "corpus")) c.corpus = flags.corpus;  // moved files: the SHA-256 must still match
+  if (given(vm, "steps")) c.steps = flags.steps;
+  if (given(vm, "epochs")) c.epochs = flags.epochs;
+  // A time budget belongs to one invocation: a run that had only one goes on for as long again.
+  if (given(vm, "minutes")) c.minutes = flags.minutes;
+  else if (c.steps > 0 || c.epochs > 0) c.minutes = 0;
+  if (given(vm, "eval-every")) c.eval_every = flags.eval_every;
+  if (given(vm, "patience")) c.patience = flags.patience;
+  return c;
+}
 
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
   TrainConfig c;
   int threads = 0;
+  std::string preset, resume;
   po::options_description data("Data");
   data.add_options()
-      ("corpus", po::value(&c.corpus)->multitoken()->required(), "UTF-8 text file(s), concatenated")
+      ("corpus", po::value(&c.corpus)->multitoken(), "UTF-8 text file(s) or directories, concatenated")
       ("val-frac", po::value(&c.val_frac)->default_value(c.val_frac), "last fraction held out for validation")
       ("normalize", po::value(&c.tokenizer.normalize)->default_value(c.tokenizer.normalize), "Unicode normalization: nfc, nfkc or none")
       ("unit", po::value(&c.tokenizer.unit)->default_value(c.tokenizer.unit), "symbol unit: codepoint or grapheme")
@@ -42,30 +107,47 @@ int cmd_train(int argc, char** argv) {
       ("on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid), "invalid UTF-8: error or replace (with U+FFFD)");
   po::options_description model("Model");
   model.add_options()
+      ("preset", po::value(&preset), "tiny, small, medium or large (see above)")
       ("layers", po::value(&c.model.layers)->default_value(c.model.layers), "LSTM layers (L)")
       ("hidden", po::value(&c.model.hidden)->default_value(c.model.hidden), "LSTM state width (H)")
-      ("embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)");
+      ("embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)")
+      ("dropout", po::value(&c.model.dropout)->default_value(c.model.dropout), "dropout between LSTM layers");
   po::options_description opt("Optimization");
   opt.add_options()
       ("seq", po::value(&c.seq)->default_value(c.seq), "BPTT window length (T)")
       ("batch", po::value(&c.batch)->default_value(c.batch), "parallel streams (N)")
-      ("lr", po::value(&c.adam.lr)->default_value(c.adam.lr), "Adam learning rate")
+      ("lr", po::value(&c.adam.lr)->default_value(c.adam.lr), "Adam learning rate (peak)")
+      ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant, cosine (to --min-lr at the last step) or step")
+      ("warmup", po::value(&c.warmup)->default_value(c.warmup), "steps of linear learning-rate warmup")
+      ("min-lr", po::value(&c.min_lr)->default_value(c.min_lr), "cosine: final learning rate (0: lr/10)")
+      ("lr-decay", po::value(&c.lr_decay)->default_value(c.lr_decay), "step: multiply the rate by this ...")
+      ("lr-decay-every", po::value(&c.lr_decay_every)->default_value(c.lr_decay_every), "step: ... every this many steps")
+      ("weight-decay", po::value(&c.adam.weight_decay)->default_value(c.adam.weight_decay), "decoupled weight decay of weight matrices")
       ("clip", po::value(&c.clip)->default_value(c.clip), "max global gradient norm (0: off)")
-      ("steps", po::value(&c.steps)->default_value(c.steps), "stop after this many steps (0: no limit)")
-      ("epochs", po::value(&c.epochs)->default_value(c.epochs), "stop after this many epochs (0: no limit)")
-      ("minutes", po::value(&c.minutes)->default_value(c.minutes), "stop after this many minutes (0: no limit)")
-      ("seed", po::value(&c.seed)->default_value(c.seed), "random seed")
+      ("steps", po::value(&c.steps)->default_value(c.steps), "stop at this many steps in total (0: no limit)")
+      ("epochs", po::value(&c.epochs)->default_value(c.epochs), "stop at this many epochs in total (0: no limit)")
+      ("minutes", po::value(&c.minutes)->default_value(c.minutes), "stop after this many minutes of this run (0: no limit)")
+      ("seed", po::value(&c.seed)->default_value(c.seed), "random seed (initialization, dropout)")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)");
   po::options_description out("Output");
   out.add_options()
-      ("model", po::value(&c.model_dir)->required(), "checkpoint directory")
+      ("model", po::value(&c.model_dir), "checkpoint directory")
+      ("resume", po::value(&resume), "continue the checkpoint in this directory exactly")
       ("eval-every", po::value(&c.eval_every)->default_value(200), "validate and save every N steps (0: at the end)")
       ("eval-batch", po::value(&c.eval_batch)->default_value(c.eval_batch), "validation streams (0: --batch)")
+      ("patience", po::value(&c.patience)->default_value(c.patience), "stop after N evaluations without improvement (0: never)")
       ("force", po::bool_switch(&c.force), "replace an existing checkpoint or directory")
       ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
   set_threads(threads);
+  if (!resume.empty()) {
+    c = resume_config(resume, vm, c);
+  } else {
+    if (c.corpus.empty()) fail_usage("the option '--corpus' is required", "pass --corpus FILE (or --resume DIR)");
+    if (c.model_dir.empty()) fail_usage("the option '--model' is required", "pass --model DIR");
+    if (!preset.empty()) apply_preset(preset, vm, c);
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -73,13 +155,14 @@ int cmd_train(int argc, char** argv) {
   if (!c.quiet) {
     std::printf("done: %lld steps, %s tokens in %.1f s", (long long)r.steps,
                 with_commas(r.tokens).c_str(), r.seconds);
-    if (!std::isnan(r.best_val_loss))
+    if (!std::isnan(r.best_val_loss) && r.best_step >= 0)
       std::printf("; best val %.4f nats/char (%.3f bits/char) at step %lld", r.best_val_loss,
                   r.best_val_loss / std::log(2.0), (long long)r.best_step);
     std::printf("; saved in %s\n", c.model_dir.c_str());
   }
   if (r.interrupted) {
-    std::fprintf(stderr, "charrnn: interrupted; the checkpoint in %s is saved\n", c.model_dir.c_str());
+    std::fprintf(stderr, "charrnn: interrupted; the checkpoint in %s is saved (resume: charrnn train --resume %s)\n",
+                 c.model_dir.c_str(), c.model_dir.c_str());
     return kExitInterrupted;
   }
   return kExitOk;

@@ -1,0 +1,167 @@
+// test_cli_training.cpp — training people can trust, with the real binary: exact resume,
+// Ctrl-C (exit 130, saved, resumable to the same weights), kill -9 at random moments,
+// loss.svg, presets and the flags --resume refuses.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "charrnn/checkpoint.h"
+#include "charrnn/fsutil.h"
+#include "cli_util.h"
+
+extern char** environ;
+
+namespace charrnn {
+namespace {
+
+using testing::Result;
+using testing::slurp;
+using testing::write_text;
+
+class CliTraining : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/charrnn_clitrain_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    remove_tree(dir_);
+    make_dirs(dir_);
+    std::string text;
+    for (int i = 0; i < 400; ++i) text += "It is a truth universally acknowledged, line " + std::to_string(i % 37) + ".\n";
+    corpus_ = dir_ + "/corpus.txt";
+    write_text(corpus_, text);
+  }
+  void TearDown() override { remove_tree(dir_); }
+  Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
+  // A small 2-layer model with dropout, so that resuming must restore the dropout generator.
+  std::string train_args(const std::string& model) {
+    return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
+           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --seq 16 --batch 8 --threads 1 --quiet";
+  }
+  // Starts charrnn in the background; returns its pid.
+  pid_t spawn(const std::string& args) {
+    std::vector<std::string> words = {CHARRNN_BIN};
+    std::string w;
+    for (char c : args + " ") {
+      if (c == ' ') { if (!w.empty()) words.push_back(w); w.clear(); }
+      else w += c;
+    }
+    std::vector<char*> argv;
+    for (auto& s : words) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir_ + "/bg.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/bg.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = -1;
+    EXPECT_EQ(posix_spawn(&pid, CHARRNN_BIN, &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  }
+  static int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  nlohmann::json model_json(const std::string& model) {
+    return nlohmann::json::parse(slurp(dir_ + "/" + model + "/model.json"));
+  }
+  std::string dir_, corpus_;
+};
+
+void expect_same_run(const nlohmann::json& a, const nlohmann::json& b, const std::string& dir_a,
+                     const std::string& dir_b) {
+  ASSERT_EQ(a["history"].size(), b["history"].size());
+  for (size_t i = 0; i < a["history"].size(); ++i) {
+    EXPECT_EQ(a["history"][i]["step"], b["history"][i]["step"]);
+    EXPECT_NEAR(a["history"][i]["train_loss"].get<double>(), b["history"][i]["train_loss"].get<double>(), 1e-6);
+    EXPECT_NEAR(a["history"][i]["val_loss"].get<double>(), b["history"][i]["val_loss"].get<double>(), 1e-6);
+  }
+  const auto wa = load_checkpoint(dir_a, WhichWeights::last).params;
+  const auto wb = load_checkpoint(dir_b, WhichWeights::last).params;
+  ASSERT_EQ(wa.size(), wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) ASSERT_NEAR(wa[i], wb[i], 1e-6) << "parameter " << i;
+}
+
+TEST_F(CliTraining, StoppedAndResumedEqualsUninterrupted) {
+  ASSERT_EQ(run(train_args("whole") + " --steps 60 --eval-every 20").code, 0);
+  ASSERT_EQ(run(train_args("parts") + " --steps 40 --eval-every 20").code, 0);
+  Result r = run("train --resume " + dir_ + "/parts --steps 60 --threads 1 --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  expect_same_run(model_json("whole"), model_json("parts"), dir_ + "/whole", dir_ + "/parts");
+}
+
+TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {
+  pid_t pid = spawn(train_args("cut") + " --steps 1000000 --eval-every 0");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(wait_exit(pid), 130) << slurp(dir_ + "/bg.err");
+  EXPECT_NE(slurp(dir_ + "/bg.err").find("--resume"), std::string::npos);
+  const int64_t cut = model_json("cut")["training"]["state"]["step"];
+  ASSERT_GT(cut, 0);
+  EXPECT_TRUE(model_json("cut")["history"].empty());  // an interrupt saves state, not an evaluation
+  const std::string total = std::to_string(cut + 25);
+  ASSERT_EQ(run("train --resume " + dir_ + "/cut --steps " + total + " --threads 1 --quiet").code, 0);
+  ASSERT_EQ(run(train_args("whole") + " --steps " + total + " --eval-every 0").code, 0);
+  expect_same_run(model_json("whole"), model_json("cut"), dir_ + "/whole", dir_ + "/cut");
+}
+
+TEST_F(CliTraining, KillDashNineAlwaysLeavesALoadableCheckpoint) {
+  for (int delay_ms : {40, 170, 300, 550, 800}) {  // before, during and between saves
+    pid_t pid = spawn(train_args("k") + " --steps 1000000 --eval-every 3 --force");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    ::kill(pid, SIGKILL);
+    wait_exit(pid);
+    if (!path_exists(dir_ + "/k") && !path_exists(dir_ + "/.k.old")) continue;  // killed before any save
+    EXPECT_NO_THROW(load_checkpoint(dir_ + "/k", WhichWeights::last, true)) << "killed after " << delay_ms << " ms";
+  }
+  ASSERT_NO_THROW(load_checkpoint(dir_ + "/k"));
+  const int64_t step = load_checkpoint(dir_ + "/k").meta.state.step;
+  Result r = run("train --resume " + dir_ + "/k --steps " + std::to_string(step + 3) + " --threads 1 --quiet");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(CliTraining, CheckpointHasALossPlot) {
+  ASSERT_EQ(run(train_args("p") + " --steps 30 --eval-every 10").code, 0);
+  const std::string svg = slurp(dir_ + "/p/loss.svg");
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("tokens seen"), std::string::npos);
+  EXPECT_NE(svg.find("validation"), std::string::npos);
+  size_t lines = 0;
+  for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;
+  EXPECT_EQ(lines, 2u);
+}
+
+TEST_F(CliTraining, PresetSetsTheSizeAndExplicitFlagsWin) {
+  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/t --preset tiny --hidden 40 --steps 2 --quiet").code, 0);
+  auto arch = model_json("t")["architecture"];
+  EXPECT_EQ(arch["layers"], 1);
+  EXPECT_EQ(arch["hidden"], 40);
+  EXPECT_EQ(arch["embedding"], 32);
+  EXPECT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/u --preset huge").code, 2);
+}
+
+TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {
+  ASSERT_EQ(run(train_args("r") + " --steps 5").code, 0);
+  Result r = run("train --resume " + dir_ + "/r --hidden 64");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--hidden cannot change when resuming"), std::string::npos) << r.err;
+  write_text(dir_ + "/other.txt", slurp(corpus_) + "more text\n");
+  Result c = run("train --resume " + dir_ + "/r --corpus " + dir_ + "/other.txt --steps 10");
+  EXPECT_EQ(c.code, 1);
+  EXPECT_NE(c.err.find("corpus differs"), std::string::npos) << c.err;
+}
+
+TEST_F(CliTraining, EveryCheckpointFromStepZeroCanGenerate) {
+  ASSERT_EQ(run(train_args("z") + " --steps 1 --eval-every 0").code, 0);
+  Result g = run("generate --model " + dir_ + "/z --length 20");
+  EXPECT_EQ(g.code, 0) << g.err;
+}
+
+}  // namespace
+}  // namespace charrnn
