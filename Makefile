@@ -4,11 +4,13 @@
 #   make demo    deps, Release build, corpora/kjv.txt, train ~3 minutes into models/demo, generate
 #   make test    deps, build, run the GoogleTest suite through ctest
 #   make bench   deps (+ the PyTorch peer), build, benchmark; JSON + table in bench-results/
+#   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
 
-.PHONY: all deps build test demo bench corpora clean
+THREADS ?= 0
+.PHONY: all deps build test demo bench models corpora clean
 
 all: build
 
@@ -29,6 +31,16 @@ demo: build corpora
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/demo --force \
 	  --layers 2 --hidden 256 --seq 100 --batch 32 --minutes 3 --eval-every 100
 	$(CHARRNN) generate --model models/demo --prompt "And God said" --length 500 --temperature 0.8
+
+# Small enough to commit (model.json, weights.safetensors and loss.svg, each model < 5 MB).
+models: build corpora
+	$(CHARRNN) train --corpus corpora/kjv.txt --model models/kjv-small --force --threads $(THREADS) \
+	  --layers 2 --hidden 128 --embed 64 --seq 100 --batch 32 --dropout 0.1 --minutes 8 --eval-every 500
+	$(CHARRNN) train --corpus corpora/tang300.txt corpora/song100.txt --model models/tang-small --force \
+	  --threads $(THREADS) --layers 2 --hidden 128 --embed 64 --seq 64 --batch 16 --dropout 0.3 \
+	  --val-frac 0.05 --minutes 4 --eval-every 50 --patience 20
+	$(CHARRNN) generate --model models/kjv-small --prompt "And God said" --length 200 --temperature 0.8
+	$(CHARRNN) generate --model models/tang-small --prompt "《春" --length 100 --temperature 0.8
 
 bench: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread time

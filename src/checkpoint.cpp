@@ -43,15 +43,10 @@ std::string hex64(uint64_t x) {
   return buf;
 }
 
-// The tensors of a parameter block as PyTorch names them, with the zero bias_hh PyTorch has.
-std::vector<TensorRef> state_dict(const ModelConfig& c, const float* params,
-                                  const std::vector<float>& zeros) {
+// Views of PyTorch state_dict tensors, for the writer.
+std::vector<TensorRef> refs_of(const std::vector<StateTensor>& tensors) {
   std::vector<TensorRef> refs;
-  for (const TensorInfo& t : parameter_tensors(c)) {
-    refs.push_back({t.name, t.shape, params + t.offset});
-    if (t.name.rfind("lstm.bias_ih_l", 0) == 0)
-      refs.push_back({"lstm.bias_hh_l" + t.name.substr(14), t.shape, zeros.data()});
-  }
+  for (const StateTensor& t : tensors) refs.push_back({t.name, t.shape, t.values.data()});
   return refs;
 }
 
@@ -73,9 +68,10 @@ json meta_json(const CheckpointMeta& m) {
       {"created", utc_now()},
       {"tool", {{"name", "charrnn"}, {"version", CHARRNN_VERSION}, {"onednn", onednn_version()}}},
       {"architecture",
-       {{"cell", "lstm"}, {"layers", m.model.layers}, {"hidden", m.model.hidden},
+       {{"cell", cell_name(m.model.cell)}, {"layers", m.model.layers}, {"hidden", m.model.hidden},
         {"embedding", m.model.embed}, {"vocab_size", m.model.vocab}, {"dropout", m.model.dropout},
-        {"gate_order", "ifgo"}, {"parameters", parameter_count(m.model)}}},
+        {"gate_order", m.model.cell == Cell::lstm ? "ifgo" : m.model.cell == Cell::gru ? "rzn" : "h"},
+        {"parameters", parameter_count(m.model)}}},
       {"tokenizer",
        {{"unit", m.tokenizer.unit}, {"normalize", m.tokenizer.normalize},
         {"on_invalid", m.tokenizer.on_invalid}, {"min_count", m.tokenizer.min_count},
@@ -128,7 +124,6 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   remove_tree(staged);
   make_dirs(staged);
 
-  const std::vector<float> zeros(size_t(4) * meta.model.hidden, 0.f);
   const std::map<std::string, std::string> st_meta{{"format", "pt"}, {"producer", "charrnn"}};
   json files = json::object();
   auto write = [&](const std::string& key, const std::string& file, std::vector<TensorRef> refs,
@@ -136,9 +131,9 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
     write_safetensors(staged + "/" + file, refs, st_meta);
     files[key] = {{"path", file}, {"sha256", sha256_file(staged + "/" + file)}, {"step", step}};
   };
-  write("weights", "weights.safetensors", state_dict(meta.model, t.best, zeros), meta.best_step);
+  write("weights", "weights.safetensors", refs_of(to_state_dict(meta.model, t.best)), meta.best_step);
   if (t.last)
-    write("last", "last.safetensors", state_dict(meta.model, t.last, zeros), meta.state.step);
+    write("last", "last.safetensors", refs_of(to_state_dict(meta.model, t.last)), meta.state.step);
   if (t.adam_m && t.adam_v) {
     const int64_t P = int64_t(parameter_count(meta.model));
     std::vector<TensorRef> refs = {{"adam.m", {P}, t.adam_m}, {"adam.v", {P}, t.adam_v}};

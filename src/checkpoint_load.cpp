@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "charrnn/checkpoint.h"
+#include "charrnn/lstm.h"
 #include "charrnn/dataset.h"
 #include "charrnn/error.h"
 #include "charrnn/fsutil.h"
@@ -65,7 +66,9 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
     f.bad("checkpoint version " + std::to_string(version) + " is not supported (this charrnn reads version " +
           std::to_string(kCheckpointVersion) + ")");
   const json& arch = f.at(j, "architecture");
-  if (f.string(arch, "cell") != "lstm") f.bad("unsupported cell '" + f.string(arch, "cell") + "'");
+  const std::string cell = f.string(arch, "cell");
+  if (cell != "lstm" && cell != "gru" && cell != "rnn") f.bad("unsupported cell '" + cell + "'");
+  m.model.cell = parse_cell(cell);
   m.model.layers = int(f.integer(arch, "layers", 1, 16));
   m.model.hidden = int(f.integer(arch, "hidden", 1, 8192));
   m.model.embed = int(f.integer(arch, "embedding", 1, 8192));
@@ -148,14 +151,15 @@ std::string verified_file(const std::string& dir, const json& files, const char*
 void read_params(const std::string& path, const ModelConfig& c, std::vector<float>& params) {
   SafetensorsReader reader(path);
   params.assign(parameter_count(c), 0.f);
-  for (const TensorInfo& t : parameter_tensors(c)) {
-    reader.read(t.name, t.shape, params.data() + t.offset);
-    if (t.name.rfind("lstm.bias_ih_l", 0) != 0) continue;
-    const std::string hh = "lstm.bias_hh_l" + t.name.substr(14);
-    if (!reader.has(hh)) continue;  // PyTorch sums the two biases; so does charrnn
-    std::vector<float> b(t.size);
-    reader.read(hh, t.shape, b.data());
-    for (size_t i = 0; i < t.size; ++i) params[t.offset + i] += b[i];
+  try {
+    from_state_dict(c, [&](const std::string& name, const std::vector<int64_t>& shape, float* dst) {
+      if (!reader.has(name)) return false;
+      reader.read(name, shape, dst);
+      return true;
+    }, params.data());
+  } catch (const Error& e) {
+    if (std::string(e.what()).rfind(path, 0) == 0) throw;
+    fail(path + ": " + e.what(), "the file does not match model.json; retrain or restore it");
   }
 }
 

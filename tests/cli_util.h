@@ -27,12 +27,17 @@ inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// Runs `charrnn ARGS` with stdin closed; `scratch` holds the captured output files.
-inline Result run_charrnn(const std::string& args, const std::string& scratch) {
+// Runs a shell command with stdin closed; `scratch` holds the captured output files.
+inline Result run_charrnn_cmd(const std::string& command, const std::string& scratch) {
   const std::string out = scratch + "/stdout", err = scratch + "/stderr";
-  const std::string cmd = std::string(CHARRNN_BIN) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const std::string cmd = command + " >" + out + " 2>" + err + " </dev/null";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// Runs `charrnn ARGS`.
+inline Result run_charrnn(const std::string& args, const std::string& scratch) {
+  return run_charrnn_cmd(std::string(CHARRNN_BIN) + " " + args, scratch);
 }
 
 }  // namespace charrnn::testing

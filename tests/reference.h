@@ -16,6 +16,36 @@ namespace charrnn::testing {
 
 inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
+// One time step of one stream for one layer, by the textbook equations in oneDNN's gate order
+// (lstm.h): w_ih (G H, I), w_hh (G H, H), bias (Gb H). Updates h (H) and, for the LSTM, c (H).
+inline void cell_step(Cell cell, const double* w_ih, const double* w_hh, const double* b,
+                      const double* x, int I, int H, double* h, double* c) {
+  const int G = cell_gates(cell);
+  std::vector<double> zx(size_t(G) * H), zh(size_t(G) * H);  // input and recurrent parts
+  for (int row = 0; row < G * H; ++row) {
+    double sx = 0, sh = 0;
+    for (int i = 0; i < I; ++i) sx += w_ih[size_t(row) * I + i] * x[i];
+    for (int k = 0; k < H; ++k) sh += w_hh[size_t(row) * H + k] * h[k];
+    zx[size_t(row)] = sx;
+    zh[size_t(row)] = sh;
+  }
+  std::vector<double> hn(static_cast<size_t>(H));
+  for (int j = 0; j < H; ++j) {
+    auto z = [&](int g) { return zx[size_t(g * H + j)] + zh[size_t(g * H + j)] + b[g * H + j]; };
+    if (cell == Cell::lstm) {
+      c[j] = sigmoid(z(1)) * c[j] + sigmoid(z(0)) * std::tanh(z(2));
+      hn[size_t(j)] = sigmoid(z(3)) * std::tanh(c[j]);
+    } else if (cell == Cell::gru) {  // u, r, o; the reset gate multiplies U_o h + b_u'
+      const double u = sigmoid(z(0)), r = sigmoid(z(1));
+      const double o = std::tanh(zx[size_t(2 * H + j)] + b[2 * H + j] + r * (zh[size_t(2 * H + j)] + b[3 * H + j]));
+      hn[size_t(j)] = u * h[j] + (1 - u) * o;
+    } else {
+      hn[size_t(j)] = std::tanh(z(0));
+    }
+  }
+  std::copy(hn.begin(), hn.end(), h);
+}
+
 struct ReferenceOut {
   double loss = 0;                 // summed nats over targets >= 0
   std::vector<double> logits_mv;   // (T*N, V)
@@ -48,28 +78,11 @@ inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<do
     std::vector<double> out(size_t(T) * N * H);
     double* h = &h_lnh[size_t(l) * N * H];
     double* cc = &c_lnh[size_t(l) * N * H];
-    for (int t = 0; t < T; ++t) {
-      std::vector<double> hn(size_t(N) * H), cn(size_t(N) * H);
+    for (int t = 0; t < T; ++t)
       for (int n = 0; n < N; ++n) {
-        for (int j = 0; j < H; ++j) {
-          double gate[4];
-          for (int g = 0; g < 4; ++g) {
-            const int row = g * H + j;
-            double s = b[row];
-            for (int i = 0; i < I; ++i) s += w_ih[size_t(row) * I + i] * in[(size_t(t) * N + n) * I + i];
-            for (int k = 0; k < H; ++k) s += w_hh[size_t(row) * H + k] * h[size_t(n) * H + k];
-            gate[g] = s;
-          }
-          const double ig = sigmoid(gate[0]), fg = sigmoid(gate[1]);
-          const double gg = std::tanh(gate[2]), og = sigmoid(gate[3]);
-          cn[size_t(n) * H + j] = fg * cc[size_t(n) * H + j] + ig * gg;
-          hn[size_t(n) * H + j] = og * std::tanh(cn[size_t(n) * H + j]);
-        }
+        cell_step(c.cell, w_ih, w_hh, b, &in[(size_t(t) * N + n) * I], I, H, h + size_t(n) * H, cc + size_t(n) * H);
+        std::copy(h + size_t(n) * H, h + size_t(n + 1) * H, out.begin() + long((size_t(t) * N + n) * H));
       }
-      std::copy(hn.begin(), hn.end(), h);
-      std::copy(cn.begin(), cn.end(), cc);
-      std::copy(hn.begin(), hn.end(), out.begin() + long(size_t(t) * N * H));
-    }
     if (masks && l + 1 < L)
       for (size_t k = 0; k < out.size(); ++k) out[k] *= double((*masks)[size_t(l)][k]);
     in = std::move(out);

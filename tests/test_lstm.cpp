@@ -1,52 +1,42 @@
-// test_lstm.cpp — one oneDNN LSTM layer against a naive double-precision loop at tiny odd
-// sizes: outputs and final state from a non-zero initial state, and the backward pass
-// (dx, dW, db) against finite differences of the loop for a random linear loss.
+// test_lstm.cpp — one oneDNN recurrent layer of each cell (LSTM, GRU, tanh RNN) against the
+// naive double-precision step of reference.h at tiny odd sizes: outputs and final state from a
+// non-zero initial state, and the backward pass (dx, dW, db) against finite differences of
+// the loop for a random linear loss.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 #include "charrnn/lstm.h"
 #include "charrnn/rng.h"
+#include "reference.h"
 
 namespace charrnn {
 namespace {
 
-constexpr int T = 4, N = 3, I = 5, H = 7, G = 4;
+constexpr int T = 4, N = 3, I = 5, H = 7;
 
-struct Layer {  // all tensors in PyTorch layout, as the model stores them
-  std::vector<double> w_ih = std::vector<double>(G * H * I), w_hh = std::vector<double>(G * H * H),
-                      b = std::vector<double>(G * H), x = std::vector<double>(T * N * I),
-                      h0 = std::vector<double>(N * H), c0 = std::vector<double>(N * H);
-  Layer() {
+struct Layer {  // all tensors in the flat block's layout
+  Cell cell;
+  std::vector<double> w_ih, w_hh, b, x, h0, c0;
+  explicit Layer(Cell c)
+      : cell(c), w_ih(size_t(cell_gates(c) * H * I)), w_hh(size_t(cell_gates(c) * H * H)),
+        b(size_t(cell_bias_gates(c) * H)), x(T * N * I), h0(N * H), c0(N * H) {
     Rng rng(11);
     for (auto* v : {&w_ih, &w_hh, &b, &x, &h0, &c0})
       for (double& e : *v) e = rng.uniform(-0.8, 0.8);
   }
 };
 
-double sigm(double v) { return 1 / (1 + std::exp(-v)); }
-
-// y (T, N, H) and final (h, c) by the textbook equations, gates i, f, g, o.
+// y (T, N, H) and the final h by the reference step.
 std::vector<double> naive(const Layer& p, std::vector<double>* hT = nullptr) {
   std::vector<double> h = p.h0, c = p.c0, y(T * N * H);
-  for (int t = 0; t < T; ++t) {
-    std::vector<double> hn(N * H), cn(N * H);
-    for (int n = 0; n < N; ++n)
-      for (int j = 0; j < H; ++j) {
-        double z[G];
-        for (int g = 0; g < G; ++g) {
-          double s = p.b[g * H + j];
-          for (int i = 0; i < I; ++i) s += p.w_ih[(g * H + j) * I + i] * p.x[(t * N + n) * I + i];
-          for (int k = 0; k < H; ++k) s += p.w_hh[(g * H + j) * H + k] * h[n * H + k];
-          z[g] = s;
-        }
-        cn[n * H + j] = sigm(z[1]) * c[n * H + j] + sigm(z[0]) * std::tanh(z[2]);
-        hn[n * H + j] = sigm(z[3]) * std::tanh(cn[n * H + j]);
-      }
-    h = hn;
-    c = cn;
-    for (int k = 0; k < N * H; ++k) y[t * N * H + k] = h[k];
-  }
+  for (int t = 0; t < T; ++t)
+    for (int n = 0; n < N; ++n) {
+      testing::cell_step(p.cell, p.w_ih.data(), p.w_hh.data(), p.b.data(), &p.x[size_t((t * N + n) * I)], I, H,
+                         &h[size_t(n * H)], &c[size_t(n * H)]);
+      std::copy(h.begin() + n * H, h.begin() + (n + 1) * H, y.begin() + (t * N + n) * H);
+    }
   if (hT) *hT = h;
   return y;
 }
@@ -57,21 +47,23 @@ struct LayerRun {  // the oneDNN layer with float copies of a Layer
   std::vector<float> w_ih, w_hh, b, x, h0, c0, dw_ih, dw_hh, db, y, hT, cT, dy, dx;
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream strm{eng};
-  std::unique_ptr<LstmLayer> layer;
-  explicit LayerRun(const Layer& p, bool training)
+  std::unique_ptr<RecurrentLayer> layer;
+  LayerRun(const Layer& p, bool training)
       : w_ih(f32(p.w_ih)), w_hh(f32(p.w_hh)), b(f32(p.b)), x(f32(p.x)), h0(f32(p.h0)),
         c0(f32(p.c0)), dw_ih(w_ih.size()), dw_hh(w_hh.size()), db(b.size()), y(T * N * H),
         hT(N * H), cT(N * H), dy(T * N * H), dx(T * N * I) {
     LstmViews v{w_ih.data(), w_hh.data(), b.data(), dw_ih.data(), dw_hh.data(), db.data(),
                 x.data(), h0.data(), c0.data(), y.data(), hT.data(), cT.data(), dy.data(), dx.data()};
-    layer = std::make_unique<LstmLayer>(eng, T, N, I, H, training, v);
+    layer = std::make_unique<RecurrentLayer>(eng, p.cell, T, N, I, H, training, v);
     layer->sync_weights(strm);
     layer->forward(strm);
   }
 };
 
-TEST(LstmLayer, ForwardMatchesNaiveLoop) {
-  Layer p;
+class RecurrentLayerTest : public ::testing::TestWithParam<Cell> {};
+
+TEST_P(RecurrentLayerTest, ForwardMatchesNaiveLoop) {
+  Layer p(GetParam());
   std::vector<double> hT;
   const std::vector<double> want = naive(p, &hT);
   for (bool training : {true, false}) {
@@ -81,8 +73,8 @@ TEST(LstmLayer, ForwardMatchesNaiveLoop) {
   }
 }
 
-TEST(LstmLayer, BackwardMatchesFiniteDifferences) {
-  Layer p;
+TEST_P(RecurrentLayerTest, BackwardMatchesFiniteDifferences) {
+  Layer p(GetParam());
   LayerRun r(p, true);
   Rng rng(5);
   std::vector<double> wy(T * N * H);  // loss = sum(wy * y)
@@ -111,6 +103,9 @@ TEST(LstmLayer, BackwardMatchesFiniteDifferences) {
   check(&Layer::w_hh, r.dw_hh, "dw_hh");
   check(&Layer::b, r.db, "db");
 }
+
+INSTANTIATE_TEST_SUITE_P(Cells, RecurrentLayerTest, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
+                         [](const ::testing::TestParamInfo<Cell>& info) { return cell_name(info.param); });
 
 }  // namespace
 }  // namespace charrnn

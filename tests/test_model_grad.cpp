@@ -19,8 +19,8 @@ struct Fixture {
   std::vector<float> params, grads;
   std::vector<int32_t> x, y;
 
-  Fixture(int V, int E, int H, int L, int T_, int N_) : T(T_), N(N_) {
-    c.vocab = V; c.embed = E; c.hidden = H; c.layers = L;
+  Fixture(int V, int E, int H, int L, int T_, int N_, Cell cell = Cell::lstm) : T(T_), N(N_) {
+    c.cell = cell; c.vocab = V; c.embed = E; c.hidden = H; c.layers = L;
     params.resize(parameter_count(c));
     init_parameters(c, params.data(), 7);
     Rng rng(3);
@@ -34,8 +34,10 @@ struct Fixture {
   std::vector<double> params_d() const { return {params.begin(), params.end()}; }
 };
 
-TEST(ModelForward, MatchesReferenceLoss) {
-  Fixture f(7, 5, 6, 2, 5, 3);
+class ModelCells : public ::testing::TestWithParam<Cell> {};
+
+TEST_P(ModelCells, ForwardMatchesReferenceLoss) {
+  Fixture f(7, 5, 6, 2, 5, 3, GetParam());
   Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
   int64_t count = 0;
   const double loss = net.forward(f.x.data(), f.y.data(), &count);
@@ -55,8 +57,8 @@ TEST(ModelForward, InferenceNetMatchesTrainingNet) {
   for (int i = 0; i < f.T * f.N * f.c.vocab; ++i) ASSERT_NEAR(train.logits()[i], infer.logits()[i], 1e-5);
 }
 
-TEST(ModelGradient, MatchesFiniteDifferencesOfReference) {
-  Fixture f(7, 5, 6, 2, 5, 3);  // odd sizes everywhere
+TEST_P(ModelCells, GradientMatchesFiniteDifferencesOfReference) {
+  Fixture f(7, 5, 6, 2, 5, 3, GetParam());  // odd sizes everywhere
   f.y[2] = -1;                   // an ignored target must not contribute
   Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
   int64_t count = 0;
@@ -83,6 +85,27 @@ TEST(ModelGradient, MatchesFiniteDifferencesOfReference) {
   EXPECT_LT(worst, 1e-3);
   RecordProperty("worst_relative_error", std::to_string(worst));
 }
+
+TEST_P(ModelCells, StateDictRoundTripIsExact) {
+  Fixture f(7, 5, 6, 2, 5, 3, GetParam());
+  std::vector<StateTensor> sd = to_state_dict(f.c, f.params.data());
+  const int64_t G = cell_gates(GetParam()) * 6;
+  for (const StateTensor& t : sd)
+    if (t.name.find("weight_hh_l") != std::string::npos) EXPECT_EQ(t.shape, (std::vector<int64_t>{G, 6}));
+  std::vector<float> back(f.params.size(), -1.f);
+  from_state_dict(f.c, [&](const std::string& name, const std::vector<int64_t>& shape, float* dst) {
+    for (const StateTensor& t : sd)
+      if (t.name == name && t.shape == shape) {
+        std::copy(t.values.begin(), t.values.end(), dst);
+        return true;
+      }
+    return false;
+  }, back.data());
+  EXPECT_EQ(back, f.params);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cells, ModelCells, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
+                         [](const ::testing::TestParamInfo<Cell>& info) { return cell_name(info.param); });
 
 TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) {
   Fixture f(6, 4, 5, 3, 4, 3);

@@ -1,18 +1,22 @@
-// lstm.h — one LSTM layer as oneDNN primitives, built once for a fixed shape.
+// lstm.h — one recurrent layer (LSTM, GRU or tanh RNN) as oneDNN primitives, built once for a
+// fixed shape.
 //
-// Letters: T time steps, N streams (batch), I input width, H hidden width, G = 4 gates in the
-// order i, f, g (= c~), o, which PyTorch and oneDNN share.
+// Letters: T time steps, N streams (batch), I input width, H hidden width, G gates:
+//   lstm: G = 4, order i, f, g (= c~), o, which PyTorch and oneDNN share; bias (4H)
+//   gru:  G = 3, oneDNN's linear-before-reset GRU, order u (update = PyTorch's z), r, o
+//         (= PyTorch's n); bias (4H) = b_u, b_r, b_o and b_u' (PyTorch's b_hn, inside r * .)
+//   rnn:  G = 1, h' = tanh(W x + U h + b); bias (H)
 //
 // The layer owns primitives, their weight copies in the layouts oneDNN picked, the workspace
-// and the reorders; it owns no parameters and no activations. It reads the PyTorch-layout
-// parameters w_ih (4H, I), w_hh (4H, H), b (4H) from the model's flat block (PyTorch's
-// (4H, in) row-major matrix is oneDNN's dense ldgoi) and accumulates gradients into the
-// same-shaped views of the gradient block. Activations live in buffers the model owns.
+// and the reorders; it owns no parameters and no activations. It reads parameters w_ih (GH, I),
+// w_hh (GH, H), b from the model's flat block ((GH, in) row-major is oneDNN's dense ldgoi) and
+// accumulates gradients into the same-shaped views of the gradient block. Activations live in
+// buffers the model owns.
 //
-// Measured with libdnnl 2.6.3 (see the probe notes in README): forward_training with weights
-// format `any` picks a padded ldigo ("ref" implementation); backward refuses explicit ldigo and
-// ldgoi and picks its own layout; forward_inference with `any` picks "brgemm" (an explicit tag
-// falls back to "ref"). Hence sync_weights() reorders after every optimizer step.
+// Measured with libdnnl 2.6.3 (README): forward_training with weights format `any` picks a
+// padded ldigo ("ref" implementation); backward refuses explicit ldigo and ldgoi and picks its
+// own layout; forward_inference with `any` picks "brgemm" (an explicit tag falls back to
+// "ref"). Hence sync_weights() reorders after every optimizer step.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -22,11 +26,18 @@
 
 namespace charrnn {
 
+enum class Cell { lstm, gru, rnn };
+Cell parse_cell(const std::string& name);  // throws a usage Error
+std::string cell_name(Cell cell);
+int cell_gates(Cell cell);       // G: weight gates
+int cell_bias_gates(Cell cell);  // bias vectors of H
+
 // Views the layer works on; every pointer must stay valid for the layer's lifetime.
+// c0/cT are used by the LSTM only.
 struct LstmViews {
-  const float* w_ih_gi = nullptr;  // (4H, I) parameters
-  const float* w_hh_gh = nullptr;  // (4H, H)
-  const float* b_g = nullptr;      // (4H)
+  const float* w_ih_gi = nullptr;  // (G H, I) parameters
+  const float* w_hh_gh = nullptr;  // (G H, H)
+  const float* b_g = nullptr;      // (Gb H)
   float* dw_ih_gi = nullptr;       // gradients, same shapes (training only)
   float* dw_hh_gh = nullptr;
   float* db_g = nullptr;
@@ -40,38 +51,42 @@ struct LstmViews {
   float* dx_tni = nullptr;         // (T, N, I) gradient of the input (training only)
 };
 
-class LstmLayer {
+class RecurrentLayer {
  public:
-  LstmLayer(const dnnl::engine& eng, int T, int N, int I, int H, bool training,
-            const LstmViews& v);
+  RecurrentLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H, bool training,
+                 const LstmViews& v);
 
   // Reorders the parameters into the primitives' layouts; call after every parameter change.
   void sync_weights(dnnl::stream& strm);
-  // y, hT, cT <- LSTM(x, h0, c0). Training mode also fills the workspace for backward().
+  // y, hT (, cT) <- cell(x, h0 (, c0)). Training mode also fills the workspace for backward().
   void forward(dnnl::stream& strm);
   // Accumulates dW, db += gradients of (dy); writes dx. Valid only after forward().
   void backward(dnnl::stream& strm);
 
-  std::string implementation() const { return fwd_pd_.impl_info_str(); }
+  std::string implementation() const { return chosen_.impl; }
   size_t workspace_bytes() const;
+
+  // What oneDNN chose for this shape (queried once from the primitive descriptors).
+  struct Chosen {
+    dnnl::memory::desc fwd_w_ih, fwd_w_hh, bwd_w_ih, bwd_w_hh, diff_w_ih, diff_w_hh, workspace;
+    std::string impl;
+  };
 
  private:
   using ArgMap = std::unordered_map<int, dnnl::memory>;
-  void build_backward(const dnnl::engine& eng, const LstmViews& v);
+  void build_primitives(const dnnl::engine& eng, bool training);
+  void build_backward_args(const dnnl::engine& eng, const LstmViews& v);
 
+  Cell cell_;
   int T_, N_, I_, H_;
   bool training_;
-  dnnl::lstm_forward::primitive_desc fwd_pd_;
-  dnnl::lstm_forward fwd_prim_;
-  ArgMap fwd_args_;
+  Chosen chosen_;
+  dnnl::primitive fwd_prim_, bwd_prim_;
+  ArgMap fwd_args_, bwd_args_;
   dnnl::memory user_w_ih_mem_, user_w_hh_mem_;  // ldgoi views of the parameter block
   dnnl::memory fwd_w_ih_mem_, fwd_w_hh_mem_;    // forward layouts
   dnnl::reorder fwd_w_ih_reorder_prim_, fwd_w_hh_reorder_prim_;
   dnnl::memory workspace_mem_;
-
-  dnnl::lstm_backward::primitive_desc bwd_pd_;
-  dnnl::lstm_backward bwd_prim_;
-  ArgMap bwd_args_;
   dnnl::memory bwd_w_ih_mem_, bwd_w_hh_mem_;    // backward layouts
   dnnl::reorder bwd_w_ih_reorder_prim_, bwd_w_hh_reorder_prim_;
   dnnl::memory diff_w_ih_mem_, diff_w_hh_mem_;  // backward's own gradient layouts

@@ -3,11 +3,12 @@
 // Letters: V vocabulary size, E embedding width, H hidden width, L layers, T time steps,
 // N streams, M = T * N rows (time-major: row m = t * N + n), G = 4 gates (i, f, g, o).
 //
-// Parameters live in one flat f32 block laid out tensor after tensor in PyTorch state_dict
-// order and layout (parameter_tensors()); gradients live in a second block of the same layout.
-// The Net owns neither: it holds views, so the optimizer, clipping and checkpoint I/O work on
-// the same two blocks. Each layer has one bias (oneDNN's); checkpoints write it as bias_ih
-// and a zero bias_hh, which is what PyTorch computes with (see docs/checkpoint-format.md).
+// Parameters live in one flat f32 block laid out tensor after tensor (parameter_tensors()):
+// embedding, then per layer w_ih (G H, in), w_hh (G H, H) and oneDNN's bias, then the head;
+// gradients live in a second block of the same layout. The Net owns neither: it holds views,
+// so the optimizer, clipping and checkpoint I/O work on the same two blocks. Gate order and
+// biases are oneDNN's (lstm.h); to_state_dict()/from_state_dict() convert to and from
+// PyTorch's nn.LSTM / nn.GRU / nn.RNN state_dict (see docs/checkpoint-format.md).
 //
 // A Net is built for one (T, N) and one mode. Everything it needs is allocated at
 // construction; forward() and backward() allocate nothing.
@@ -16,6 +17,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@
 namespace charrnn {
 
 struct ModelConfig {
+  Cell cell = Cell::lstm;  // recurrent cell: lstm, gru or rnn
   int vocab = 0;     // V: set from the corpus
   int embed = 64;    // E: embedding width (torch-rnn's default word vector size)
   int hidden = 128;  // H: LSTM state width
@@ -33,17 +36,31 @@ struct ModelConfig {
 };
 
 struct TensorInfo {
-  std::string name;             // PyTorch state_dict name, e.g. "lstm.weight_ih_l0"
-  std::vector<int64_t> shape;   // PyTorch shape, e.g. {4H, E}
+  std::string name;             // e.g. "lstm.weight_ih_l0"; biases are "lstm.bias_l0"
+  std::vector<int64_t> shape;   // e.g. {4H, E}
   size_t offset = 0, size = 0;  // in floats, within the flat block
+};
+
+// A tensor as PyTorch's state_dict names and lays it out.
+struct StateTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
 };
 
 void validate_model_config(const ModelConfig& c);  // throws a usage Error
 std::vector<TensorInfo> parameter_tensors(const ModelConfig& c);
 size_t parameter_count(const ModelConfig& c);
-// PyTorch-like initialization: embedding N(0, 1); LSTM and head U(-1/sqrt(H), 1/sqrt(H));
-// forget-gate bias +1 (so early gradients flow through the cell, as in torch-rnn).
+// PyTorch-like initialization: embedding N(0, 1); recurrent and head U(-1/sqrt(H), 1/sqrt(H));
+// LSTM forget-gate bias +1 (so early gradients flow through the cell, as in torch-rnn).
 void init_parameters(const ModelConfig& c, float* params, uint64_t seed);
+// The block as PyTorch's state_dict: names "<cell>.weight_ih_l{k}" ..., gate order i,f,g,o
+// (LSTM) or r,z,n (GRU), and the two biases bias_ih / bias_hh.
+std::vector<StateTensor> to_state_dict(const ModelConfig& c, const float* params);
+// The inverse. get(name, shape, dst) copies one tensor and returns false when it is absent
+// (only bias_hh may be: it then counts as zero).
+using TensorGetter = std::function<bool(const std::string&, const std::vector<int64_t>&, float*)>;
+void from_state_dict(const ModelConfig& c, const TensorGetter& get, float* params);
 
 class Net {
  public:
@@ -112,7 +129,7 @@ class Net {
   std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
   std::vector<float> logits_mv_;                // (M, V); backward turns it into dlogits
   std::vector<float> lse_m_;                    // (M) log-sum-exp of each row, for backward
-  std::vector<std::unique_ptr<LstmLayer>> layers_;
+  std::vector<std::unique_ptr<RecurrentLayer>> layers_;
 
   dnnl::matmul head_fwd_prim_, head_bwd_data_prim_, head_bwd_weights_prim_;
   std::unordered_map<int, dnnl::memory> head_fwd_args_, head_bwd_data_args_,

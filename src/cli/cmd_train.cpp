@@ -105,9 +105,11 @@ int cmd_train(int argc, char** argv) {
       ("min-count", po::value(&c.tokenizer.min_count)->default_value(c.tokenizer.min_count), "rarer symbols become <unk>")
       ("max-vocab", po::value(&c.tokenizer.max_vocab)->default_value(c.tokenizer.max_vocab), "keep the most frequent symbols, <unk> included (0: all)")
       ("on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid), "invalid UTF-8: error or replace (with U+FFFD)");
+  std::string cell = "lstm";
   po::options_description model("Model");
   model.add_options()
       ("preset", po::value(&preset), "tiny, small, medium or large (see above)")
+      ("cell", po::value(&cell)->default_value(cell), "recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (tanh)")
       ("layers", po::value(&c.model.layers)->default_value(c.model.layers), "LSTM layers (L)")
       ("hidden", po::value(&c.model.hidden)->default_value(c.model.hidden), "LSTM state width (H)")
       ("embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)")
@@ -141,6 +143,7 @@ int cmd_train(int argc, char** argv) {
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
   set_threads(threads);
+  c.model.cell = parse_cell(cell);
   if (!resume.empty()) {
     c = resume_config(resume, vm, c);
   } else {
