@@ -108,10 +108,14 @@ int main(int argc, char** argv) try {
   Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N);
   std::vector<int32_t> x(size_t(T) * N), y(x.size());
   std::vector<double> step_s;
+  PhaseTimes phases;
+  const bool profile = arg(argc, argv, "--profile", nullptr) != nullptr;
   for (int i = 0; i < warmup + steps; ++i) {
     if (batcher.next(x.data(), y.data())) net.reset_state();
+    net.set_profile(profile && i >= warmup ? &phases : nullptr);
     auto t0 = Clock::now();
-    train_step(net, adam, params, grads, x.data(), y.data(), 5.0, 2e-3f);
+    train_step(net, adam, params, grads, x.data(), y.data(), 5.0, 2e-3f,
+               profile && i >= warmup ? &phases : nullptr);
     if (i >= warmup) step_s.push_back(seconds_since(t0));
   }
   const double tok_s = double(T) * N / median(step_s);
@@ -129,6 +133,17 @@ int main(int argc, char** argv) try {
                       {"gen_chars_per_s_batch1", gen1}, {"gen_chars_per_s_batch32", gen32},
                       {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0},
                       {"lstm_impl", net.lstm_implementation()}};
+  if (profile) {  // milliseconds per step and share of the step, per phase
+    const std::pair<const char*, double> rows[] = {
+        {"gather", phases.gather}, {"rnn_fwd", phases.rnn_fwd}, {"head_fwd", phases.head_fwd},
+        {"loss", phases.loss}, {"head_bwd", phases.head_bwd}, {"rnn_bwd", phases.rnn_bwd},
+        {"scatter", phases.scatter}, {"clip", phases.clip}, {"optimizer", phases.optimizer},
+        {"reorder", phases.reorder}};
+    double total = 0;
+    for (auto& r : rows) total += r.second;
+    for (auto& r : rows)
+      j["phases_ms"][r.first] = {1e3 * r.second / steps, r.second / total};
+  }
   std::printf("%s\n", j.dump().c_str());
   return 0;
 } catch (const std::exception& e) {

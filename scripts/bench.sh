@@ -42,7 +42,7 @@ for cfg in "${configs[@]}"; do
   echo "bench: $label"
   for threads in 2 1; do
     "$build/charrnn-bench" --corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" \
-      --threads "$threads" --steps 20 | tag "$label" >>"$runs"
+      --threads "$threads" --steps 20 --profile 1 | tag "$label" >>"$runs"
   done
   if [[ $have_peer == 1 ]]; then
     # The peer's best setting on this machine is one thread (see ../shared/DESIGN.md).

@@ -67,6 +67,12 @@ def main(runs_path, out_path):
               f"| {f(s.get('charrnn_gen_batch1'))} / {f(s.get('peer_gen_batch1'))} "
               f"| {f(s.get('charrnn_gen_batch32'))} "
               f"| {f(s.get('charrnn_peak_rss_mib'))} / {f(s.get('peer_peak_rss_mib'))} |")
+    for s in summary:
+        c2 = rows[s["config"]].get("charrnn_t2")
+        if c2 and "phases_ms" in c2:
+            phases = sorted(c2["phases_ms"].items(), key=lambda kv: -kv[1][0])
+            print(f"\nphases of one training step, {s['config']}, 2 threads (ms, share): " +
+                  ", ".join(f"{k} {v[0]:.1f} ({100 * v[1]:.0f}%)" for k, v in phases))
     for m in memory:
         print(f"\n{m['config']}: {m['corpus_bytes']:,} bytes, peak RSS {m['peak_rss_mib']:,} MiB "
               f"(/usr/bin/time -v), wall {m['wall']}")

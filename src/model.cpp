@@ -195,25 +195,39 @@ void Net::build_head() {
                             {DNNL_ARG_DST, memory(w_md, eng_, grads_ + o.head_w)}};
 }
 
+void Net::lap(double PhaseTimes::*phase) {
+  if (!profile_) return;
+  const auto now = std::chrono::steady_clock::now();
+  profile_->*phase += std::chrono::duration<double>(now - lap_start_).count();
+  lap_start_ = now;
+}
+
 void Net::sync_weights() {
+  if (profile_) lap_start_ = std::chrono::steady_clock::now();
   for (auto& layer : layers_) layer->sync_weights(strm_);
+  lap(&PhaseTimes::reorder);
 }
 
 double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
   const int E = cfg_.embed;
+  if (profile_) lap_start_ = std::chrono::steady_clock::now();
   std::copy(x_tn, x_tn + M_, x_m_.begin());
   if (y_tn) std::copy(y_tn, y_tn + M_, y_m_.begin());
   else std::fill(y_m_.begin(), y_m_.end(), -1);
   // Input projection: one-hot(x) . W_emb is row x of W_emb, so it is a gather.
   for (int m = 0; m < M_; ++m)
     std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
+  lap(&PhaseTimes::gather);
   for (int l = 0; l < cfg_.layers; ++l) {
     layers_[l]->forward(strm_);
     if (dropout_on_ && l + 1 < cfg_.layers) dropout_forward(l);
   }
+  lap(&PhaseTimes::rnn_fwd);
   head_fwd_prim_.execute(strm_, head_fwd_args_);
   strm_.wait();
+  lap(&PhaseTimes::head_fwd);
   double loss = y_tn ? xent_forward() : 0.0;
+  lap(&PhaseTimes::loss);
   if (count) *count = count_;
   return loss;
 }
@@ -258,7 +272,9 @@ void Net::xent_backward() {
 void Net::backward() {
   if (!training_) fail("internal: backward() on an inference Net");
   const int V = cfg_.vocab, E = cfg_.embed;
+  if (profile_) lap_start_ = std::chrono::steady_clock::now();
   xent_backward();
+  lap(&PhaseTimes::loss);
   for (int m = 0; m < M_; ++m) {
     const float* d = &logits_mv_[size_t(m) * V];
     for (int v = 0; v < V; ++v) dhead_b_v_[v] += d[v];
@@ -266,16 +282,19 @@ void Net::backward() {
   head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
   head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
   strm_.wait();
+  lap(&PhaseTimes::head_bwd);
   for (int l = cfg_.layers - 1; l >= 0; --l) {
     layers_[l]->backward(strm_);  // writes dy of layer l-1 (through its dropout, if any)
     if (dropout_on_ && l > 0) dropout_backward(l - 1);
   }
+  lap(&PhaseTimes::rnn_bwd);
   // Scatter-add: the gather's gradient goes back to the rows it read.
   for (int m = 0; m < M_; ++m) {
     float* dst = demb_ve_ + size_t(x_m_[m]) * E;
     const float* src = &dx_me_[size_t(m) * E];
     for (int e = 0; e < E; ++e) dst[e] += src[e];
   }
+  lap(&PhaseTimes::scatter);
 }
 
 void Net::dropout_forward(int l) {

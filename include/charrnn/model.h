@@ -16,6 +16,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +63,12 @@ std::vector<StateTensor> to_state_dict(const ModelConfig& c, const float* params
 using TensorGetter = std::function<bool(const std::string&, const std::vector<int64_t>&, float*)>;
 void from_state_dict(const ModelConfig& c, const TensorGetter& get, float* params);
 
+// Seconds per phase of a training step, accumulated when profiling is on (benchmarks only).
+struct PhaseTimes {
+  double gather = 0, rnn_fwd = 0, head_fwd = 0, loss = 0, head_bwd = 0, rnn_bwd = 0,
+         scatter = 0, reorder = 0, clip = 0, optimizer = 0;
+};
+
 class Net {
  public:
   enum class Mode { train, infer };
@@ -72,6 +79,7 @@ class Net {
   Net(const Net&) = delete;
   Net& operator=(const Net&) = delete;
 
+  void set_profile(PhaseTimes* times) { profile_ = times; }  // null: off
   // Dropout masks are drawn from `rng` (training with dropout > 0 needs one).
   void set_dropout_rng(class Rng* rng) { dropout_rng_ = rng; }
   // Reorders parameters into oneDNN's layouts; call after every change of the parameters.
@@ -125,6 +133,9 @@ class Net {
   std::vector<std::vector<float>> mask_lmh_;    // (L-1) x (M, H) dropout: 0 or 1/(1-p)
   std::vector<std::vector<float>> yd_lmh_;      // (L-1) x (M, H) dropped outputs, next input
   bool dropout_on_ = false;
+  PhaseTimes* profile_ = nullptr;
+  void lap(double PhaseTimes::*phase);  // adds the time since the last lap to `phase`
+  std::chrono::steady_clock::time_point lap_start_;
   class Rng* dropout_rng_ = nullptr;
   std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
   std::vector<float> logits_mv_;                // (M, V); backward turns it into dlogits
