@@ -4,13 +4,14 @@
 #   make demo    deps, Release build, corpora/kjv.txt, train ~3 minutes into models/demo, generate
 #   make test    deps, build, run the GoogleTest suite through ctest
 #   make bench   deps (+ the PyTorch peer), build, benchmark; JSON + table in bench-results/
+#   make test-sanitize  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
 
 THREADS ?= 0
-.PHONY: all deps build test demo bench models corpora clean
+.PHONY: all deps build test test-sanitize demo bench models corpora clean
 
 all: build
 
@@ -23,6 +24,12 @@ build: deps
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-sanitize: deps
+	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_SANITIZE=ON >/dev/null
+	@cmake --build build-sanitize -j$(JOBS)
+	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j$(JOBS)
 
 corpora: deps
 	@for c in kjv tang300 song100 chinese; do bash corpora/prepare.sh $$c; done
@@ -47,4 +54,4 @@ bench: build
 	bash scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-sanitize

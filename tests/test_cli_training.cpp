@@ -126,6 +126,19 @@ TEST_F(CliTraining, KillDashNineAlwaysLeavesALoadableCheckpoint) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+TEST_F(CliTraining, DiskFullWhileSavingKeepsThePreviousCheckpoint) {
+  ASSERT_EQ(run(train_args("full") + " --steps 10 --eval-every 5").code, 0);
+  const std::string before = slurp(dir_ + "/full/last.safetensors");
+  // 40 KiB per file: the tensor files (about 60 KiB here) cannot be written.
+  Result r = testing::run_charrnn_cmd("ulimit -f 40; " + std::string(CHARRNN_BIN) + " train --resume " + dir_ +
+                                          "/full --steps 20 --threads 1 --quiet", dir_);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hint: free some disk space"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(dir_ + "/full/last.safetensors"), before);
+  EXPECT_EQ(load_checkpoint(dir_ + "/full").meta.state.step, 10);
+}
+
 TEST_F(CliTraining, CheckpointHasALossPlot) {
   ASSERT_EQ(run(train_args("p") + " --steps 30 --eval-every 10").code, 0);
   const std::string svg = slurp(dir_ + "/p/loss.svg");

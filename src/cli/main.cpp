@@ -2,6 +2,7 @@
 // This is the only place that catches exceptions.
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <csignal>
 #include <cstring>
 #include <iostream>
 
@@ -47,6 +48,9 @@ int main(int argc, char** argv) {
               << v->patch << ", MPI: no)\n";
     return cli::kExitOk;
   }
+  // Over a file-size limit (ulimit -f) the kernel would kill the process with SIGXFSZ; ignored,
+  // the write fails with EFBIG instead, and the error path keeps the last checkpoint intact.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return dispatch(argc, argv);
   } catch (const charrnn::Error& e) {
