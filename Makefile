@@ -5,13 +5,15 @@
 #   make test    deps, build, run the GoogleTest suite through ctest
 #   make bench   deps (+ the PyTorch peer), build, benchmark; JSON + table in bench-results/
 #   make test-sanitize  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz    libFuzzer on the safetensors reader, model.json and the tokenizer (FUZZ_SECONDS each)
 #   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
 
 THREADS ?= 0
-.PHONY: all deps build test test-sanitize demo bench models corpora clean
+FUZZ_SECONDS ?= 60
+.PHONY: all deps build test test-sanitize fuzz demo bench models corpora clean
 
 all: build
 
@@ -30,6 +32,12 @@ test-sanitize: deps
 	@cmake --build build-sanitize -j$(JOBS)
 	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j$(JOBS)
+
+fuzz: deps
+	@bash scripts/deps.sh clang libclang-rt-14-dev
+	@CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 corpora: deps
 	@for c in kjv tang300 song100 chinese; do bash corpora/prepare.sh $$c; done
@@ -54,4 +62,4 @@ bench: build
 	bash scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-sanitize
+	rm -rf $(BUILD) build-sanitize build-fuzz

@@ -165,6 +165,25 @@ void read_params(const std::string& path, const ModelConfig& c, std::vector<floa
 
 }  // namespace
 
+CheckpointMeta parse_model_json(const std::string& text, const std::string& file, json* doc) {
+  const Fields f(file);
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) f.bad("not valid JSON");
+  CheckpointMeta meta;
+  try {
+    read_meta(j, f, meta);
+    if (!f.at(j, "files").is_object()) f.bad("files must be an object");
+  } catch (const json::exception& e) {  // a type the checks above did not foresee
+    f.bad(std::string("malformed field: ") + e.what());
+  } catch (const std::invalid_argument&) {  // std::stoull on a non-hex rng word
+    f.bad("training.state.rng must hold hex strings");
+  } catch (const std::out_of_range&) {
+    f.bad("training.state.rng holds a number out of range");
+  }
+  if (doc) *doc = std::move(j);
+  return meta;
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which, bool with_optimizer) {
   std::string dir = dir_in;
   if (!is_checkpoint_dir(dir)) {
@@ -178,11 +197,8 @@ LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which, 
   LoadedCheckpoint out;
   out.dir = dir;
   const std::string file = dir + "/model.json";
-  const std::string text = read_file(file, "checkpoint description");
   const Fields f(file);
-  out.json = json::parse(text, nullptr, false);
-  if (out.json.is_discarded() || !out.json.is_object()) f.bad("not valid JSON");
-  read_meta(out.json, f, out.meta);
+  out.meta = parse_model_json(read_file(file, "checkpoint description"), file, &out.json);
   const json& files = f.at(out.json, "files");
   const bool last = which == WhichWeights::last && files.contains("last");
   read_params(verified_file(dir, files, last ? "last" : "weights", f), out.meta.model, out.params);

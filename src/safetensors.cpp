@@ -54,6 +54,16 @@ void write_safetensors(const std::string& path, const std::vector<TensorRef>& te
 
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
   bytes_ = read_file(path, "tensor file");
+  parse();
+}
+
+SafetensorsReader::SafetensorsReader(std::string bytes, const std::string& name)
+    : path_(name), bytes_(std::move(bytes)) {
+  parse();
+}
+
+void SafetensorsReader::parse() {
+  const std::string& path = path_;
   if (bytes_.size() < 8) fail(path + ": truncated safetensors file (" + std::to_string(bytes_.size()) + " bytes)");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<unsigned char>(bytes_[size_t(i)])) << (8 * i);

@@ -91,6 +91,11 @@ struct LoadedCheckpoint {
 
 enum class WhichWeights { best, last };
 
+// Parses and validates the text of a model.json (no tensor files are read); throws Error
+// naming `file`. `doc`, when given, receives the parsed document.
+CheckpointMeta parse_model_json(const std::string& text, const std::string& file,
+                                nlohmann::json* doc = nullptr);
+
 // Validates model.json, hashes and shapes; throws Error naming the file and the problem.
 LoadedCheckpoint load_checkpoint(const std::string& dir, WhichWeights which = WhichWeights::best,
                                  bool with_optimizer = false);

@@ -27,6 +27,8 @@ class SafetensorsReader {
  public:
   // Reads and validates the whole file: header size cap, JSON, dtypes, offsets within the file.
   explicit SafetensorsReader(const std::string& path);
+  // The same from bytes already in memory; `name` stands for the file in errors.
+  SafetensorsReader(std::string bytes, const std::string& name);
   bool has(const std::string& name) const { return entries_.count(name) > 0; }
   std::vector<std::string> names() const;
   std::vector<int64_t> shape(const std::string& name) const;
@@ -35,6 +37,7 @@ class SafetensorsReader {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
  private:
+  void parse();
   struct Entry {
     std::vector<int64_t> shape;
     uint64_t begin, end;
