@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -88,10 +90,19 @@ class Session {
   int64_t last_eval_step_ = -1, evals_since_best_ = 0;
   int bad_steps_ = 0;
   bool early_stopped_ = false;
+  int64_t fault_first_ = -1, fault_last_ = -1;  // CHARRNN_FAULT_NAN_STEPS=A-B (tests only)
 };
+
+// Fault injection for tests: CHARRNN_FAULT_NAN_STEPS=A-B puts a NaN into the gradient of
+// steps A..B (1-based), as an overflow in backward would.
+void read_fault_injection(int64_t* first, int64_t* last) {
+  const char* spec = std::getenv("CHARRNN_FAULT_NAN_STEPS");
+  if (!spec || std::sscanf(spec, "%ld-%ld", first, last) != 2) *first = *last = -1;
+}
 
 Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
     : cfg_(c), stop_(stop), progress_(stdout, c.quiet), rng_(c.seed ^ 0x5eed) {
+  read_fault_injection(&fault_first_, &fault_last_);
   check_model_dir(cfg_);
   if (!cfg_.resume) {
     load_data(Tokenizer(cfg_.tokenizer));
@@ -219,8 +230,10 @@ double Session::eta(double secs) const {
 double Session::train_step() {
   if (batcher_->next(x_tn_.data(), y_tn_.data())) train_net_->reset_state();
   meta_.state.lr = schedule_.at(meta_.state.step);
+  const int64_t step = meta_.state.step + 1;
   const StepResult r = charrnn::train_step(*train_net_, *adam_, params_p_, grads_p_, x_tn_.data(),
-                                           y_tn_.data(), cfg_.clip, float(meta_.state.lr));
+                                           y_tn_.data(), cfg_.clip, float(meta_.state.lr), nullptr,
+                                           step >= fault_first_ && step <= fault_last_);
   if (r.applied) {
     bad_steps_ = 0;
     return r.loss;
@@ -228,8 +241,9 @@ double Session::train_step() {
   if (++bad_steps_ >= kMaxBadStepsInARow)
     fail(std::to_string(bad_steps_) + " steps in a row had a non-finite loss or gradient; stopping",
          "lower --lr or --clip; the last good checkpoint in " + cfg_.model_dir + " is intact");
-  progress_.line("warning: non-finite loss or gradient at step " +
-                 std::to_string(meta_.state.step + 1) + "; step skipped");
+  // A warning, not progress: shown even with --quiet.
+  std::fprintf(stderr, "charrnn: warning: non-finite loss or gradient at step %lld; step skipped\n",
+               (long long)(meta_.state.step + 1));
   return std::nan("");
 }
 
@@ -330,7 +344,7 @@ TrainResult Session::run() {
 
 StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
                       std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
-                      double clip, float lr, PhaseTimes* profile) {
+                      double clip, float lr, PhaseTimes* profile, bool poison_gradient) {
   using clock = std::chrono::steady_clock;
   clock::time_point t = clock::now();
   auto lap = [profile, &t](double PhaseTimes::*phase) {  // adds the time since the last lap
@@ -347,6 +361,7 @@ StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
   r.loss = net.forward(x_tn, y_tn, &count) / double(count);
   net.backward();
   net.carry_state();
+  if (poison_gradient) grads_p[0] = std::nanf("");
   t = clock::now();  // the net timed its own phases
   r.grad_norm = clip_grad_norm(grads_p.data(), grads_p.size(), clip);
   lap(&PhaseTimes::clip);

@@ -8,6 +8,7 @@
 #include <spawn.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -137,6 +138,30 @@ TEST_F(CliTraining, DiskFullWhileSavingKeepsThePreviousCheckpoint) {
   EXPECT_NE(r.err.find("hint: free some disk space"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(dir_ + "/full/last.safetensors"), before);
   EXPECT_EQ(load_checkpoint(dir_ + "/full").meta.state.step, 10);
+}
+
+TEST_F(CliTraining, NonFiniteGradientSkipsTheStepAndTrainingGoesOn) {
+  Result r = testing::run_charrnn_cmd("CHARRNN_FAULT_NAN_STEPS=7-8 " + std::string(CHARRNN_BIN) + " " +
+                                          train_args("nan") + " --steps 12 --eval-every 6", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("non-finite loss or gradient at step 7; step skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("at step 8; step skipped"), std::string::npos) << r.err;
+  ASSERT_EQ(run(train_args("nan2") + " --steps 12 --eval-every 6").code, 0);
+  auto j = model_json("nan");
+  EXPECT_EQ(j["training"]["state"]["step"], 12);
+  EXPECT_TRUE(std::isfinite(j["history"][1]["val_loss"].get<double>()));
+  EXPECT_NE(j["history"][1]["val_loss"], model_json("nan2")["history"][1]["val_loss"]);  // two updates skipped
+}
+
+TEST_F(CliTraining, RepeatedNonFiniteGradientsStopWithTheLastGoodCheckpoint) {
+  Result r = testing::run_charrnn_cmd("CHARRNN_FAULT_NAN_STEPS=9-1000 " + std::string(CHARRNN_BIN) + " " +
+                                          train_args("div") + " --steps 40 --eval-every 4", dir_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("5 steps in a row had a non-finite loss or gradient"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hint: lower --lr"), std::string::npos) << r.err;
+  LoadedCheckpoint ck = load_checkpoint(dir_ + "/div", WhichWeights::last);
+  EXPECT_EQ(ck.meta.state.step, 12);  // saved at step 12; steps 9-12 were skipped, not applied
+  for (float w : ck.params) ASSERT_TRUE(std::isfinite(w));
 }
 
 TEST_F(CliTraining, CheckpointHasALossPlot) {

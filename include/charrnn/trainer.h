@@ -71,7 +71,8 @@ struct StepResult {
 };
 StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
                       std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
-                      double clip, float lr, PhaseTimes* profile = nullptr);
+                      double clip, float lr, PhaseTimes* profile = nullptr,
+                      bool poison_gradient = false);  // fault injection (tests): one NaN
 
 // Runs training to its stop rule or until *stop becomes true; saves before returning.
 TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop);
