@@ -3,6 +3,8 @@
 // Every field is checked for type and range before use, every tensor file against its SHA-256
 // and its shapes against the architecture, so a damaged checkpoint gives one clear error that
 // names the file, never a crash or a silent wrong model.
+#include <sys/stat.h>
+
 #include <cmath>
 
 #include "charrnn/checkpoint.h"
@@ -149,6 +151,13 @@ std::string verified_file(const std::string& dir, const json& files, const char*
 }
 
 void read_params(const std::string& path, const ModelConfig& c, std::vector<float>& params) {
+  // The file must hold at least the parameters: checked before anything is allocated, so a
+  // hand-edited architecture cannot make the loader ask for gigabytes.
+  struct stat st;
+  const uint64_t needed = uint64_t(parameter_count(c)) * sizeof(float);
+  if (::stat(path.c_str(), &st) != 0 || uint64_t(st.st_size) < needed)
+    fail(path + " is smaller than the " + std::to_string(needed) + " bytes the architecture in model.json needs",
+         "model.json and the weights do not belong together; retrain or restore the checkpoint");
   SafetensorsReader reader(path);
   params.assign(parameter_count(c), 0.f);
   try {

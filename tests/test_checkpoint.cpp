@@ -16,6 +16,11 @@
 namespace charrnn {
 namespace {
 
+std::string testing_slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
 std::string temp_dir(const std::string& name) {
   std::string d = "/tmp/charrnn_test_" + std::to_string(::getpid()) + "_" + name;
   remove_tree(d);
@@ -109,6 +114,35 @@ TEST(Checkpoint, FlippedByteIsDetected) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("SHA-256"), std::string::npos) << e.what();
+  }
+  remove_tree(dir);
+}
+
+TEST(Checkpoint, TruncatedTensorFileIsDetected) {
+  const std::string dir = temp_dir("trunc");
+  CheckpointMeta m = small_meta();
+  auto p = random_params(m.model, 1);
+  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0, {}, {}});
+  const std::string full = testing_slurp(dir + "/weights.safetensors");
+  std::ofstream(dir + "/weights.safetensors", std::ios::binary) << full.substr(0, full.size() / 2);
+  EXPECT_THROW(load_checkpoint(dir), Error);
+  remove_tree(dir);
+}
+
+TEST(Checkpoint, HandEditedHugeArchitectureIsRefusedWithoutAllocating) {
+  const std::string dir = temp_dir("huge");
+  CheckpointMeta m = small_meta();
+  auto p = random_params(m.model, 1);
+  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0, {}, {}});
+  LoadedCheckpoint ck = load_checkpoint(dir);
+  ck.json["architecture"]["layers"] = 16;
+  ck.json["architecture"]["hidden"] = 8192;  // about 34 GB of parameters
+  std::ofstream(dir + "/model.json") << ck.json.dump();
+  try {
+    load_checkpoint(dir);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("smaller than"), std::string::npos) << e.what();
   }
   remove_tree(dir);
 }
