@@ -59,6 +59,7 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
       {"empty corpus", train + "--corpus $D/empty.txt --model $D/x", 1, "empty or only whitespace"},
       {"binary file", train + "--corpus $D/binary.bin --model $D/x", 1, "invalid UTF-8 at byte offset 10"},
       {"too short for one window", train + "--corpus $D/ok.txt --model $D/x --seq 5000", 1, "fewer than one window"},
+      {"unwritable model directory", train + "--corpus $D/ok.txt --model /proc/charrnn/m", 1, "cannot create directory /proc/charrnn"},
       {"model path is a file", train + "--corpus $D/ok.txt --model $D/ok.txt", 2, "is not a directory"},
       {"non-checkpoint directory", train + "--corpus $D/ok.txt --model $D/notackpt", 2, "not a charrnn checkpoint"},
       {"existing checkpoint", train + "--corpus $D/ok.txt --model $M", 2, "already holds a checkpoint"},
