@@ -75,6 +75,15 @@ void SafetensorsReader::parse() {
   nlohmann::json header = nlohmann::json::parse(bytes_.begin() + 8, bytes_.begin() + long(data_start_),
                                                 nullptr, false);
   if (!header.is_object()) fail(path + ": safetensors header is not a JSON object");
+  try {
+    parse_entries(header, data_bytes);
+  } catch (const nlohmann::json::exception& e) {  // a field of an unexpected type
+    fail(path + ": malformed safetensors header: " + e.what(), "the file is damaged or not a safetensors file");
+  }
+}
+
+void SafetensorsReader::parse_entries(const nlohmann::json& header, uint64_t data_bytes) {
+  const std::string& path = path_;
   for (auto& [name, value] : header.items()) {
     if (name == "__metadata__") {
       if (!value.is_object()) fail(path + ": __metadata__ is not an object");
@@ -82,8 +91,9 @@ void SafetensorsReader::parse() {
         if (v.is_string()) metadata_[k] = v.get<std::string>();
       continue;
     }
-    if (!value.is_object() || value.value("dtype", "") != "F32" || !value["shape"].is_array() ||
-        !value["data_offsets"].is_array() || value["data_offsets"].size() != 2)
+    if (!value.is_object() || !value.contains("dtype") || !value["dtype"].is_string() ||
+        value["dtype"].get<std::string>() != "F32" || !value.contains("shape") || !value["shape"].is_array() ||
+        !value.contains("data_offsets") || !value["data_offsets"].is_array() || value["data_offsets"].size() != 2)
       fail(path + ": tensor '" + name + "' is not an F32 tensor entry");
     Entry e;
     for (auto& d : value["shape"]) {

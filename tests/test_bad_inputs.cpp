@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "charrnn/fsutil.h"
@@ -40,6 +41,32 @@ class BadInputs : public ::testing::Test {
     Result r = testing::run_charrnn("train --corpus " + dir_ + "/ok.txt --model " + dir_ +
                                         "/m --preset tiny --steps 3 --threads 1 --quiet", dir_);
     ASSERT_EQ(r.code, 0) << r.err;
+    damage("truncated", [](const std::string& d) {
+      const std::string w = slurp(d + "/weights.safetensors");
+      write_text(d + "/weights.safetensors", w.substr(0, w.size() - 100));
+    });
+    damage("flipped", [](const std::string& d) {
+      std::string w = slurp(d + "/weights.safetensors");
+      w[w.size() - 7] ^= 0x10;
+      write_text(d + "/weights.safetensors", w);
+    });
+    damage("version", [](const std::string& d) {
+      std::string j = slurp(d + "/model.json");
+      j.replace(j.find("\"version\": 1"), 12, "\"version\": 7");
+      write_text(d + "/model.json", j);
+    });
+    damage("edited", [](const std::string& d) {
+      std::string j = slurp(d + "/model.json");
+      j.replace(j.find("\"hidden\": 64"), 12, "\"hidden\": 65");
+      write_text(d + "/model.json", j);
+    });
+  }
+  // A copy of the trained checkpoint at $D/bad-NAME, damaged by `f`.
+  template <class F>
+  static void damage(const std::string& name, F f) {
+    const std::string d = dir_ + "/bad-" + name;
+    std::filesystem::copy(dir_ + "/m", d);
+    f(d);
   }
   static void TearDownTestSuite() { remove_tree(dir_); }
 };
@@ -86,6 +113,11 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
       {"eval of invalid UTF-8", "eval --model $M --text $D/binary.bin", 1, "invalid UTF-8"},
       {"inspect without a directory", "inspect", 2, "the option '--dir' is required"},
       {"unknown command", "fit --corpus x", 2, "unknown command 'fit'"},
+      {"truncated checkpoint", "generate --model $D/bad-truncated", 1, "SHA-256 does not match"},
+      {"bit-flipped checkpoint", "eval --model $D/bad-flipped --text $D/ok.txt", 1, "SHA-256 does not match"},
+      {"wrong-version checkpoint", "inspect $D/bad-version", 1, "checkpoint version 7 is not supported"},
+      {"hand-edited checkpoint", "generate --model $D/bad-edited", 1, "smaller than"},
+      {"resume of a damaged checkpoint", "train --resume $D/bad-flipped", 1, "SHA-256 does not match"},
   };
   const std::string weights_before = slurp(dir_ + "/m/weights.safetensors");
   for (const Row& row : rows) {

@@ -67,6 +67,19 @@ TEST(Safetensors, RoundTripIsBitExact) {
   remove_tree(dir);
 }
 
+TEST(Safetensors, HeaderFieldsOfTheWrongTypeAreAnError) {  // found by fuzz_safetensors
+  const std::string header = R"({"w":{"dtype":["F32"],"shape":[1],"data_offsets":[0,4]}})";
+  std::string file(8, '\0');
+  file[0] = char(header.size());
+  file += header + std::string(4, '\0');
+  try {
+    SafetensorsReader r(file, "bad.safetensors");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.safetensors"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Checkpoint, RoundTripIsBitExact) {
   const std::string dir = temp_dir("ck");
   CheckpointMeta m = small_meta();

@@ -6,6 +6,8 @@
 // little-endian tensor bytes. Offsets are relative to the end of the header.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -38,6 +40,7 @@ class SafetensorsReader {
 
  private:
   void parse();
+  void parse_entries(const nlohmann::json& header, uint64_t data_bytes);
   struct Entry {
     std::vector<int64_t> shape;
     uint64_t begin, end;

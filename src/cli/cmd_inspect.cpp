@@ -42,6 +42,16 @@ void print_history(const std::vector<HistoryPoint>& history) {
   }
 }
 
+// An optional descriptive string of model.json, "?" when absent or not a string.
+std::string text_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  const nlohmann::json* at = &j;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return "?";
+    at = &(*at)[key];
+  }
+  return at->is_string() ? at->get<std::string>() : "?";
+}
+
 }  // namespace
 
 int cmd_inspect(int argc, char** argv) {
@@ -79,9 +89,8 @@ int cmd_inspect(int argc, char** argv) {
               with_commas((long long)m.corpus.bytes).c_str(), with_commas(m.corpus.symbols).c_str(),
               m.corpus.sha256.c_str());
   print_history(m.history);
-  const auto& tool = ck.json["tool"];
-  std::printf("written        %s by charrnn %s (oneDNN %s)\n", ck.json.value("created", "?").c_str(),
-              tool.value("version", "?").c_str(), tool.value("onednn", "?").c_str());
+  std::printf("written        %s by charrnn %s (oneDNN %s)\n", text_at(ck.json, {"created"}).c_str(),
+              text_at(ck.json, {"tool", "version"}).c_str(), text_at(ck.json, {"tool", "onednn"}).c_str());
   return kExitOk;
 }
 
