@@ -13,6 +13,7 @@ CHARRNN = $(BUILD)/charrnn
 
 THREADS ?= 0
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= 0
 .PHONY: all deps build test test-sanitize fuzz demo bench models corpora clean
 
 all: build
@@ -37,7 +38,7 @@ fuzz: deps
 	@bash scripts/deps.sh clang libclang-rt-14-dev
 	@CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
-	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_SEED)
 
 corpora: deps
 	@for c in kjv tang300 song100 chinese; do bash corpora/prepare.sh $$c; done
