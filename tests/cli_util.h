@@ -9,6 +9,10 @@
 #include <sstream>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "charrnn/fsutil.h"
+
 namespace charrnn::testing {
 
 struct Result {
@@ -25,6 +29,15 @@ inline std::string slurp(const std::string& path) {
 
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
+}
+
+// A fresh, empty scratch directory named after the running test (removed first if present).
+inline std::string scratch_dir(const std::string& prefix) {
+  const std::string dir = "/tmp/" + prefix + "_" + std::to_string(::getpid()) + "_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  remove_tree(dir);
+  make_dirs(dir);
+  return dir;
 }
 
 // Runs a shell command with stdin closed; `scratch` holds the captured output files.

@@ -46,6 +46,26 @@ std::vector<float> random_params(const ModelConfig& c, uint64_t seed) {
   return p;
 }
 
+// A fresh checkpoint of small_meta() with best weights only, in temp_dir(name).
+std::string saved_checkpoint(const std::string& name) {
+  const std::string dir = temp_dir(name);
+  CheckpointMeta m = small_meta();
+  auto p = random_params(m.model, 1);
+  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0, {}, {}});
+  return dir;
+}
+
+// The message of the Error `f` throws; "<no error>" when it throws none.
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -72,12 +92,8 @@ TEST(Safetensors, HeaderFieldsOfTheWrongTypeAreAnError) {  // found by fuzz_safe
   std::string file(8, '\0');
   file[0] = char(header.size());
   file += header + std::string(4, '\0');
-  try {
-    SafetensorsReader r(file, "bad.safetensors");
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.safetensors"), std::string::npos) << e.what();
-  }
+  const std::string msg = error_of([&] { SafetensorsReader r(file, "bad.safetensors"); });
+  EXPECT_NE(msg.find("bad.safetensors"), std::string::npos) << msg;
 }
 
 TEST(Checkpoint, RoundTripIsBitExact) {
@@ -113,29 +129,19 @@ TEST(Checkpoint, SavingAgainReplacesTheWholeDirectory) {
 }
 
 TEST(Checkpoint, FlippedByteIsDetected) {
-  const std::string dir = temp_dir("flip");
-  CheckpointMeta m = small_meta();
-  auto p = random_params(m.model, 1);
-  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0});
+  const std::string dir = saved_checkpoint("flip");
   {
     std::fstream f(dir + "/weights.safetensors", std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(-3, std::ios::end);
     f.put('\x7f');
   }
-  try {
-    load_checkpoint(dir);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("SHA-256"), std::string::npos) << e.what();
-  }
+  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  EXPECT_NE(msg.find("SHA-256"), std::string::npos) << msg;
   remove_tree(dir);
 }
 
 TEST(Checkpoint, TruncatedTensorFileIsDetected) {
-  const std::string dir = temp_dir("trunc");
-  CheckpointMeta m = small_meta();
-  auto p = random_params(m.model, 1);
-  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0, {}, {}});
+  const std::string dir = saved_checkpoint("trunc");
   const std::string full = testing_slurp(dir + "/weights.safetensors");
   std::ofstream(dir + "/weights.safetensors", std::ios::binary) << full.substr(0, full.size() / 2);
   EXPECT_THROW(load_checkpoint(dir), Error);
@@ -143,20 +149,13 @@ TEST(Checkpoint, TruncatedTensorFileIsDetected) {
 }
 
 TEST(Checkpoint, HandEditedHugeArchitectureIsRefusedWithoutAllocating) {
-  const std::string dir = temp_dir("huge");
-  CheckpointMeta m = small_meta();
-  auto p = random_params(m.model, 1);
-  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0, {}, {}});
+  const std::string dir = saved_checkpoint("huge");
   LoadedCheckpoint ck = load_checkpoint(dir);
   ck.json["architecture"]["layers"] = 16;
   ck.json["architecture"]["hidden"] = 8192;  // about 34 GB of parameters
   std::ofstream(dir + "/model.json") << ck.json.dump();
-  try {
-    load_checkpoint(dir);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("smaller than"), std::string::npos) << e.what();
-  }
+  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  EXPECT_NE(msg.find("smaller than"), std::string::npos) << msg;
   remove_tree(dir);
 }
 
@@ -164,29 +163,18 @@ TEST(Checkpoint, MissingDirectoryAndNonCheckpointAreClearErrors) {
   EXPECT_THROW(load_checkpoint("/nonexistent/charrnn/model"), Error);
   const std::string dir = temp_dir("empty");
   make_dirs(dir);
-  try {
-    load_checkpoint(dir);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no model.json"), std::string::npos) << e.what();
-  }
+  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  EXPECT_NE(msg.find("no model.json"), std::string::npos) << msg;
   remove_tree(dir);
 }
 
 TEST(Checkpoint, WrongVersionIsRefused) {
-  const std::string dir = temp_dir("ver");
-  CheckpointMeta m = small_meta();
-  auto p = random_params(m.model, 1);
-  save_checkpoint(dir, m, {p.data(), nullptr, nullptr, nullptr, 0});
+  const std::string dir = saved_checkpoint("ver");
   LoadedCheckpoint ck = load_checkpoint(dir);
   ck.json["version"] = 99;
   std::ofstream(dir + "/model.json") << ck.json.dump();
-  try {
-    load_checkpoint(dir);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("version 99"), std::string::npos) << e.what();
-  }
+  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  EXPECT_NE(msg.find("version 99"), std::string::npos) << msg;
   remove_tree(dir);
 }
 

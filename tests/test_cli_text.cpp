@@ -19,10 +19,7 @@ using testing::write_text;
 class CliText : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = "/tmp/charrnn_clitext_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    remove_tree(dir_);
-    make_dirs(dir_);
+    dir_ = testing::scratch_dir("charrnn_clitext");
   }
   void TearDown() override { remove_tree(dir_); }
   Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }

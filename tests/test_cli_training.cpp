@@ -28,10 +28,7 @@ using testing::write_text;
 class CliTraining : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = "/tmp/charrnn_clitrain_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    remove_tree(dir_);
-    make_dirs(dir_);
+    dir_ = testing::scratch_dir("charrnn_clitrain");
     std::string text;
     for (int i = 0; i < 400; ++i) text += "It is a truth universally acknowledged, line " + std::to_string(i % 37) + ".\n";
     corpus_ = dir_ + "/corpus.txt";
