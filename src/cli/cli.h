@@ -7,7 +7,11 @@
 
 #include <boost/program_options.hpp>
 
+#include <signal.h>
+
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace charrnn::cli {
@@ -28,5 +32,23 @@ bool parse(int argc, char** argv, const std::string& usage,
 // Sets the OpenMP/oneDNN thread count; 0 means all cores.
 void set_threads(int threads);
 std::string with_commas(long long n);
+
+// While alive, SIGINT/SIGTERM are taken by a watcher thread (compute threads never see them):
+// the first sets flag(), the second kills the process at once. Construct it before any other
+// thread exists (see stop_signals.cpp for why a handler is not safe here).
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  const std::atomic<bool>* flag() const { return &stop_; }
+
+ private:
+  void watch();
+  std::atomic<bool> stop_{false}, done_{false};
+  sigset_t old_mask_;
+  std::thread watcher_;
+};
 
 }  // namespace charrnn::cli

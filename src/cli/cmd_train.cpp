@@ -1,9 +1,7 @@
 // cmd_train.cpp — `charrnn train`: flags (or a preset, or a checkpoint to resume) ->
 // TrainConfig -> train(), with SIGINT/SIGTERM finishing the current step and saving before
 // exiting 130.
-#include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <set>
 
@@ -14,13 +12,6 @@
 
 namespace charrnn::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_signal(int sig) {
-  g_stop.store(true);
-  std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once; saves are atomic
-}
 
 const char* kTrainUsage =
     "usage: charrnn train --corpus FILE|DIR [...] --model DIR [options]\n"
@@ -142,6 +133,7 @@ int cmd_train(int argc, char** argv) {
       ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
+  const StopSignals stop_signals;  // before set_threads: OpenMP workers inherit its mask
   set_threads(threads);
   c.model.cell = parse_cell(cell);
   if (!resume.empty()) {
@@ -152,9 +144,7 @@ int cmd_train(int argc, char** argv) {
     if (!preset.empty()) apply_preset(preset, vm, c);
   }
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  TrainResult r = train(c, &g_stop);
+  TrainResult r = train(c, stop_signals.flag());
   if (!c.quiet) {
     std::printf("done: %lld steps, %s tokens in %.1f s", (long long)r.steps,
                 with_commas(r.tokens).c_str(), r.seconds);
