@@ -7,7 +7,8 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libdnnl-dev libicu-dev nlohmann-json3-dev
-          libboost-program-options-dev libgtest-dev bible-kjv fortunes-zh "$@")
+          libboost-program-options-dev libgtest-dev openmpi-bin libopenmpi-dev
+          bible-kjv fortunes-zh "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -59,8 +59,14 @@ json history_json(const std::vector<HistoryPoint>& history) {
 }
 
 json meta_json(const CheckpointMeta& m) {
-  json rng = json::array();
-  for (uint64_t w : m.state.rng) rng.push_back(hex64(w));
+  auto words = [](const std::array<uint64_t, 4>& s) {
+    json out = json::array();
+    for (uint64_t w : s) out.push_back(hex64(w));
+    return out;
+  };
+  const json rng = words(m.state.rng);
+  json rank_rng = json::array();
+  for (const auto& s : m.state.rank_rng) rank_rng.push_back(words(s));
   const bool has_best = m.best_step >= 0;
   return {
       {"format", kCheckpointFormat},
@@ -83,7 +89,8 @@ json meta_json(const CheckpointMeta& m) {
         {"state",
          {{"step", m.state.step}, {"tokens", m.state.tokens}, {"seconds", m.state.seconds},
           {"epoch", m.state.epoch}, {"window", m.state.window}, {"lr", m.state.lr},
-          {"rng", rng}, {"loss_sum", m.state.loss_sum}, {"loss_steps", m.state.loss_steps}}}}},
+          {"rng", rng}, {"rank_rng", rank_rng}, {"loss_sum", m.state.loss_sum},
+          {"loss_steps", m.state.loss_steps}}}}},
       {"history", history_json(m.history)},
       {"best",
        {{"step", m.best_step},

@@ -109,11 +109,20 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
   m.state.epoch = f.integer(st, "epoch", 0, INT64_MAX);
   m.state.window = f.integer(st, "window", 0, INT64_MAX);
   m.state.lr = f.number(st, "lr");
-  const json& rng = f.at(st, "rng");
-  if (!rng.is_array() || rng.size() != 4) f.bad("training.state.rng must hold 4 words");
-  for (size_t i = 0; i < 4; ++i) {
-    if (!rng[i].is_string()) f.bad("training.state.rng must hold hex strings");
-    m.state.rng[i] = std::stoull(rng[i].get<std::string>(), nullptr, 16);
+  auto words = [&f](const json& rng) {
+    if (!rng.is_array() || rng.size() != 4) f.bad("training.state.rng must hold 4 words");
+    std::array<uint64_t, 4> s{};
+    for (size_t i = 0; i < 4; ++i) {
+      if (!rng[i].is_string()) f.bad("training.state.rng must hold hex strings");
+      s[i] = std::stoull(rng[i].get<std::string>(), nullptr, 16);
+    }
+    return s;
+  };
+  m.state.rng = words(f.at(st, "rng"));
+  if (st.contains("rank_rng")) {  // MPI runs: the other ranks' dropout generators
+    const json& ranks = st["rank_rng"];
+    if (!ranks.is_array() || ranks.size() > 65536) f.bad("training.state.rank_rng must be an array");
+    for (const json& r : ranks) m.state.rank_rng.push_back(words(r));
   }
 
   m.state.loss_sum = st.contains("loss_sum") ? f.number(st, "loss_sum") : 0.0;

@@ -105,13 +105,15 @@ void split_ids(const std::vector<int32_t>& ids, double val_frac, IdSpan* train, 
   *val = IdSpan{ids.data() + n_train, ids.size() - n_train};
 }
 
-Batcher::Batcher(IdSpan ids, int T, int N) : ids_(ids), T_(T), N_(N) {
-  stream_len_ = ids.size > 0 ? int64_t(ids.size - 1) / N : 0;
+Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first)
+    : ids_(ids), T_(T), N_(N), first_(first) {
+  if (streams == 0) streams = N;
+  stream_len_ = ids.size > 0 ? int64_t(ids.size - 1) / streams : 0;
   windows_ = stream_len_ / T;
   if (windows_ < 1)
     fail("the training split has " + std::to_string(ids.size) + " symbols, fewer than one window of " +
-             std::to_string(T) + " x " + std::to_string(N) + " (+1) = " +
-             std::to_string(int64_t(T) * N + 1),
+             std::to_string(T) + " x " + std::to_string(streams) + " (+1) = " +
+             std::to_string(int64_t(T) * streams + 1),
          "use a longer corpus, or smaller --seq / --batch");
 }
 
@@ -125,7 +127,7 @@ bool Batcher::next(int32_t* x_tn, int32_t* y_tn) {
   const int64_t start = window_ * T_;
   for (int t = 0; t < T_; ++t) {
     for (int n = 0; n < N_; ++n) {
-      const int32_t* src = ids_.data + n * stream_len_ + start + t;
+      const int32_t* src = ids_.data + (first_ + n) * stream_len_ + start + t;
       x_tn[t * N_ + n] = src[0];
       y_tn[t * N_ + n] = src[1];
     }

@@ -62,7 +62,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"steps", c.steps},           {"epochs", c.epochs},
           {"minutes", c.minutes},       {"seed", c.seed},
           {"eval_every", c.eval_every}, {"eval_batch", c.eval_batch},
-          {"patience", c.patience}};
+          {"patience", c.patience},     {"ranks", c.ranks}};
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j) {
@@ -100,6 +100,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.eval_every = j.at("eval_every");
     c.eval_batch = j.at("eval_batch");
     c.patience = j.value("patience", int64_t(0));
+    c.ranks = j.value("ranks", 1);
   } catch (const nlohmann::json::exception& e) {
     fail(std::string("the checkpoint's training.config is incomplete: ") + e.what(),
          "this checkpoint cannot be resumed; start a new run");

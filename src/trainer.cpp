@@ -6,8 +6,15 @@
 // holds a loadable model; --resume restores every piece of state that the next step
 // depends on (weights, moments, data position, carried LSTM state, generator, loss
 // accumulator), so an interrupted and resumed run equals an uninterrupted one.
+//
+// Under MPI (K ranks, see comm.h) every rank runs a Session on its own N of the K*N streams,
+// with its own dropout generator; train_step() averages the gradients. Stop decisions are
+// OR-ed over the ranks each step, so all stop at the same step. Rank 0 alone prints,
+// evaluates and writes; a save gathers the other ranks' carried state and generators first.
 #include "charrnn/trainer.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,12 +23,14 @@
 #include <memory>
 
 #include "charrnn/checkpoint.h"
+#include "charrnn/comm.h"
 #include "charrnn/dataset.h"
 #include "charrnn/error.h"
 #include "charrnn/fsutil.h"
 #include "charrnn/plot.h"
 #include "charrnn/progress.h"
 #include "charrnn/rng.h"
+#include "charrnn/sha256.h"
 
 namespace charrnn {
 namespace {
@@ -58,6 +67,7 @@ class Session {
   void load_data(const Tokenizer& tokenizer);
   void build(const ModelConfig& model);
   void restore(const LoadedCheckpoint& last);
+  void check_ranks_agree() const;
   bool should_stop() const;
   double train_step();  // returns the window's mean loss, NaN when the step was skipped
   double evaluate();
@@ -84,6 +94,7 @@ class Session {
   Rng rng_;  // dropout masks
   std::unique_ptr<Net> train_net_, eval_net_;
   std::vector<int32_t> x_tn_, y_tn_, ex_tn_, ey_tn_;
+  std::vector<std::vector<float>> state_all_;  // [2l] h, [2l+1] c of layer l: (K*N, H), rank 0
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   double seconds_before_ = 0;  // training time of earlier invocations (resume)
   double last_val_ = std::nan("");
@@ -100,13 +111,29 @@ void read_fault_injection(int64_t* first, int64_t* last) {
   if (!spec || std::sscanf(spec, "%ld-%ld", first, last) != 2) *first = *last = -1;
 }
 
+// Each rank draws its own dropout masks; rank 0's generator is the single-process one.
+uint64_t dropout_seed(uint64_t seed) { return (seed ^ 0x5eed) + 0x9e3779b97f4a7c15ull * uint64_t(comm::rank()); }
+
+// A 64-bit digest of bytes (the first 8 bytes of their SHA-256).
+uint64_t digest64(const std::string& bytes) {
+  Sha256 h;
+  h.update(bytes.data(), bytes.size());
+  return std::stoull(h.hex_digest().substr(0, 16), nullptr, 16);
+}
+
 Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
-    : cfg_(c), stop_(stop), progress_(stdout, c.quiet), rng_(c.seed ^ 0x5eed) {
+    : cfg_(c), stop_(stop), progress_(stdout, c.quiet || comm::rank() != 0), rng_(dropout_seed(c.seed)) {
   read_fault_injection(&fault_first_, &fault_last_);
-  check_model_dir(cfg_);
+  if (comm::rank() == 0) check_model_dir(cfg_);  // rank 0 alone writes the directory
+  if (cfg_.resume && cfg_.ranks != comm::size())
+    fail_usage(cfg_.model_dir + " was trained on " + std::to_string(cfg_.ranks) + " process(es); this run has " +
+                   std::to_string(comm::size()),
+               cfg_.ranks == 1 ? "resume it without mpirun" : "resume it with mpirun -np " + std::to_string(cfg_.ranks));
+  cfg_.ranks = comm::size();
   if (!cfg_.resume) {
     load_data(Tokenizer(cfg_.tokenizer));
     build(meta_.model);
+    check_ranks_agree();
     init_parameters(meta_.model, params_p_.data(), cfg_.seed);
     best_p_ = params_p_;
     train_net_->sync_weights();
@@ -121,6 +148,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
   meta_ = last.meta;
   load_data(Tokenizer(meta_.tokenizer));
   build(meta_.model);
+  check_ranks_agree();
   restore(last);
   print_config();
 }
@@ -131,7 +159,8 @@ void Session::load_data(const Tokenizer& tokenizer) {
   Corpus corpus = load_corpus(cfg_.corpus, tokenizer, vocab.get(), cfg_.resume ? meta_.corpus.sha256 : "");
   ids_ = std::move(corpus.ids);
   split_ids(ids_, cfg_.val_frac, &train_ids_, &val_ids_);
-  batcher_ = std::make_unique<Batcher>(train_ids_, cfg_.seq, cfg_.batch);
+  const int64_t K = comm::size();  // rank r takes streams [r*N, r*N + N) of K*N
+  batcher_ = std::make_unique<Batcher>(train_ids_, cfg_.seq, cfg_.batch, K * cfg_.batch, comm::rank() * cfg_.batch);
   if (cfg_.resume) return;
   meta_.model = cfg_.model;
   meta_.model.vocab = corpus.vocab.size();
@@ -157,7 +186,8 @@ void Session::build(const ModelConfig& model) {
   train_net_->set_dropout_rng(&rng_);
   x_tn_.assign(size_t(cfg_.seq) * cfg_.batch, 0);
   y_tn_ = x_tn_;
-  if (val_ids_.size > 1) {
+  state_all_.assign(size_t(2 * model.layers), std::vector<float>(size_t(comm::size()) * cfg_.batch * model.hidden));
+  if (val_ids_.size > 1 && comm::rank() == 0) {  // rank 0 alone evaluates
     eval_windows_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch);
     eval_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
                                       params_p_.data(), nullptr);
@@ -172,17 +202,22 @@ void Session::restore(const LoadedCheckpoint& last) {
   adam_->m() = last.adam_m;
   adam_->v() = last.adam_v;
   adam_->set_steps(last.adam_steps);
-  for (int l = 0; l < meta_.model.layers; ++l) {  // the LSTM state carried into the next window
+  // The LSTM state carried into the next window: (K*N, H) saved, this rank's N rows taken.
+  const size_t NH = train_net_->initial_h(0).size(), K = size_t(comm::size()), r = size_t(comm::rank());
+  for (int l = 0; l < meta_.model.layers; ++l) {
     auto h = last.state.find("state.h_l" + std::to_string(l));
     auto c = last.state.find("state.c_l" + std::to_string(l));
-    if (h == last.state.end() || c == last.state.end() || h->second.size() != train_net_->initial_h(l).size())
+    if (h == last.state.end() || c == last.state.end() || h->second.size() != K * NH || c->second.size() != K * NH)
       fail(cfg_.model_dir + "/optimizer.safetensors lacks the carried LSTM state", "train a new model");
-    train_net_->initial_h(l) = h->second;
-    train_net_->initial_c(l) = c->second;
+    std::copy_n(h->second.begin() + long(r * NH), NH, train_net_->initial_h(l).begin());
+    std::copy_n(c->second.begin() + long(r * NH), NH, train_net_->initial_c(l).begin());
   }
   train_net_->sync_weights();
   batcher_->seek(meta_.state.epoch, meta_.state.window);
-  rng_.set_state(meta_.state.rng);
+  if (meta_.state.rank_rng.size() != K - 1)
+    fail(cfg_.model_dir + "/model.json has " + std::to_string(meta_.state.rank_rng.size() + 1) +
+             " dropout generators for " + std::to_string(K) + " ranks", "resume with the run's mpirun -np");
+  rng_.set_state(r == 0 ? meta_.state.rng : meta_.state.rank_rng[r - 1]);
   seconds_before_ = meta_.state.seconds;
   if (!meta_.history.empty()) {
     last_eval_step_ = meta_.history.back().step;
@@ -190,6 +225,28 @@ void Session::restore(const LoadedCheckpoint& last) {
   }
   for (const HistoryPoint& h : meta_.history) evals_since_best_ = h.step > meta_.best_step ? evals_since_best_ + 1 : 0;
   progress_.line("resuming " + cfg_.model_dir + " at step " + std::to_string(meta_.state.step));
+}
+
+// Every rank must run the same binary on the same configuration and corpus: rank 0 compares
+// digests and stops the job naming the rank that differs (the others wait to be ended).
+void Session::check_ranks_agree() const {
+  if (comm::size() == 1) return;
+  const uint64_t binary = digest64(read_file("/proc/self/exe", "charrnn binary"));
+  const uint64_t setup = digest64(train_config_json(cfg_).dump() + meta_.corpus.sha256 + "@" +
+                                  std::to_string(meta_.state.step));
+  const std::vector<uint64_t> binaries = comm::allgather(binary), setups = comm::allgather(setup);
+  for (int r = 1; r < comm::size(); ++r) {
+    if (binaries[size_t(r)] != binaries[0]) {
+      if (comm::rank() != 0) comm::barrier();  // never returns: rank 0 ends the job
+      fail("rank " + std::to_string(r) + " runs a different charrnn binary than rank 0",
+           "install the same charrnn build on every machine");
+    }
+    if (setups[size_t(r)] != setups[0]) {
+      if (comm::rank() != 0) comm::barrier();
+      fail("rank " + std::to_string(r) + " has a different configuration, corpus or checkpoint than rank 0",
+           "give every rank the same flags and the same corpus files (and the same checkpoint to resume)");
+    }
+  }
 }
 
 void Session::print_config() {
@@ -208,13 +265,14 @@ void Session::print_config() {
   progress_.line("config: " + meta_.train_config.dump());
 }
 
+// Collective under MPI: any rank's reason (a signal, its clock, rank 0's patience) stops all.
 bool Session::should_stop() const {
   const TrainState& s = meta_.state;
-  if (stop_ && stop_->load()) return true;
-  if (early_stopped_) return true;
-  if (cfg_.steps > 0 && s.step >= cfg_.steps) return true;
-  if (cfg_.epochs > 0 && batcher_->epoch_progress() >= cfg_.epochs) return true;
-  return cfg_.minutes > 0 && elapsed() >= cfg_.minutes * 60.0;
+  bool stop = (stop_ && stop_->load()) || early_stopped_;
+  stop = stop || (cfg_.steps > 0 && s.step >= cfg_.steps);
+  stop = stop || (cfg_.epochs > 0 && batcher_->epoch_progress() >= cfg_.epochs);
+  stop = stop || (cfg_.minutes > 0 && elapsed() >= cfg_.minutes * 60.0);
+  return comm::any(stop);
 }
 
 double Session::eta(double secs) const {
@@ -241,8 +299,9 @@ double Session::train_step() {
   if (++bad_steps_ >= kMaxBadStepsInARow)
     fail(std::to_string(bad_steps_) + " steps in a row had a non-finite loss or gradient; stopping",
          "lower --lr or --clip; the last good checkpoint in " + cfg_.model_dir + " is intact");
-  // A warning, not progress: shown even with --quiet.
-  std::fprintf(stderr, "charrnn: warning: non-finite loss or gradient at step %lld; step skipped\n",
+  // A warning, not progress: shown even with --quiet (by rank 0; the ranks agree).
+  if (comm::rank() == 0)
+    std::fprintf(stderr, "charrnn: warning: non-finite loss or gradient at step %lld; step skipped\n",
                (long long)(meta_.state.step + 1));
   return std::nan("");
 }
@@ -295,13 +354,25 @@ void Session::save() {
   meta_.state.epoch = batcher_->epoch();
   meta_.state.window = batcher_->window();
   meta_.state.seconds = total_seconds();
-  meta_.state.rng = rng_.state();
-  CheckpointTensors t{best_p_.data(), params_p_.data(), adam_->m().data(), adam_->v().data(),
-                      adam_->steps(), {}, {}};
+  // Collective: every rank's carried state and dropout generator go to rank 0.
+  const int K = comm::size();
   const int64_t N = cfg_.batch, H = meta_.model.hidden;
   for (int l = 0; l < meta_.model.layers; ++l) {
-    t.state.push_back({"state.h_l" + std::to_string(l), {N, H}, train_net_->initial_h(l).data()});
-    t.state.push_back({"state.c_l" + std::to_string(l), {N, H}, train_net_->initial_c(l).data()});
+    comm::gather(train_net_->initial_h(l).data(), size_t(N * H), state_all_[size_t(2 * l)].data());
+    comm::gather(train_net_->initial_c(l).data(), size_t(N * H), state_all_[size_t(2 * l + 1)].data());
+  }
+  std::array<std::vector<uint64_t>, 4> rng_words;
+  for (size_t i = 0; i < 4; ++i) rng_words[i] = comm::allgather(rng_.state()[i]);
+  if (comm::rank() != 0) return;
+  meta_.state.rng = rng_.state();
+  meta_.state.rank_rng.assign(size_t(K - 1), {});
+  for (int r = 1; r < K; ++r)
+    for (size_t i = 0; i < 4; ++i) meta_.state.rank_rng[size_t(r - 1)][i] = rng_words[i][size_t(r)];
+  CheckpointTensors t{best_p_.data(), params_p_.data(), adam_->m().data(), adam_->v().data(),
+                      adam_->steps(), {}, {}};
+  for (int l = 0; l < meta_.model.layers; ++l) {
+    t.state.push_back({"state.h_l" + std::to_string(l), {K * N, H}, state_all_[size_t(2 * l)].data()});
+    t.state.push_back({"state.c_l" + std::to_string(l), {K * N, H}, state_all_[size_t(2 * l + 1)].data()});
   }
   t.extra_files["loss.svg"] = loss_svg(meta_.history, "charrnn: " + meta_.corpus.name);
   save_checkpoint(cfg_.model_dir, meta_, t);
@@ -310,7 +381,7 @@ void Session::save() {
 TrainResult Session::run() {
   start_ = std::chrono::steady_clock::now();
   TrainState& s = meta_.state;
-  const int64_t tokens_per_step = int64_t(cfg_.seq) * cfg_.batch;
+  const int64_t tokens_per_step = int64_t(cfg_.seq) * cfg_.batch * comm::size();
   while (!should_stop()) {
     const double loss = train_step();
     ++s.step;
@@ -326,7 +397,7 @@ TrainResult Session::run() {
                     eta(secs), last_val_});
     if (cfg_.eval_every > 0 && s.step % cfg_.eval_every == 0) eval_and_save();
   }
-  const bool interrupted = stop_ && stop_->load();
+  const bool interrupted = comm::any(stop_ && stop_->load());
   if (interrupted) save();  // the state only: no evaluation, so a resumed run's history is unchanged
   else if (last_eval_step_ != s.step) eval_and_save();
   TrainResult r;
@@ -341,37 +412,6 @@ TrainResult Session::run() {
 }
 
 }  // namespace
-
-StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
-                      std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
-                      double clip, float lr, PhaseTimes* profile, bool poison_gradient) {
-  using clock = std::chrono::steady_clock;
-  clock::time_point t = clock::now();
-  auto lap = [profile, &t](double PhaseTimes::*phase) {  // adds the time since the last lap
-    if (!profile) return;
-    const auto now = clock::now();
-    profile->*phase += std::chrono::duration<double>(now - t).count();
-    t = now;
-  };
-  // Gradients accumulate during backward: zero them once per step, here.
-  std::fill(grads_p.begin(), grads_p.end(), 0.f);
-  lap(&PhaseTimes::optimizer);
-  int64_t count = 0;
-  StepResult r;
-  r.loss = net.forward(x_tn, y_tn, &count) / double(count);
-  net.backward();
-  net.carry_state();
-  if (poison_gradient) grads_p[0] = std::nanf("");
-  t = clock::now();  // the net timed its own phases
-  r.grad_norm = clip_grad_norm(grads_p.data(), grads_p.size(), clip);
-  lap(&PhaseTimes::clip);
-  if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) return r;  // never apply poison
-  adam.step(params_p.data(), grads_p.data(), lr);
-  lap(&PhaseTimes::optimizer);
-  net.sync_weights();  // the primitives read their own copies of the weights
-  r.applied = true;
-  return r;
-}
 
 TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop) {
   TrainConfig c = config;

@@ -39,7 +39,8 @@ struct TrainState {
   double seconds = 0;
   int64_t epoch = 0, window = 0;  // data position: windows already taken in this epoch
   double lr = 0;
-  std::array<uint64_t, 4> rng{};  // dropout generator
+  std::array<uint64_t, 4> rng{};  // dropout generator (rank 0)
+  std::vector<std::array<uint64_t, 4>> rank_rng;  // ranks 1..K-1 under MPI (each has its own)
   double loss_sum = 0;            // training loss accumulated since the last history point
   int64_t loss_steps = 0;
 };

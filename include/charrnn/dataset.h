@@ -43,7 +43,10 @@ void split_ids(const std::vector<int32_t>& ids, double val_frac, IdSpan* train, 
 
 class Batcher {
  public:
-  Batcher(IdSpan ids, int T, int N);  // throws when the span is shorter than one window
+  // The span is cut into `streams` streams (default N); this batcher fills N of them, starting
+  // at `first` (MPI: rank r of K takes streams [r*N, r*N + N) of K*N). Throws when the span is
+  // shorter than one window.
+  Batcher(IdSpan ids, int T, int N, int64_t streams = 0, int64_t first = 0);
 
   // Fills the next window; returns true when it starts an epoch (the carried state must be
   // reset to zero, as the streams start over).
@@ -58,7 +61,7 @@ class Batcher {
  private:
   IdSpan ids_;
   int T_, N_;
-  int64_t stream_len_, windows_;
+  int64_t first_, stream_len_, windows_;
   int64_t epoch_ = 0, window_ = 0;
 };
 

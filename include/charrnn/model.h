@@ -66,7 +66,8 @@ void from_state_dict(const ModelConfig& c, const TensorGetter& get, float* param
 // Seconds per phase of a training step, accumulated when profiling is on (benchmarks only).
 struct PhaseTimes {
   double gather = 0, rnn_fwd = 0, head_fwd = 0, loss = 0, head_bwd = 0, rnn_bwd = 0,
-         scatter = 0, reorder = 0, clip = 0, optimizer = 0;
+         scatter = 0, reorder = 0, clip = 0, optimizer = 0,
+         comm = 0;  // gradient allreduce (MPI)
 };
 
 class Net {

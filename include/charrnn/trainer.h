@@ -25,7 +25,7 @@ struct TrainConfig {
   ModelConfig model;
   // Optimization
   int seq = 50;            // T: BPTT window
-  int batch = 50;          // N: parallel streams
+  int batch = 50;          // N: parallel streams (per rank under MPI: K ranks train K * N)
   AdamConfig adam;         // lr, betas, weight decay
   std::string lr_schedule = "constant";  // constant, cosine or step (see LrSchedule)
   int64_t warmup = 0;      // steps of linear learning-rate warmup
@@ -45,6 +45,7 @@ struct TrainConfig {
   bool force = false;      // replace an existing directory
   bool quiet = false;      // no progress lines
   bool resume = false;     // continue the checkpoint in model_dir exactly where it stopped
+  int ranks = 1;           // K, MPI processes (set by train(); a resume needs the same K)
 };
 
 // Fills defaults (no stop rule given -> 10 epochs) and rejects bad values with a usage Error.

@@ -20,7 +20,7 @@ namespace po = boost::program_options;
 
 constexpr int kExitOk = 0, kExitRuntime = 1, kExitUsage = 2, kExitInterrupted = 130;
 
-int cmd_train(int argc, char** argv);
+int cmd_train(int argc, char** argv, const std::atomic<bool>* stop);  // stop: StopSignals::flag()
 int cmd_generate(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
 int cmd_eval(int argc, char** argv);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "charrnn/checkpoint.h"
+#include "charrnn/comm.h"
 #include "charrnn/error.h"
 #include "charrnn/trainer.h"
 #include "cli.h"
@@ -83,7 +84,7 @@ TrainConfig resume_config(const std::string& dir, const po::variables_map& vm, c
 
 }  // namespace
 
-int cmd_train(int argc, char** argv) {
+int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   TrainConfig c;
   int threads = 0;
   std::string preset, resume;
@@ -133,7 +134,6 @@ int cmd_train(int argc, char** argv) {
       ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
-  const StopSignals stop_signals;  // before set_threads: OpenMP workers inherit its mask
   set_threads(threads);
   c.model.cell = parse_cell(cell);
   if (!resume.empty()) {
@@ -144,8 +144,9 @@ int cmd_train(int argc, char** argv) {
     if (!preset.empty()) apply_preset(preset, vm, c);
   }
 
-  TrainResult r = train(c, stop_signals.flag());
-  if (!c.quiet) {
+  TrainResult r = train(c, stop);
+  const bool speaker = comm::rank() == 0;  // under MPI, rank 0 alone reports
+  if (!c.quiet && speaker) {
     std::printf("done: %lld steps, %s tokens in %.1f s", (long long)r.steps,
                 with_commas(r.tokens).c_str(), r.seconds);
     if (!std::isnan(r.best_val_loss) && r.best_step >= 0)
@@ -154,7 +155,8 @@ int cmd_train(int argc, char** argv) {
     std::printf("; saved in %s\n", c.model_dir.c_str());
   }
   if (r.interrupted) {
-    std::fprintf(stderr, "charrnn: interrupted; the checkpoint in %s is saved (resume: charrnn train --resume %s)\n",
+    if (speaker)
+      std::fprintf(stderr, "charrnn: interrupted; the checkpoint in %s is saved (resume: charrnn train --resume %s)\n",
                  c.model_dir.c_str(), c.model_dir.c_str());
     return kExitInterrupted;
   }

@@ -5,7 +5,9 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
+#include "charrnn/comm.h"
 #include "charrnn/error.h"
 #include "cli.h"
 
@@ -24,14 +26,46 @@ const char* kUsage =
     "\n"
     "exit codes: 0 ok, 1 runtime error, 2 usage error, 130 interrupted (after saving)\n";
 
-int dispatch(int argc, char** argv) {
+int dispatch(int argc, char** argv, const std::atomic<bool>* stop) {
   namespace cli = charrnn::cli;
   const std::string verb = argv[1];
-  if (verb == "train") return cli::cmd_train(argc - 1, argv + 1);
+  if (verb == "train") return cli::cmd_train(argc - 1, argv + 1, stop);
   if (verb == "generate") return cli::cmd_generate(argc - 1, argv + 1);
   if (verb == "inspect") return cli::cmd_inspect(argc - 1, argv + 1);
   if (verb == "eval") return cli::cmd_eval(argc - 1, argv + 1);
   charrnn::fail_usage("unknown command '" + verb + "'", "run charrnn --help for the commands");
+}
+
+// "charrnn: " alone, or with the rank when several processes train together.
+std::string prefix() {
+  namespace comm = charrnn::comm;
+  if (comm::size() == 1) return "charrnn: ";
+  return "charrnn (rank " + std::to_string(comm::rank()) + " of " + std::to_string(comm::size()) + "): ";
+}
+
+int run(int argc, char** argv, const std::atomic<bool>* stop) {
+  namespace cli = charrnn::cli;
+  try {
+    return dispatch(argc, argv, stop);
+  } catch (const charrnn::Error& e) {
+    std::cout.flush();
+    std::cerr << prefix() << e.what() << "\n";
+    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
+    return e.kind() == charrnn::Error::Kind::usage ? cli::kExitUsage : cli::kExitRuntime;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "charrnn " << argv[1] << ": " << e.what() << "\n"
+              << "hint: run charrnn " << argv[1] << " --help\n";
+    return cli::kExitUsage;
+  } catch (const dnnl::error& e) {
+    std::cerr << prefix() << "oneDNN error: " << e.what() << "\n";
+    return cli::kExitRuntime;
+  } catch (const std::bad_alloc&) {
+    std::cerr << prefix() << "out of memory\nhint: use a smaller --hidden, --batch or --seq\n";
+    return cli::kExitRuntime;
+  } catch (const std::exception& e) {
+    std::cerr << prefix() << e.what() << "\n";
+    return cli::kExitRuntime;
+  }
 }
 
 }  // namespace
@@ -45,31 +79,23 @@ int main(int argc, char** argv) {
   if (!std::strcmp(argv[1], "--version")) {
     const dnnl_version_t* v = dnnl_version();
     std::cout << "charrnn " << CHARRNN_VERSION << " (oneDNN " << v->major << "." << v->minor << "."
-              << v->patch << ", MPI: no)\n";
+              << v->patch << ", MPI: "
+              << (charrnn::comm::compiled_in() ? "yes" : "no") << ")\n";
     return cli::kExitOk;
   }
   // Over a file-size limit (ulimit -f) the kernel would kill the process with SIGXFSZ; ignored,
   // the write fails with EFBIG instead, and the error path keeps the last checkpoint intact.
   std::signal(SIGXFSZ, SIG_IGN);
-  try {
-    return dispatch(argc, argv);
-  } catch (const charrnn::Error& e) {
-    std::cout.flush();
-    std::cerr << "charrnn: " << e.what() << "\n";
-    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
-    return e.kind() == charrnn::Error::Kind::usage ? cli::kExitUsage : cli::kExitRuntime;
-  } catch (const boost::program_options::error& e) {
-    std::cerr << "charrnn " << argv[1] << ": " << e.what() << "\n"
-              << "hint: run charrnn " << argv[1] << " --help\n";
-    return cli::kExitUsage;
-  } catch (const dnnl::error& e) {
-    std::cerr << "charrnn: oneDNN error: " << e.what() << "\n";
-    return cli::kExitRuntime;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "charrnn: out of memory\nhint: use a smaller --hidden, --batch or --seq\n";
-    return cli::kExitRuntime;
-  } catch (const std::exception& e) {
-    std::cerr << "charrnn: " << e.what() << "\n";
-    return cli::kExitRuntime;
+  // Training takes SIGINT/SIGTERM on a watcher thread. It blocks them first, so that every
+  // later thread (OpenMP's, MPI's) inherits the mask; then MPI starts, under mpirun only.
+  const bool training = !std::strcmp(argv[1], "train");
+  std::optional<cli::StopSignals> stop_signals;
+  if (training) {
+    stop_signals.emplace();
+    charrnn::comm::init(&argc, &argv);
   }
+  const int code = run(argc, argv, stop_signals ? stop_signals->flag() : nullptr);
+  // After an error with several ranks, MPI_Abort ends the others: none waits forever.
+  if (training) charrnn::comm::finish(code == cli::kExitRuntime || code == cli::kExitUsage, code);
+  return code;
 }

@@ -1,6 +1,9 @@
 // options.cpp — shared flag parsing and small formatting helpers for the verbs.
 #include <omp.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <iostream>
 
 #include "charrnn/error.h"
@@ -31,7 +34,12 @@ bool parse(int argc, char** argv, const std::string& usage,
 void set_threads(int threads) {
   if (threads < 0 || threads > 1024)
     fail_usage("--threads must be between 0 (all cores) and 1024, got " + std::to_string(threads));
-  omp_set_num_threads(threads == 0 ? omp_get_num_procs() : threads);
+  if (threads == 0) {  // all cores, shared among the ranks mpirun started on this machine
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int ranks_here = local ? std::max(1, std::atoi(local)) : 1;
+    threads = std::max(1, omp_get_num_procs() / ranks_here);
+  }
+  omp_set_num_threads(threads);
 }
 
 std::string with_commas(long long n) {

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "charrnn/comm.h"
 #include "cli.h"
 
 namespace charrnn::cli {
@@ -63,7 +64,8 @@ void StopSignals::watch() {
       continue;
     }
     if (!stop_.exchange(true)) {
-      say("\ncharrnn: stopping after this step and saving (press Ctrl-C again to abort at once)\n");
+      if (comm::rank() == 0)  // mpirun signals every rank; one line is enough
+        say("\ncharrnn: stopping after this step and saving (press Ctrl-C again to abort at once)\n");
       continue;
     }
     // Second signal: die of it now, as an unhandled signal would.
