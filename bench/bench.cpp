@@ -5,6 +5,9 @@
 //   * the oneDNN f32 matmul ceiling at the step's largest GEMM shape, same thread count;
 //   * generation symbols/s at batch 1 and at 32 parallel samples;
 //   * peak RSS.
+// Under mpirun (K ranks, each on its own N of K*N streams) it measures data parallelism
+// instead: the allreduce of the gradient block alone and its share of the full step; rank 0
+// prints.
 // Letters: L layers, H hidden, E embedding, V vocabulary, T window, N streams.
 #include <omp.h>
 #include <sys/resource.h>
@@ -17,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "charrnn/comm.h"
 #include "charrnn/dataset.h"
 #include "charrnn/error.h"
 #include "charrnn/generator.h"
@@ -85,9 +89,22 @@ const char* arg(int argc, char** argv, const char* name, const char* fallback) {
   return fallback;
 }
 
+// Median seconds of one MPI_Allreduce (mean) of the P-float gradient block.
+double allreduce_seconds(std::vector<float>& grads, int reps) {
+  std::vector<double> t;
+  for (int r = 0; r < reps + 2; ++r) {
+    comm::barrier();
+    auto t0 = Clock::now();
+    comm::allreduce_mean(grads.data(), grads.size());
+    if (r >= 2) t.push_back(seconds_since(t0));
+  }
+  return median(t);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
+  comm::init(&argc, &argv);
   const std::string corpus_path = arg(argc, argv, "--corpus", "corpora/kjv.txt");
   ModelConfig c;
   c.layers = std::atoi(arg(argc, argv, "--layers", "2"));
@@ -105,7 +122,8 @@ int main(int argc, char** argv) try {
   init_parameters(c, params.data(), 1);
   Adam adam(params.size(), AdamConfig{});
   Net net(c, T, N, Net::Mode::train, params.data(), grads.data());
-  Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N);
+  const int K = comm::size();
+  Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N, int64_t(K) * N, int64_t(comm::rank()) * N);
   std::vector<int32_t> x(size_t(T) * N), y(x.size());
   std::vector<double> step_s;
   PhaseTimes phases;
@@ -117,6 +135,22 @@ int main(int argc, char** argv) try {
     train_step(net, adam, params, grads, x.data(), y.data(), 5.0, 2e-3f,
                profile && i >= warmup ? &phases : nullptr);
     if (i >= warmup) step_s.push_back(seconds_since(t0));
+  }
+  if (K > 1) {  // data parallelism: communication against computation
+    const double ar = allreduce_seconds(grads, 10), step = median(step_s);
+    nlohmann::json j = {{"tool", "charrnn"}, {"event", "mpi"}, {"ranks", K}, {"layers", c.layers},
+                        {"hidden", c.hidden}, {"vocab", c.vocab}, {"seq", T}, {"batch", N},
+                        {"threads", threads}, {"parameters", params.size()},
+                        {"gradient_mib", double(grads.size()) * 4 / 1048576.0},
+                        {"allreduce_ms", 1e3 * ar}, {"median_step_ms", 1e3 * step},
+                        {"allreduce_fraction", ar / step},  // the transfer alone
+                        // in the step: the transfer plus waiting for the slowest rank
+                        {"comm_ms_per_step", profile ? 1e3 * phases.comm / steps : 1e3 * ar},
+                        {"comm_fraction", (profile ? phases.comm / steps : ar) / step},
+                        {"tokens_per_s_all_ranks", double(K) * T * N / step}};
+    if (comm::rank() == 0) std::printf("%s\n", j.dump().c_str());
+    comm::finish(false, 0);
+    return 0;
   }
   const double tok_s = double(T) * N / median(step_s);
   const double gflops = tok_s * train_flops_per_token(c) / 1e9;
@@ -138,13 +172,14 @@ int main(int argc, char** argv) try {
         {"gather", phases.gather}, {"rnn_fwd", phases.rnn_fwd}, {"head_fwd", phases.head_fwd},
         {"loss", phases.loss}, {"head_bwd", phases.head_bwd}, {"rnn_bwd", phases.rnn_bwd},
         {"scatter", phases.scatter}, {"clip", phases.clip}, {"optimizer", phases.optimizer},
-        {"reorder", phases.reorder}};
+        {"reorder", phases.reorder}, {"comm", phases.comm}};
     double total = 0;
     for (auto& r : rows) total += r.second;
     for (auto& r : rows)
       j["phases_ms"][r.first] = {1e3 * r.second / steps, r.second / total};
   }
   std::printf("%s\n", j.dump().c_str());
+  comm::finish(false, 0);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "charrnn-bench: %s\n", e.what());

@@ -12,6 +12,7 @@ if [[ ! -f $corpus ]]; then
   bash corpora/prepare.sh kjv
   corpus=corpora/kjv.txt
 fi
+main_corpus=$corpus  # the loop below reads each config's corpus into $corpus
 peer=$shared/peers/torch_charlstm.py
 have_peer=0
 if [[ -f $peer ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then have_peer=1; fi
@@ -23,7 +24,7 @@ runs=$out/runs.jsonl
 bash corpora/prepare.sh chinese >/dev/null  # ~6,000 symbols: the large-vocabulary case
 # L H T N corpus: the classic char-rnn size, the 2x512 reference size, and a vocabulary of
 # about 6,000 Chinese characters at 2x512.
-configs=("2 128 50 50 $corpus" "2 512 100 32 $corpus" "2 512 100 32 corpora/chinese.txt")
+configs=("2 128 50 50 $corpus" "2 512 100 32 $corpus" "3 1024 100 32 $corpus" "2 512 100 32 corpora/chinese.txt")
 # Adds {"config": LABEL} (and extra fields) to each JSON line read from stdin.
 tag() {
   /usr/bin/python3 -c '
@@ -53,6 +54,17 @@ for cfg in "${configs[@]}"; do
       grep '"event": "sample"' | tag "$label" >>"$runs"
   fi
 done
+# Data parallelism: 2 ranks on this machine (1 thread each), the gradient allreduce against the
+# step, for the two model sizes of docs/scaling.md.
+if "$build/charrnn" --version | grep -q 'MPI: yes' && command -v mpirun >/dev/null; then
+  for cfg in "2 512" "3 1024"; do
+    read -r L H <<<"$cfg"
+    echo "bench: mpirun -np 2, L=$L H=$H"
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe --bind-to none \
+      "$build/charrnn-bench" --corpus "$main_corpus" --layers "$L" --hidden "$H" --seq 100 --batch 32 \
+      --threads 1 --steps 5 --warmup 1 --profile 1 | tag "L=$L H=$H T=100 N=32 $(basename "$main_corpus")" >>"$runs"
+  done
+fi
 # Memory: a ~100 MB corpus (the KJV 24 times, built here, never committed) at 2x512, T=100,
 # N=32; peak RSS from /usr/bin/time -v. 1% validation keeps the final full evaluation short.
 bash corpora/prepare.sh kjv >/dev/null

@@ -4,6 +4,48 @@ with charrnn's figures at 2 and 1 threads, the PyTorch peer's, and the ratios be
 import json
 import sys
 
+# Ring allreduce cost model (docs/scaling.md): K machines, link bandwidth B bytes/s, per-message
+# latency a: time = 2 (K-1)/K * bytes / B + 2 (K-1) a.
+LINKS = {"10 Gbit/s": (10e9 / 8, 20e-6), "100 Gbit/s": (100e9 / 8, 3e-6)}
+MACHINES = (4, 16, 64)
+
+
+def ring_allreduce_s(nbytes, k, bandwidth, latency):
+    return 2 * (k - 1) / k * nbytes / bandwidth + 2 * (k - 1) * latency
+
+
+def scaling(rows):
+    """Expected speedup on K machines: each computes a full step (the measured 2-thread step
+    of the same configuration), then waits for the ring allreduce (no overlap assumed)."""
+    out = []
+    for key, row in rows.items():
+        m, c2 = row.get("mpi"), row.get("charrnn_t2")
+        if not m:
+            continue
+        step_s = (c2["median_step_ms"] if c2 else m["median_step_ms"]) / 1e3
+        s = {"config": key, "gradient_mib": m["gradient_mib"], "allreduce_ms_2_ranks_local": m["allreduce_ms"],
+             "allreduce_fraction_2_ranks": m["allreduce_fraction"], "comm_fraction_2_ranks": m["comm_fraction"],
+             "compute_step_ms": 1e3 * step_s, "expected": {}}
+        for link, (bw, lat) in LINKS.items():
+            for k in MACHINES:
+                t = ring_allreduce_s(4 * m["parameters"], k, bw, lat)
+                s["expected"][f"{k} x {link}"] = {"allreduce_ms": 1e3 * t, "speedup": k * step_s / (step_s + t),
+                                                  "efficiency": step_s / (step_s + t)}
+        out.append(s)
+    return out
+
+
+def print_scaling(scal):
+    for s in scal:
+        print(f"\ndata parallel, {s['config']}: gradient {s['gradient_mib']:.1f} MiB; 2 local ranks: allreduce "
+              f"{s['allreduce_ms_2_ranks_local']:.1f} ms = {100 * s['allreduce_fraction_2_ranks']:.1f}% of the step "
+              f"({100 * s['comm_fraction_2_ranks']:.1f}% with waiting); compute step {s['compute_step_ms']:.0f} ms")
+        print("| machines | link | ring allreduce ms | expected speedup | efficiency |")
+        print("|---|---|---|---|---|")
+        for name, e in s["expected"].items():
+            k, link = name.split(" x ")
+            print(f"| {k} | {link} | {e['allreduce_ms']:.1f} | {e['speedup']:.1f}x | {100 * e['efficiency']:.0f}% |")
+
 
 def main(runs_path, out_path):
     rows = {}
@@ -14,7 +56,9 @@ def main(runs_path, out_path):
         r = json.loads(line)
         key = r["config"]
         row = rows.setdefault(key, {"config": key})
-        if r.get("tool") == "charrnn":
+        if r.get("event") == "mpi":
+            row["mpi"] = r
+        elif r.get("tool") == "charrnn":
             row[f"charrnn_t{r['threads']}"] = r
         elif r.get("event") == "bench":
             row["peer_bench"] = r
@@ -25,7 +69,7 @@ def main(runs_path, out_path):
     summary = []
     memory = [row["memory"] for row in rows.values() if "memory" in row]
     for key, row in rows.items():
-        if "memory" in row:
+        if "memory" in row or "charrnn_t2" not in row:
             continue
         c2, c1 = row.get("charrnn_t2"), row.get("charrnn_t1")
         pb, ps = row.get("peer_bench"), row.get("peer_sample")
@@ -51,7 +95,8 @@ def main(runs_path, out_path):
             if c2:
                 s["gen_ratio_vs_peer"] = c2["gen_chars_per_s_batch1"] / ps["chars_per_s"]
         summary.append(s)
-    json.dump({"configs": summary, "memory": memory}, open(out_path, "w"), indent=1)
+    scal = scaling(rows)
+    json.dump({"configs": summary, "memory": memory, "data_parallel": scal}, open(out_path, "w"), indent=1)
 
     def f(v, fmt="{:,.0f}"):
         return fmt.format(v) if isinstance(v, (int, float)) else "-"
@@ -76,6 +121,7 @@ def main(runs_path, out_path):
     for m in memory:
         print(f"\n{m['config']}: {m['corpus_bytes']:,} bytes, peak RSS {m['peak_rss_mib']:,} MiB "
               f"(/usr/bin/time -v), wall {m['wall']}")
+    print_scaling(scal)
     print(f"\nwrote {out_path}")
 
 
