@@ -41,18 +41,20 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// GFLOP/s of an f32 (M, K) x (K, Nc) oneDNN matmul, median of `reps` runs.
-double matmul_gflops(int64_t M, int64_t K, int64_t Nc, int reps) {
+// GFLOP/s of an (M, K) x (K, Nc) oneDNN matmul with f32 output, median of `reps` runs; inputs
+// f32, or bf16 for the bf16 ceiling (AMX).
+double matmul_gflops(int64_t M, int64_t K, int64_t Nc, int reps, Dtype in) {
   using dnnl::memory;
+  const auto in_dt = in == Dtype::bf16 ? memory::data_type::bf16 : memory::data_type::f32;
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream strm(eng);
-  memory::desc a_md({M, K}, memory::data_type::f32, memory::format_tag::ab);
-  memory::desc b_md({K, Nc}, memory::data_type::f32, memory::format_tag::ab);
+  memory::desc a_md({M, K}, in_dt, memory::format_tag::ab);
+  memory::desc b_md({K, Nc}, in_dt, memory::format_tag::ab);
   memory::desc c_md({M, Nc}, memory::data_type::f32, memory::format_tag::ab);
   dnnl::matmul prim(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, c_md), eng));
   memory a(a_md, eng), b(b_md, eng), c(c_md, eng);
-  for (auto* m : {&a, &b})
-    std::fill_n(static_cast<float*>(m->get_data_handle()), m->get_desc().get_size() / 4, 0.01f);
+  for (auto* m : {&a, &b})  // small values: the bit pattern 0x3c00 is 0.0078 in bf16
+    std::memset(m->get_data_handle(), 0x3c, m->get_desc().get_size());
   std::vector<double> t;
   for (int r = 0; r < reps + 2; ++r) {
     auto t0 = Clock::now();
@@ -110,6 +112,7 @@ int main(int argc, char** argv) try {
   c.layers = std::atoi(arg(argc, argv, "--layers", "2"));
   c.hidden = std::atoi(arg(argc, argv, "--hidden", "512"));
   c.embed = std::atoi(arg(argc, argv, "--embed", "64"));
+  c.dtype = parse_dtype(arg(argc, argv, "--dtype", "f32"));
   const int T = std::atoi(arg(argc, argv, "--seq", "100")), N = std::atoi(arg(argc, argv, "--batch", "32"));
   const int warmup = std::atoi(arg(argc, argv, "--warmup", "3")), steps = std::atoi(arg(argc, argv, "--steps", "20"));
   const int threads = std::atoi(arg(argc, argv, "--threads", "2"));
@@ -154,12 +157,13 @@ int main(int argc, char** argv) try {
   }
   const double tok_s = double(T) * N / median(step_s);
   const double gflops = tok_s * train_flops_per_token(c) / 1e9;
-  const double ceiling = matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10);
+  // The ceiling of the step's precision: an f32 run against f32 matmul, bf16 against bf16.
+  const double ceiling = matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10, c.dtype);
   const double gen1 = generation_rate(c, params.data(), 1, gen_len);
   const double gen32 = generation_rate(c, params.data(), 32, std::max<int64_t>(gen_len / 4, 50));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  nlohmann::json j = {{"tool", "charrnn"}, {"layers", c.layers}, {"hidden", c.hidden}, {"embed", c.embed},
+  nlohmann::json j = {{"tool", "charrnn"}, {"dtype", dtype_name(c.dtype)}, {"layers", c.layers}, {"hidden", c.hidden}, {"embed", c.embed},
                       {"vocab", c.vocab}, {"seq", T}, {"batch", N}, {"threads", threads},
                       {"timed_steps", steps}, {"median_step_ms", 1e3 * median(step_s)},
                       {"train_tokens_per_s", tok_s}, {"train_gflops", gflops},

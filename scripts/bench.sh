@@ -13,6 +13,9 @@ if [[ ! -f $corpus ]]; then
   corpus=corpora/kjv.txt
 fi
 main_corpus=$corpus  # the loop below reads each config's corpus into $corpus
+# bf16 runs only where the CPU has AVX512-BF16 or AMX (elsewhere charrnn would fall back to f32).
+have_bf16=0
+grep -q -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && have_bf16=1
 peer=$shared/peers/torch_charlstm.py
 have_peer=0
 if [[ -f $peer ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then have_peer=1; fi
@@ -45,6 +48,10 @@ for cfg in "${configs[@]}"; do
     "$build/charrnn-bench" --corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" \
       --threads "$threads" --steps 20 --profile 1 | tag "$label" >>"$runs"
   done
+  if [[ $have_bf16 == 1 ]]; then
+    "$build/charrnn-bench" --corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" \
+      --threads 2 --steps 20 --profile 1 --dtype bf16 | tag "$label" >>"$runs"
+  fi
   if [[ $have_peer == 1 ]]; then
     # The peer's best setting on this machine is one thread (see ../shared/DESIGN.md).
     args=(--corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" --threads 1)
@@ -63,6 +70,26 @@ if "$build/charrnn" --version | grep -q 'MPI: yes' && command -v mpirun >/dev/nu
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe --bind-to none \
       "$build/charrnn-bench" --corpus "$main_corpus" --layers "$L" --hidden "$H" --seq 100 --batch 32 \
       --threads 1 --steps 5 --warmup 1 --profile 1 | tag "L=$L H=$H T=100 N=32 $(basename "$main_corpus")" >>"$runs"
+  done
+fi
+# bf16 quality: the same training run (2x512, seed 1, 400 steps = 1.28M tokens) in f32 and in
+# bf16; their validation losses after the same number of tokens should agree within 1%.
+if [[ $have_bf16 == 1 ]]; then
+  for dtype in f32 bf16; do
+    echo "bench: quality after 400 steps, $dtype"
+    rm -rf "$out/quality-$dtype"
+    start=$(date +%s.%N)
+    "$build/charrnn" train --corpus "$main_corpus" --model "$out/quality-$dtype" --layers 2 --hidden 512 \
+      --seq 100 --batch 32 --lr 2e-3 --steps 400 --eval-every 400 --threads 2 --dtype "$dtype" --quiet
+    /usr/bin/python3 -c '
+import json, sys, time
+m = json.load(open(sys.argv[1] + "/model.json"))
+h = m["history"][-1]
+print(json.dumps({"event": "quality", "dtype": sys.argv[2], "steps": h["step"], "tokens": h["tokens"],
+                  "val_loss": h["val_loss"], "train_loss": h["train_loss"], "seconds": time.time() - float(sys.argv[3])}))' \
+      "$out/quality-$dtype" "$dtype" "$start" |
+      tag "quality L=2 H=512 T=100 N=32 $(basename "$main_corpus")" >>"$runs"
+    rm -rf "$out/quality-$dtype"
   done
 fi
 # Memory: a ~100 MB corpus (the KJV 24 times, built here, never committed) at 2x512, T=100,

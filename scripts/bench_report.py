@@ -58,6 +58,10 @@ def main(runs_path, out_path):
         row = rows.setdefault(key, {"config": key})
         if r.get("event") == "mpi":
             row["mpi"] = r
+        elif r.get("event") == "quality":
+            row[f"quality_{r['dtype']}"] = r
+        elif r.get("tool") == "charrnn" and r.get("dtype") == "bf16":
+            row[f"bf16_t{r['threads']}"] = r
         elif r.get("tool") == "charrnn":
             row[f"charrnn_t{r['threads']}"] = r
         elif r.get("event") == "bench":
@@ -84,19 +88,31 @@ def main(runs_path, out_path):
         if c1:
             s.update(charrnn_tokens_per_s_1t=c1["train_tokens_per_s"],
                      charrnn_fraction_of_ceiling_1t=c1["fraction_of_ceiling"])
+        b2 = row.get("bf16_t2")
+        if b2:
+            s.update(bf16_tokens_per_s_2t=b2["train_tokens_per_s"], bf16_fraction_of_bf16_ceiling=b2["fraction_of_ceiling"],
+                     bf16_matmul_ceiling_gflops_2t=b2["matmul_ceiling_gflops"],
+                     bf16_gen_batch1=b2["gen_chars_per_s_batch1"], bf16_gen_batch32=b2["gen_chars_per_s_batch32"])
+            if c2:
+                s["bf16_over_f32"] = b2["train_tokens_per_s"] / c2["train_tokens_per_s"]
         if c1 and c2:
             s["thread_scaling_2_over_1"] = c2["train_tokens_per_s"] / c1["train_tokens_per_s"]
         if pb:
             s.update(peer_tokens_per_s_1t=pb["median_tokens_per_s"], peer_peak_rss_mib=pb["peak_rss_mib"])
             if c2:
                 s["train_ratio_vs_peer"] = c2["train_tokens_per_s"] / pb["median_tokens_per_s"]
+            if b2:
+                s["bf16_train_ratio_vs_peer_f32"] = b2["train_tokens_per_s"] / pb["median_tokens_per_s"]
         if ps:
             s["peer_gen_batch1"] = ps["chars_per_s"]
             if c2:
                 s["gen_ratio_vs_peer"] = c2["gen_chars_per_s_batch1"] / ps["chars_per_s"]
         summary.append(s)
+    quality = [{"config": k, "f32": row["quality_f32"], "bf16": row["quality_bf16"],
+                "bf16_over_f32_val_loss": row["quality_bf16"]["val_loss"] / row["quality_f32"]["val_loss"]}
+               for k, row in rows.items() if "quality_f32" in row and "quality_bf16" in row]
     scal = scaling(rows)
-    json.dump({"configs": summary, "memory": memory, "data_parallel": scal}, open(out_path, "w"), indent=1)
+    json.dump({"configs": summary, "memory": memory, "data_parallel": scal, "bf16_quality": quality}, open(out_path, "w"), indent=1)
 
     def f(v, fmt="{:,.0f}"):
         return fmt.format(v) if isinstance(v, (int, float)) else "-"
@@ -112,6 +128,18 @@ def main(runs_path, out_path):
               f"| {f(s.get('charrnn_gen_batch1'))} / {f(s.get('peer_gen_batch1'))} "
               f"| {f(s.get('charrnn_gen_batch32'))} "
               f"| {f(s.get('charrnn_peak_rss_mib'))} / {f(s.get('peer_peak_rss_mib'))} |")
+    print("\n| config | bf16 tok/s (2t) | bf16 / f32 | bf16 x peer f32 | % of bf16 matmul ceiling | bf16 gen/s b1 / b32 |")
+    print("|---|---|---|---|---|---|")
+    for s in summary:
+        if "bf16_tokens_per_s_2t" in s:
+            print(f"| {s['config']} | {f(s['bf16_tokens_per_s_2t'])} | {f(s.get('bf16_over_f32'), '{:.2f}x')} "
+                  f"| {f(s.get('bf16_train_ratio_vs_peer_f32'), '{:.2f}x')} "
+                  f"| {100 * s['bf16_fraction_of_bf16_ceiling']:.0f}% of {s['bf16_matmul_ceiling_gflops_2t']:.0f} GFLOP/s "
+                  f"| {f(s['bf16_gen_batch1'])} / {f(s['bf16_gen_batch32'])} |")
+    for q in quality:
+        print(f"\n{q['config']}: after {q['f32']['tokens']:,} tokens, val loss f32 {q['f32']['val_loss']:.4f} "
+              f"({q['f32']['seconds']:.0f} s), bf16 {q['bf16']['val_loss']:.4f} ({q['bf16']['seconds']:.0f} s): "
+              f"bf16/f32 = {q['bf16_over_f32_val_loss']:.4f}")
     for s in summary:
         c2 = rows[s["config"]].get("charrnn_t2")
         if c2 and "phases_ms" in c2:

@@ -51,7 +51,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"on_invalid", c.tokenizer.on_invalid}, {"min_count", c.tokenizer.min_count},
           {"max_vocab", c.tokenizer.max_vocab},   {"layers", c.model.layers},
           {"hidden", c.model.hidden},   {"embed", c.model.embed},
-          {"cell", cell_name(c.model.cell)},
+          {"cell", cell_name(c.model.cell)}, {"dtype", dtype_name(c.model.dtype)},
           {"dropout", c.model.dropout}, {"seq", c.seq},
           {"batch", c.batch},           {"lr", c.adam.lr},
           {"beta1", c.adam.beta1},      {"beta2", c.adam.beta2},
@@ -76,6 +76,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.tokenizer.min_count = j.value("min_count", int64_t(1));
     c.tokenizer.max_vocab = j.value("max_vocab", int64_t(0));
     c.model.cell = parse_cell(j.value("cell", "lstm"));
+    c.model.dtype = parse_dtype(j.value("dtype", "f32"));
     c.model.layers = j.at("layers");
     c.model.hidden = j.at("hidden");
     c.model.embed = j.at("embed");

@@ -17,6 +17,12 @@
 // padded ldigo ("ref" implementation); backward refuses explicit ldigo and ldgoi and picks its
 // own layout; forward_inference with `any` picks "brgemm" (an explicit tag falls back to
 // "ref"). Hence sync_weights() reorders after every optimizer step.
+//
+// Precision bf16 (measured, same library): the layer computes with bf16 input, state h,
+// output and weights ("brgemm" on AMX), while c, bias and every gradient stay f32 (a bf16
+// backward with bf16 diff tensors is refused). The model's buffers stay f32: the layer owns
+// bf16 copies of x, h0, y and hT and reorders at its boundary; the f32 master weights are
+// reordered (converted) into bf16 by sync_weights().
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -27,6 +33,10 @@
 namespace charrnn {
 
 enum class Cell { lstm, gru, rnn };
+enum class Dtype { f32, bf16 };  // compute precision of the recurrent layers
+Dtype parse_dtype(const std::string& name);  // throws a usage Error
+std::string dtype_name(Dtype dtype);
+bool cpu_has_bf16();  // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
 Cell parse_cell(const std::string& name);  // throws a usage Error
 std::string cell_name(Cell cell);
 int cell_gates(Cell cell);       // G: weight gates
@@ -54,7 +64,7 @@ struct LstmViews {
 class RecurrentLayer {
  public:
   RecurrentLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H, bool training,
-                 const LstmViews& v);
+                 const LstmViews& v, Dtype dtype = Dtype::f32);
 
   // Reorders the parameters into the primitives' layouts; call after every parameter change.
   void sync_weights(dnnl::stream& strm);
@@ -75,9 +85,11 @@ class RecurrentLayer {
  private:
   using ArgMap = std::unordered_map<int, dnnl::memory>;
   void build_primitives(const dnnl::engine& eng, bool training);
+  void build_forward_args(const dnnl::engine& eng, const LstmViews& v);
   void build_backward_args(const dnnl::engine& eng, const LstmViews& v);
 
   Cell cell_;
+  Dtype dtype_;
   int T_, N_, I_, H_;
   bool training_;
   Chosen chosen_;
@@ -94,6 +106,10 @@ class RecurrentLayer {
   dnnl::reorder dw_ih_reorder_prim_, dw_hh_reorder_prim_;  // += into the gradient block
   dnnl::memory zero_state_mem_;                            // no gradient crosses windows
   dnnl::memory diff_h0_scratch_mem_, diff_c0_scratch_mem_; // d(initial state): unused
+  // bf16 only: the layer's own copies of x, h0 (in) and y, hT (out), converted at the boundary.
+  dnnl::memory x_f32_mem_, h0_f32_mem_, y_f32_mem_, hT_f32_mem_;
+  dnnl::memory x_bf16_mem_, h0_bf16_mem_, y_bf16_mem_, hT_bf16_mem_;
+  dnnl::reorder x_in_prim_, h0_in_prim_, y_out_prim_, hT_out_prim_;
 };
 
 }  // namespace charrnn

@@ -34,6 +34,9 @@ struct ModelConfig {
   int hidden = 128;  // H: LSTM state width
   int layers = 2;    // L: stacked LSTM layers
   double dropout = 0; // inverted dropout on the outputs of every layer but the last (training)
+  // Compute precision of the recurrent layers. Not part of the architecture: parameters,
+  // gradients and Adam stay f32 and checkpoints are f32 either way.
+  Dtype dtype = Dtype::f32;
 };
 
 struct TensorInfo {

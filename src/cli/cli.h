@@ -7,6 +7,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "charrnn/lstm.h"
+
 #include <signal.h>
 
 #include <atomic>
@@ -31,6 +33,8 @@ bool parse(int argc, char** argv, const std::string& usage,
            const po::positional_options_description* positional = nullptr);
 // Sets the OpenMP/oneDNN thread count; 0 means all cores.
 void set_threads(int threads);
+// --dtype: f32 or bf16; bf16 on a CPU without AVX512-BF16/AMX falls back to f32 with a warning.
+Dtype resolve_dtype(const std::string& name);
 std::string with_commas(long long n);
 
 // While alive, SIGINT/SIGTERM are taken by a watcher thread (compute threads never see them):

@@ -26,7 +26,7 @@ const char* kEvalUsage =
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-  std::string dir, text_path, weights = "best";
+  std::string dir, text_path, weights = "best", dtype = "f32";
   int batch = 32, seq = 100, threads = 0;
   bool as_json = false;
   po::options_description data("Data");
@@ -36,7 +36,8 @@ int cmd_eval(int argc, char** argv) {
       ("weights", po::value(&weights)->default_value(weights), "best (by validation) or last")
       ("batch", po::value(&batch)->default_value(batch), "parallel streams")
       ("seq", po::value(&seq)->default_value(seq), "window length")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)");
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
+      ("dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16 (AMX)");
   po::options_description out("Output");
   out.add_options()("json", po::bool_switch(&as_json), "print one JSON object");
   po::variables_map vm;
@@ -52,6 +53,7 @@ int cmd_eval(int argc, char** argv) {
       tok.encode(Vocabulary(ck.meta.symbols, ck.meta.unknown_id), tok.prepare(read_file(text_path, "text"), text_path), text_path);
   if (ids.size() < 2) fail(text_path + " has fewer than 2 symbols; nothing to score");
   EvalWindows windows(IdSpan{ids.data(), ids.size()}, seq, batch);
+  ck.meta.model.dtype = resolve_dtype(dtype);
   Net net(ck.meta.model, seq, batch, Net::Mode::infer, ck.params.data(), nullptr);
   std::vector<int32_t> x_tn(size_t(seq) * batch), y_tn(x_tn.size());
   double total = 0.0;

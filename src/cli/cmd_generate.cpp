@@ -38,7 +38,7 @@ std::vector<int32_t> encode_prompt(const LoadedCheckpoint& ck, const std::string
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-  std::string dir, prompt, weights = "best";
+  std::string dir, prompt, weights = "best", dtype = "f32";
   int64_t length = 500;
   int threads = 0, samples = 1;
   bool stats = false;
@@ -56,7 +56,8 @@ int cmd_generate(int argc, char** argv) {
       ("top-p", po::value(&s.top_p)->default_value(s.top_p), "nucleus sampling mass (1: off)")
       ("seed", po::value(&s.seed)->default_value(s.seed), "random seed")
       ("num-samples", po::value(&samples)->default_value(samples), "independent samples, generated as one batch")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)");
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
+      ("dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16 (AMX)");
   po::options_description out("Output");
   out.add_options()("stats", po::bool_switch(&stats), "print symbols/s to stderr at the end");
   po::variables_map vm;
@@ -69,6 +70,7 @@ int cmd_generate(int argc, char** argv) {
 
   LoadedCheckpoint ck = load_checkpoint(dir, weights == "last" ? WhichWeights::last : WhichWeights::best);
   const std::vector<int32_t> ids = encode_prompt(ck, prompt, vm.count("prompt") > 0);
+  ck.meta.model.dtype = resolve_dtype(dtype);
   Generator gen(ck.meta.model, ck.params.data(), samples);
   Sampler sampler(ck.meta.model.vocab, s, ck.meta.unknown_id);  // <unk> is never emitted
   const std::vector<std::string>& symbols = ck.meta.symbols;

@@ -34,7 +34,7 @@ const char* kTrainUsage =
 // Flags that may be given with --resume: stop rules and output. Everything else comes from
 // the checkpoint, so that the run continues exactly.
 const std::set<std::string> kResumeFlags = {"resume", "steps", "epochs", "minutes", "eval-every",
-                                            "patience", "quiet", "threads", "corpus"};
+                                            "patience", "quiet", "threads", "corpus", "dtype"};
 
 bool given(const po::variables_map& vm, const char* name) {
   return vm.count(name) && !vm[name].defaulted();
@@ -79,6 +79,8 @@ TrainConfig resume_config(const std::string& dir, const po::variables_map& vm, c
   else if (c.steps > 0 || c.epochs > 0) c.minutes = 0;
   if (given(vm, "eval-every")) c.eval_every = flags.eval_every;
   if (given(vm, "patience")) c.patience = flags.patience;
+  // The precision may change (weights are f32); a bf16 run resumed on a CPU without bf16 falls back.
+  c.model.dtype = given(vm, "dtype") ? flags.model.dtype : resolve_dtype(dtype_name(c.model.dtype));
   return c;
 }
 
@@ -97,11 +99,12 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
       ("min-count", po::value(&c.tokenizer.min_count)->default_value(c.tokenizer.min_count), "rarer symbols become <unk>")
       ("max-vocab", po::value(&c.tokenizer.max_vocab)->default_value(c.tokenizer.max_vocab), "keep the most frequent symbols, <unk> included (0: all)")
       ("on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid), "invalid UTF-8: error or replace (with U+FFFD)");
-  std::string cell = "lstm";
+  std::string cell = "lstm", dtype = "f32";
   po::options_description model("Model");
   model.add_options()
       ("preset", po::value(&preset), "tiny, small, medium or large (see above)")
       ("cell", po::value(&cell)->default_value(cell), "recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (tanh)")
+      ("dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32, or bf16 (AMX; f32 master weights)")
       ("layers", po::value(&c.model.layers)->default_value(c.model.layers), "LSTM layers (L)")
       ("hidden", po::value(&c.model.hidden)->default_value(c.model.hidden), "LSTM state width (H)")
       ("embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)")
@@ -136,6 +139,7 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
   set_threads(threads);
   c.model.cell = parse_cell(cell);
+  c.model.dtype = resolve_dtype(dtype);
   if (!resume.empty()) {
     c = resume_config(resume, vm, c);
   } else {

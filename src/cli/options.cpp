@@ -2,6 +2,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include <iostream>
@@ -40,6 +41,15 @@ void set_threads(int threads) {
     threads = std::max(1, omp_get_num_procs() / ranks_here);
   }
   omp_set_num_threads(threads);
+}
+
+Dtype resolve_dtype(const std::string& name) {
+  const Dtype d = parse_dtype(name);
+  if (d == Dtype::bf16 && !cpu_has_bf16()) {
+    std::fprintf(stderr, "charrnn: warning: this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32\n");
+    return Dtype::f32;
+  }
+  return d;
 }
 
 std::string with_commas(long long n) {
