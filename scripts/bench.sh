@@ -67,7 +67,7 @@ if "$build/charrnn" --version | grep -q 'MPI: yes' && command -v mpirun >/dev/nu
   for cfg in "2 512" "3 1024"; do
     read -r L H <<<"$cfg"
     echo "bench: mpirun -np 2, L=$L H=$H"
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe --bind-to none \
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none mpirun -np 2 --oversubscribe --bind-to none \
       "$build/charrnn-bench" --corpus "$main_corpus" --layers "$L" --hidden "$H" --seq 100 --batch 32 \
       --threads 1 --steps 5 --warmup 1 --profile 1 | tag "L=$L H=$H T=100 N=32 $(basename "$main_corpus")" >>"$runs"
   done

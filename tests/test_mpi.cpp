@@ -31,10 +31,12 @@ class Mpi : public ::testing::Test {
     if (!dir_.empty()) remove_tree(dir_);
   }
   // CI runs as root, which Open MPI refuses unless told; leak checking is off because Open
-  // MPI's own allocations outlive MPI_Finalize (ASan builds). `timeout`: never hang the suite.
+  // MPI's own allocations outlive MPI_Finalize (ASan builds); no single-copy shared memory,
+  // which containers without ptrace rights refuse. `timeout`: never hang the suite.
   Result mpirun(const std::string& ranks_and_args) {
     const std::string env =
-        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 ";
+        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 "
+        "OMPI_MCA_btl_vader_single_copy_mechanism=none ";
     return testing::run_charrnn_cmd(env + "timeout 120 mpirun --oversubscribe --bind-to none " + ranks_and_args, dir_);
   }
   std::string train(const std::string& model, int batch, const std::string& extra = "") {
