@@ -24,8 +24,12 @@ bool compiled_in() {
 #endif
 }
 
-int rank() { return g_rank; }
-int size() { return g_size; }
+int rank() {
+  return g_rank;
+}
+int size() {
+  return g_size;
+}
 
 #ifdef CHARRNN_WITH_MPI
 
@@ -84,7 +88,8 @@ bool any(bool flag) {
 
 std::vector<uint64_t> allgather(uint64_t word) {
   std::vector<uint64_t> all(size_t(g_size), word);
-  if (g_size > 1) MPI_Allgather(&word, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD);
+  if (g_size > 1)
+    MPI_Allgather(&word, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD);
   return all;
 }
 
@@ -113,11 +118,21 @@ void barrier() {
 void init(int*, char***) {}
 void finish(bool, int) {}
 void allreduce_mean(float*, size_t) {}
-double allreduce_mean(double x) { return x; }
-bool any(bool flag) { return flag; }
-std::vector<uint64_t> allgather(uint64_t word) { return {word}; }
-void gather(const float* mine, size_t n, float* root) { std::memcpy(root, mine, n * sizeof(float)); }
-void scatter(const float* root, size_t n, float* mine) { std::memcpy(mine, root, n * sizeof(float)); }
+double allreduce_mean(double x) {
+  return x;
+}
+bool any(bool flag) {
+  return flag;
+}
+std::vector<uint64_t> allgather(uint64_t word) {
+  return {word};
+}
+void gather(const float* mine, size_t n, float* root) {
+  std::memcpy(root, mine, n * sizeof(float));
+}
+void scatter(const float* root, size_t n, float* mine) {
+  std::memcpy(mine, root, n * sizeof(float));
+}
 void barrier() {}
 
 #endif

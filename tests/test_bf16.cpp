@@ -23,7 +23,11 @@ struct Case {
   std::vector<float> params;
   std::vector<int32_t> x, y;
   explicit Case(Cell cell) {
-    c.cell = cell; c.vocab = 11; c.embed = 7; c.hidden = 13; c.layers = 2;
+    c.cell = cell;
+    c.vocab = 11;
+    c.embed = 7;
+    c.hidden = 13;
+    c.layers = 2;
     params.resize(parameter_count(c));
     init_parameters(c, params.data(), 5);
     Rng rng(9);
@@ -58,10 +62,12 @@ TEST_P(Bf16, ForwardMatchesTheReferenceToBf16Precision) {
   Net net(k.c, k.T, k.N, Net::Mode::infer, k.params.data(), nullptr);
   int64_t count = 0;
   const double loss = net.forward(k.x.data(), k.y.data(), &count);
-  const auto ref = testing::reference_forward(k.c, {k.params.begin(), k.params.end()}, k.T, k.N, k.x.data(), k.y.data());
+  const auto ref = testing::reference_forward(k.c, {k.params.begin(), k.params.end()}, k.T, k.N,
+                                              k.x.data(), k.y.data());
   EXPECT_NEAR(loss, ref.loss, 1e-2 * std::abs(ref.loss));
   double worst = 0;
-  for (size_t i = 0; i < ref.logits_mv.size(); ++i) worst = std::max(worst, std::abs(net.logits()[i] - ref.logits_mv[i]));
+  for (size_t i = 0; i < ref.logits_mv.size(); ++i)
+    worst = std::max(worst, std::abs(net.logits()[i] - ref.logits_mv[i]));
   EXPECT_LT(worst, 3e-2);
   EXPECT_GT(worst, 0.0) << "bf16 rounding left no trace: was the layer really bf16?";
 }
@@ -78,7 +84,7 @@ TEST_P(Bf16, GradientAgreesWithTheF32Gradient) {
     n16 += double(g16[i]) * g16[i];
   }
   EXPECT_GT(dot / std::sqrt(n32 * n16), 0.999);  // same direction
-  EXPECT_NEAR(std::sqrt(n16 / n32), 1.0, 0.02);   // same size
+  EXPECT_NEAR(std::sqrt(n16 / n32), 1.0, 0.02);  // same size
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, Bf16, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
@@ -86,7 +92,8 @@ INSTANTIATE_TEST_SUITE_P(Cells, Bf16, ::testing::Values(Cell::lstm, Cell::gru, C
 
 std::string tiny_corpus(const std::string& dir) {
   std::string text;
-  for (int i = 0; i < 300; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i % 11) + "\n";
+  for (int i = 0; i < 300; ++i)
+    text += "the quick brown fox jumps over the lazy dog " + std::to_string(i % 11) + "\n";
   testing::write_text(dir + "/corpus.txt", text);
   return dir + "/corpus.txt";
 }
@@ -95,14 +102,19 @@ TEST(Bf16Cli, TrainsAndGeneratesInBf16) {
   if (!cpu_has_bf16()) GTEST_SKIP() << "this CPU has no AVX512-BF16 or AMX";
   const std::string dir = testing::scratch_dir("charrnn_bf16");
   const std::string corpus = tiny_corpus(dir);
-  auto r = testing::run_charrnn("train --corpus " + corpus + " --model " + dir + "/m --dtype bf16 --layers 2 --hidden 32 "
-                                "--seq 16 --batch 8 --steps 60 --eval-every 30 --threads 1 --quiet", dir);
+  auto r =
+      testing::run_charrnn("train --corpus " + corpus + " --model " + dir +
+                               "/m --dtype bf16 --layers 2 --hidden 32 "
+                               "--seq 16 --batch 8 --steps 60 --eval-every 30 --threads 1 --quiet",
+                           dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const auto j = nlohmann::json::parse(testing::slurp(dir + "/m/model.json"));
   EXPECT_EQ(j["training"]["config"]["dtype"], "bf16");
-  EXPECT_LT(j["history"].back()["val_loss"].get<double>(), j["history"][0]["val_loss"].get<double>() - 0.5);
-  r = testing::run_charrnn("generate --model " + dir + "/m --dtype bf16 --prompt the --length 40 --threads 1", dir);
+  EXPECT_LT(j["history"].back()["val_loss"].get<double>(),
+            j["history"][0]["val_loss"].get<double>() - 0.5);
+  r = testing::run_charrnn(
+      "generate --model " + dir + "/m --dtype bf16 --prompt the --length 40 --threads 1", dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("the", 0), 0u);
   EXPECT_GE(r.out.size(), 43u);
@@ -113,11 +125,16 @@ TEST(Bf16Cli, FallsBackToF32WithAWarningWhereTheCpuLacksBf16) {
   const std::string dir = testing::scratch_dir("charrnn_bf16_fallback");
   const std::string corpus = tiny_corpus(dir);
   // DNNL_MAX_CPU_ISA hides the bf16 instructions from oneDNN, as an older CPU would.
-  auto r = testing::run_charrnn_cmd("DNNL_MAX_CPU_ISA=AVX512_CORE " + std::string(CHARRNN_BIN) + " train --corpus " + corpus +
-                                        " --model " + dir + "/m --dtype bf16 --hidden 16 --seq 8 --batch 4 --steps 3 --threads 1 --quiet",
-                                    dir);
+  auto r = testing::run_charrnn_cmd(
+      "DNNL_MAX_CPU_ISA=AVX512_CORE " + std::string(CHARRNN_BIN) + " train --corpus " + corpus +
+          " --model " + dir +
+          "/m --dtype bf16 --hidden 16 --seq 8 --batch 4 --steps 3 --threads 1 --quiet",
+      dir);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("warning: this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32"), std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("warning: this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32"),
+      std::string::npos)
+      << r.err;
   const auto j = nlohmann::json::parse(testing::slurp(dir + "/m/model.json"));
   EXPECT_EQ(j["training"]["config"]["dtype"], "f32");
   remove_tree(dir);

@@ -19,11 +19,14 @@ using testing::Result;
 class Mpi : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!comm::compiled_in()) GTEST_SKIP() << "charrnn was built without MPI (make deps installs Open MPI)";
-    if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun is not installed";
+    if (!comm::compiled_in())
+      GTEST_SKIP() << "charrnn was built without MPI (make deps installs Open MPI)";
+    if (std::system("command -v mpirun >/dev/null 2>&1") != 0)
+      GTEST_SKIP() << "mpirun is not installed";
     dir_ = testing::scratch_dir("charrnn_mpi");
     std::string text;
-    for (int i = 0; i < 300; ++i) text += "To be, or not to be, that is the question " + std::to_string(i % 23) + ".\n";
+    for (int i = 0; i < 300; ++i)
+      text += "To be, or not to be, that is the question " + std::to_string(i % 23) + ".\n";
     corpus_ = dir_ + "/corpus.txt";
     testing::write_text(corpus_, text);
   }
@@ -37,11 +40,12 @@ class Mpi : public ::testing::Test {
     const std::string env =
         "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 "
         "OMPI_MCA_btl_vader_single_copy_mechanism=none ";
-    return testing::run_charrnn_cmd(env + "timeout 120 mpirun --oversubscribe --bind-to none " + ranks_and_args, dir_);
+    return testing::run_charrnn_cmd(
+        env + "timeout 120 mpirun --oversubscribe --bind-to none " + ranks_and_args, dir_);
   }
   std::string train(const std::string& model, int batch, const std::string& extra = "") {
-    return std::string(CHARRNN_BIN) + " train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
-           " --layers 2 --hidden 24 --embed 8 --seq 16 --batch " + std::to_string(batch) +
+    return std::string(CHARRNN_BIN) + " train --corpus " + corpus_ + " --model " + dir_ + "/" +
+           model + " --layers 2 --hidden 24 --embed 8 --seq 16 --batch " + std::to_string(batch) +
            " --eval-batch 8 --threads 1 --quiet " + extra;
   }
   std::vector<float> weights(const std::string& model) {
@@ -74,11 +78,13 @@ TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
   // Dropout on: each rank's own generator must be saved and restored.
   ASSERT_EQ(mpirun("-np 2 " + train("whole", 8, "--dropout 0.2 --steps 8 --eval-every 4")).code, 0);
   ASSERT_EQ(mpirun("-np 2 " + train("parts", 8, "--dropout 0.2 --steps 4 --eval-every 4")).code, 0);
-  Result r = mpirun("-np 2 " + std::string(CHARRNN_BIN) + " train --resume " + dir_ + "/parts --steps 8 --threads 1 --quiet");
+  Result r = mpirun("-np 2 " + std::string(CHARRNN_BIN) + " train --resume " + dir_ +
+                    "/parts --steps 8 --threads 1 --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::vector<float> a = weights("whole"), b = weights("parts");
   for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-6) << "parameter " << i;
-  EXPECT_NEAR(history("whole").back()["val_loss"].get<double>(), history("parts").back()["val_loss"].get<double>(), 1e-6);
+  EXPECT_NEAR(history("whole").back()["val_loss"].get<double>(),
+              history("parts").back()["val_loss"].get<double>(), 1e-6);
 }
 
 TEST_F(Mpi, ResumingWithAnotherRankCountIsRefused) {
@@ -90,9 +96,12 @@ TEST_F(Mpi, ResumingWithAnotherRankCountIsRefused) {
 }
 
 TEST_F(Mpi, RanksWithDifferentConfigurationsEndTheJobWithAMessageFromRankZero) {
-  Result r = mpirun("-np 1 " + train("mix", 8, "--steps 50") + " : -np 1 " + train("mix", 8, "--steps 50 --lr 1e-3"));
+  Result r = mpirun("-np 1 " + train("mix", 8, "--steps 50") + " : -np 1 " +
+                    train("mix", 8, "--steps 50 --lr 1e-3"));
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("charrnn (rank 0 of 2): rank 1 has a different configuration"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("charrnn (rank 0 of 2): rank 1 has a different configuration"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(Mpi, ARankThatFailsEndsTheJobInsteadOfHanging) {
@@ -100,7 +109,8 @@ TEST_F(Mpi, ARankThatFailsEndsTheJobInsteadOfHanging) {
                     train("fail", 8, "--steps 50 --corpus " + dir_ + "/missing.txt"));
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, 124) << "the job hung until timeout killed it";
-  EXPECT_NE(r.err.find("charrnn (rank 1 of 2): corpus " + dir_ + "/missing.txt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("charrnn (rank 1 of 2): corpus " + dir_ + "/missing.txt"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

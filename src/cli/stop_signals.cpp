@@ -65,7 +65,8 @@ void StopSignals::watch() {
     }
     if (!stop_.exchange(true)) {
       if (comm::rank() == 0)  // mpirun signals every rank; one line is enough
-        say("\ncharrnn: stopping after this step and saving (press Ctrl-C again to abort at once)\n");
+        say("\ncharrnn: stopping after this step and saving (press Ctrl-C again to abort at "
+            "once)\n");
       continue;
     }
     // Second signal: die of it now, as an unhandled signal would.
