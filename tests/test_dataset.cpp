@@ -37,6 +37,27 @@ TEST(Batcher, StreamsContinueAcrossWindows) {
   EXPECT_EQ(x[0 * 3 + 0], 4);   // stream 0 continues where window 0 ended
 }
 
+// MPI: rank r of K takes streams [r*N, r*N + N) of the K*N streams one process would have.
+TEST(Batcher, RankSlicesTogetherAreTheCombinedBatch) {
+  auto ids = iota_ids(97);
+  Batcher whole(IdSpan{ids.data(), ids.size()}, 3, 4);  // T = 3, 4 streams
+  Batcher rank0(IdSpan{ids.data(), ids.size()}, 3, 2, 4, 0), rank1(IdSpan{ids.data(), ids.size()}, 3, 2, 4, 2);
+  EXPECT_EQ(rank1.windows_per_epoch(), whole.windows_per_epoch());
+  std::vector<int32_t> x(12), y(12), x0(6), y0(6), x1(6), y1(6);
+  for (int w = 0; w < 2 * whole.windows_per_epoch() + 1; ++w) {  // across an epoch wrap
+    whole.next(x.data(), y.data());
+    rank0.next(x0.data(), y0.data());
+    rank1.next(x1.data(), y1.data());
+    for (int t = 0; t < 3; ++t)
+      for (int n = 0; n < 4; ++n) {
+        const auto& xs = n < 2 ? x0 : x1;
+        const auto& ys = n < 2 ? y0 : y1;
+        ASSERT_EQ(x[size_t(t * 4 + n)], xs[size_t(t * 2 + n % 2)]) << "window " << w << " t " << t << " n " << n;
+        ASSERT_EQ(y[size_t(t * 4 + n)], ys[size_t(t * 2 + n % 2)]);
+      }
+  }
+}
+
 TEST(Batcher, WrapsToANewEpoch) {
   auto ids = iota_ids(25);
   Batcher b(IdSpan{ids.data(), ids.size()}, 4, 2);  // stream length 12: 3 windows
