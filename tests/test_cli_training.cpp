@@ -113,7 +113,8 @@ TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {
   const int64_t cut = model_json("cut")["training"]["state"]["step"];
   ASSERT_GT(cut, 0);
   // An interrupt saves state, not an evaluation: only the every-50-steps points are there.
-  for (const auto& h : model_json("cut")["history"]) EXPECT_EQ(h["step"].get<int64_t>() % 50, 0);
+  const nlohmann::json saved = model_json("cut");  // a named copy: the loop must not outlive it
+  for (const auto& h : saved["history"]) EXPECT_EQ(h["step"].get<int64_t>() % 50, 0);
   const std::string total = std::to_string(cut + 25);
   ASSERT_EQ(run("train --resume " + dir_ + "/cut --steps " + total + " --threads 1 --quiet").code, 0);
   ASSERT_EQ(run(train_args("whole") + " --steps " + total + " --eval-every 50").code, 0);
