@@ -89,6 +89,7 @@ TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
 
 TEST_F(Mpi, ResumingWithAnotherRankCountIsRefused) {
   ASSERT_EQ(mpirun("-np 2 " + train("k2", 8, "--steps 2")).code, 0);
+  EXPECT_NE(testing::run_charrnn("inspect " + dir_ + "/k2", dir_).out.find("; f32, 2 MPI ranks"), std::string::npos);
   Result r = testing::run_charrnn("train --resume " + dir_ + "/k2 --steps 4", dir_);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("was trained on 2 process(es); this run has 1"), std::string::npos) << r.err;

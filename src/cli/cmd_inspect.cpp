@@ -78,9 +78,15 @@ int cmd_inspect(int argc, char** argv) {
               with_commas((long long)parameter_count(m.model)).c_str());
   std::printf("vocabulary     %d symbols (%s, %s): %s\n", m.model.vocab, m.tokenizer.unit.c_str(),
               m.tokenizer.normalize.c_str(), vocabulary_sample(m.symbols, 80).c_str());
-  std::printf("training       step %lld, %s tokens, epoch %lld, %s\n", (long long)m.state.step,
+  // How it was trained: precision and MPI ranks (absent in older checkpoints: f32, 1).
+  const nlohmann::json& tc = m.train_config;
+  const bool bf16 = tc.is_object() && tc.contains("dtype") && tc["dtype"] == "bf16";
+  const bool has_ranks = tc.is_object() && tc.contains("ranks") && tc["ranks"].is_number_integer();
+  const long long ranks = has_ranks ? tc["ranks"].get<long long>() : 1;
+  std::printf("training       step %lld, %s tokens, epoch %lld, %s; %s%s\n", (long long)m.state.step,
               with_commas(m.state.tokens).c_str(), (long long)m.state.epoch,
-              format_duration(m.state.seconds).c_str());
+              format_duration(m.state.seconds).c_str(), bf16 ? "bf16" : "f32",
+              ranks > 1 ? (", " + std::to_string(ranks) + " MPI ranks").c_str() : "");
   if (m.best_step >= 0 && !std::isnan(m.best_val_loss))
     std::printf("best           val %.4f nats/char = %.4f bits/char, perplexity %.3f (step %lld)\n",
                 m.best_val_loss, m.best_val_loss / std::log(2.0), std::exp(m.best_val_loss),
