@@ -77,6 +77,9 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
   m.model.vocab = int(f.integer(arch, "vocab_size", 1, 1 << 21));
   m.model.dropout = f.number(arch, "dropout");
   if (!(m.model.dropout >= 0 && m.model.dropout < 1)) f.bad("architecture.dropout must be in [0, 1)");
+  m.model.output_dropout = arch.contains("output_dropout") ? f.number(arch, "output_dropout") : 0.0;
+  if (!(m.model.output_dropout >= 0 && m.model.output_dropout < 1))
+    f.bad("architecture.output_dropout must be in [0, 1)");
 
   const json& tok = f.at(j, "tokenizer");
   m.tokenizer.unit = f.string(tok, "unit");

@@ -52,6 +52,8 @@ void validate_model_config(const ModelConfig& c) {
   check(c.embed, 1, 8192, "embed");
   if (!(c.dropout >= 0.0 && c.dropout < 1.0))
     fail_usage("--dropout must be in [0, 1), got " + std::to_string(c.dropout));
+  if (!(c.output_dropout >= 0.0 && c.output_dropout < 1.0))
+    fail_usage("--output-dropout must be in [0, 1), got " + std::to_string(c.output_dropout));
   if (c.vocab < 1) fail("the vocabulary is empty");
 }
 
@@ -119,9 +121,10 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
     dy_lmh_.assign(L, std::vector<float>(M * H, 0.f));
   }
   dropout_on_ = training_ && c.dropout > 0.0 && L > 1;
-  if (dropout_on_) {
-    mask_lmh_.assign(L - 1, std::vector<float>(M * H, 0.f));
-    yd_lmh_.assign(L - 1, std::vector<float>(M * H, 0.f));
+  output_dropout_on_ = training_ && c.output_dropout > 0.0;
+  if (dropout_on_ || output_dropout_on_) {  // index l: the output of layer l
+    mask_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+    yd_lmh_.assign(L, std::vector<float>(M * H, 0.f));
   }
   const Offsets o = offsets_of(c);
   emb_ve_ = params + o.emb;
@@ -161,7 +164,7 @@ void Net::build_head() {
   const Offsets o = offsets_of(cfg_);
   void* w = const_cast<float*>(params_ + o.head_w);
   void* b = const_cast<float*>(params_ + o.head_b);
-  float* y_top = y_lmh_.back().data();
+  float* y_top = output_dropout_on_ ? yd_lmh_.back().data() : y_lmh_.back().data();
   auto y_md = strided({M, H}, {H, 1});
   auto wT_md = strided({H, V}, {1, H});  // W^T as a strided view of W (V, H)
   auto b_md = strided({1, V}, {V, 1});
@@ -222,6 +225,7 @@ double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
     layers_[l]->forward(strm_);
     if (dropout_on_ && l + 1 < cfg_.layers) dropout_forward(l);
   }
+  if (output_dropout_on_) dropout_forward(cfg_.layers - 1);
   lap(&PhaseTimes::rnn_fwd);
   head_fwd_prim_.execute(strm_, head_fwd_args_);
   strm_.wait();
@@ -282,6 +286,7 @@ void Net::backward() {
   head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
   head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
   strm_.wait();
+  if (output_dropout_on_) dropout_backward(cfg_.layers - 1);  // dy of the head's input -> of y
   lap(&PhaseTimes::head_bwd);
   for (int l = cfg_.layers - 1; l >= 0; --l) {
     layers_[l]->backward(strm_);  // writes dy of layer l-1 (through its dropout, if any)
@@ -299,7 +304,8 @@ void Net::backward() {
 
 void Net::dropout_forward(int l) {
   if (!dropout_rng_) fail("internal: dropout without a random generator");
-  const float keep = float(1.0 - cfg_.dropout), scale = 1.0f / keep;
+  const double p = l + 1 < cfg_.layers ? cfg_.dropout : cfg_.output_dropout;
+  const float keep = float(1.0 - p), scale = 1.0f / keep;
   float* mask = mask_lmh_[l].data();
   const float* y = y_lmh_[l].data();
   float* yd = yd_lmh_[l].data();

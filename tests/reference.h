@@ -83,7 +83,7 @@ inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<do
         cell_step(c.cell, w_ih, w_hh, b, &in[(size_t(t) * N + n) * I], I, H, h + size_t(n) * H, cc + size_t(n) * H);
         std::copy(h + size_t(n) * H, h + size_t(n + 1) * H, out.begin() + long((size_t(t) * N + n) * H));
       }
-    if (masks && l + 1 < L)
+    if (masks && size_t(l) < masks->size())  // L-1 masks: between layers; L: also the output
       for (size_t k = 0; k < out.size(); ++k) out[k] *= double((*masks)[size_t(l)][k]);
     in = std::move(out);
     I = H;

@@ -107,16 +107,23 @@ TEST_P(ModelCells, StateDictRoundTripIsExact) {
 INSTANTIATE_TEST_SUITE_P(Cells, ModelCells, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
                          [](const ::testing::TestParamInfo<Cell>& info) { return cell_name(info.param); });
 
-TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) {
+// Dropout between layers (p) and on the output before the head (q): the gradient of the net
+// equals finite differences of the reference run with the same masks.
+void expect_dropout_gradient(double p_between, double q_output, int masks_expected) {
   Fixture f(6, 4, 5, 3, 4, 3);
-  f.c.dropout = 0.3;
+  f.c.dropout = p_between;
+  f.c.output_dropout = q_output;
   Rng rng(17);
   Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
   net.set_dropout_rng(&rng);
   int64_t count = 0;
   const double loss = net.forward(f.x.data(), f.y.data(), &count);
   net.backward();
-  std::vector<std::vector<float>> masks = {net.dropout_mask(0), net.dropout_mask(1)};
+  std::vector<std::vector<float>> masks;
+  for (int l = 0; l < masks_expected; ++l) {
+    masks.push_back(net.dropout_mask(l));
+    if (l + 1 < f.c.layers && p_between == 0) std::fill(masks.back().begin(), masks.back().end(), 1.f);
+  }
   int dropped = 0;
   for (auto& m : masks) dropped += int(std::count(m.begin(), m.end(), 0.0f));
   EXPECT_GT(dropped, 0);
@@ -137,6 +144,10 @@ TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) {
     ASSERT_NEAR(f.grads[k], numeric, 1e-4 + 1e-3 * std::abs(numeric)) << "parameter " << k;
   }
 }
+
+TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.0, 2); }
+
+TEST(ModelGradient, OutputDropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.4, 3); }
 
 TEST(ModelGradient, BackwardAccumulates) {
   Fixture f(5, 3, 4, 1, 3, 2);

@@ -34,6 +34,7 @@ struct ModelConfig {
   int hidden = 128;  // H: LSTM state width
   int layers = 2;    // L: stacked LSTM layers
   double dropout = 0; // inverted dropout on the outputs of every layer but the last (training)
+  double output_dropout = 0;  // the same on the last layer's output, before the head (Zaremba et al.)
   // Compute precision of the recurrent layers. Not part of the architecture: parameters,
   // gradients and Adam stay f32 and checkpoints are f32 either way.
   Dtype dtype = Dtype::f32;
@@ -134,9 +135,10 @@ class Net {
   std::vector<float> x_me_, dx_me_;             // (M, E) gathered embeddings and their gradient
   std::vector<std::vector<float>> y_lmh_;       // L x (M, H) layer outputs
   std::vector<std::vector<float>> dy_lmh_;      // L x (M, H) gradients of the layer outputs
-  std::vector<std::vector<float>> mask_lmh_;    // (L-1) x (M, H) dropout: 0 or 1/(1-p)
+  std::vector<std::vector<float>> mask_lmh_;    // (L) x (M, H) dropout: 0 or 1/(1-p); [L-1]: output
   std::vector<std::vector<float>> yd_lmh_;      // (L-1) x (M, H) dropped outputs, next input
-  bool dropout_on_ = false;
+  bool dropout_on_ = false;         // between layers
+  bool output_dropout_on_ = false;  // before the head
   PhaseTimes* profile_ = nullptr;
   void lap(double PhaseTimes::*phase);  // adds the time since the last lap to `phase`
   std::chrono::steady_clock::time_point lap_start_;
