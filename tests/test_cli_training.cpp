@@ -218,6 +218,19 @@ TEST_F(CliTraining, PresetSetsTheSizeAndExplicitFlagsWin) {
   EXPECT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/u --preset huge").code, 2);
 }
 
+TEST_F(CliTraining, MediumPresetIsTheTunedRecipe) {
+  // Small sizes and a 0.6 s budget: only the resolved recipe is checked here.
+  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/m --preset medium --hidden 16 --seq 8 --batch 4 "
+                "--minutes 0.01 --threads 1 --quiet").code, 0);
+  const auto cfg = model_json("m")["training"]["config"];
+  EXPECT_EQ(cfg["layers"], 2);
+  EXPECT_EQ(cfg["dropout"], 0.5);
+  EXPECT_EQ(cfg["weight_decay"], 0.1);
+  EXPECT_EQ(cfg["lr_schedule"], "cosine");
+  EXPECT_EQ(cfg["steps"], 10000);  // the cosine's length, as no step or epoch limit was given
+  EXPECT_EQ(cfg["dtype"], cpu_has_bf16() ? "bf16" : "f32");
+}
+
 TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {
   ASSERT_EQ(run(train_args("r") + " --steps 5").code, 0);
   Result r = run("train --resume " + dir_ + "/r --hidden 64");
