@@ -105,6 +105,17 @@ TEST_F(Mpi, RanksWithDifferentConfigurationsEndTheJobWithAMessageFromRankZero) {
       << r.err;
 }
 
+TEST_F(Mpi, RanksRunningDifferentBinariesEndTheJobWithAMessageFromRankZero) {
+  // A copy with one byte appended still runs, but its digest differs: another build.
+  const std::string other = dir_ + "/charrnn-other";
+  ASSERT_EQ(std::system(("cp " + std::string(CHARRNN_BIN) + " " + other + " && echo x >> " + other).c_str()), 0);
+  std::string args = train("bin", 8, "--steps 50");
+  args = args.substr(args.find(" train "));  // the same flags for both binaries
+  Result r = mpirun("-np 1 " + std::string(CHARRNN_BIN) + args + " : -np 1 " + other + args);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("charrnn (rank 0 of 2): rank 1 runs a different charrnn binary than rank 0"), std::string::npos) << r.err;
+}
+
 TEST_F(Mpi, ARankThatFailsEndsTheJobInsteadOfHanging) {
   Result r = mpirun("-np 1 " + train("fail", 8, "--steps 50") + " : -np 1 " +
                     train("fail", 8, "--steps 50 --corpus " + dir_ + "/missing.txt"));
