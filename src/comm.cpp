@@ -69,7 +69,9 @@ void allreduce_mean(float* x, size_t n) {
     done += size_t(count);
   }
   const float scale = 1.f / float(g_size);
-  for (size_t i = 0; i < n; ++i) x[i] *= scale;
+  const int64_t count = int64_t(n);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < count; ++i) x[i] *= scale;
 }
 
 double allreduce_mean(double x) {

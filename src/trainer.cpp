@@ -87,7 +87,8 @@ void Session::eval_and_save() {
   if (improved) {
     meta_.best_val_loss = val;
     meta_.best_step = s.step;
-    best_p_ = params_p_;  // same size: an in-place copy
+    // Only rank 0 writes checkpoints; the other ranks (val is NaN there) skip the copy.
+    if (comm::rank() == 0) best_p_ = params_p_;  // same size: an in-place copy
     evals_since_best_ = 0;
   } else if (cfg_.patience > 0 && ++evals_since_best_ >= cfg_.patience) {
     early_stopped_ = true;
