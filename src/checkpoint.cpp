@@ -76,7 +76,7 @@ json meta_json(const CheckpointMeta& m) {
       {"architecture",
        {{"cell", cell_name(m.model.cell)}, {"layers", m.model.layers}, {"hidden", m.model.hidden},
         {"embedding", m.model.embed}, {"vocab_size", m.model.vocab}, {"dropout", m.model.dropout},
-        {"output_dropout", m.model.output_dropout},
+        {"output_dropout", m.model.output_dropout}, {"weight_drop", m.model.weight_drop},
         {"gate_order", m.model.cell == Cell::lstm ? "ifgo" : m.model.cell == Cell::gru ? "rzn" : "h"},
         {"parameters", parameter_count(m.model)}}},
       {"tokenizer",

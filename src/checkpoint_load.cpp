@@ -80,6 +80,9 @@ void read_meta(const json& j, const Fields& f, CheckpointMeta& m) {
   m.model.output_dropout = arch.contains("output_dropout") ? f.number(arch, "output_dropout") : 0.0;
   if (!(m.model.output_dropout >= 0 && m.model.output_dropout < 1))
     f.bad("architecture.output_dropout must be in [0, 1)");
+  m.model.weight_drop = arch.contains("weight_drop") ? f.number(arch, "weight_drop") : 0.0;
+  if (!(m.model.weight_drop >= 0 && m.model.weight_drop < 1))
+    f.bad("architecture.weight_drop must be in [0, 1)");
 
   const json& tok = f.at(j, "tokenizer");
   m.tokenizer.unit = f.string(tok, "unit");

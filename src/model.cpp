@@ -54,6 +54,8 @@ void validate_model_config(const ModelConfig& c) {
     fail_usage("--dropout must be in [0, 1), got " + std::to_string(c.dropout));
   if (!(c.output_dropout >= 0.0 && c.output_dropout < 1.0))
     fail_usage("--output-dropout must be in [0, 1), got " + std::to_string(c.output_dropout));
+  if (!(c.weight_drop >= 0.0 && c.weight_drop < 1.0))
+    fail_usage("--weight-drop must be in [0, 1), got " + std::to_string(c.weight_drop));
   if (c.vocab < 1) fail("the vocabulary is empty");
 }
 
@@ -126,7 +128,12 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
     mask_lmh_.assign(L, std::vector<float>(M * H, 0.f));
     yd_lmh_.assign(L, std::vector<float>(M * H, 0.f));
   }
+  weight_drop_on_ = training_ && c.weight_drop > 0.0;
   const Offsets o = offsets_of(c);
+  w_hh_offset_l_ = o.w_hh;
+  if (weight_drop_on_)
+    for (auto* s : {&wmask_lgh_, &whd_lgh_, &dwhd_lgh_})
+      s->assign(L, std::vector<float>(size_t(cell_gates(c.cell)) * H * H, 0.f));
   emb_ve_ = params + o.emb;
   if (training_) {
     demb_ve_ = grads + o.emb;
@@ -135,7 +142,7 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
   for (int l = 0; l < L; ++l) {
     LstmViews v;
     v.w_ih_gi = params + o.w_ih[l];
-    v.w_hh_gh = params + o.w_hh[l];
+    v.w_hh_gh = weight_drop_on_ ? whd_lgh_[l].data() : params + o.w_hh[l];
     v.b_g = params + o.b[l];
     v.x_tni = l == 0 ? x_me_.data() : dropout_on_ ? yd_lmh_[l - 1].data() : y_lmh_[l - 1].data();
     v.h0_nh = h0_lnh_[l].data();
@@ -145,7 +152,7 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
     v.cT_nh = cT_lnh_[l].data();
     if (training_) {
       v.dw_ih_gi = grads + o.w_ih[l];
-      v.dw_hh_gh = grads + o.w_hh[l];
+      v.dw_hh_gh = weight_drop_on_ ? dwhd_lgh_[l].data() : grads + o.w_hh[l];
       v.db_g = grads + o.b[l];
       v.dy_tnh = dy_lmh_[l].data();
       v.dx_tni = l == 0 ? dx_me_.data() : dy_lmh_[l - 1].data();
@@ -206,6 +213,7 @@ void Net::lap(double PhaseTimes::*phase) {
 }
 
 void Net::sync_weights() {
+  if (weight_drop_on_) return;  // forward() masks w_hh afresh and syncs every layer
   if (profile_) lap_start_ = std::chrono::steady_clock::now();
   for (auto& layer : layers_) layer->sync_weights(strm_);
   lap(&PhaseTimes::reorder);
@@ -222,6 +230,10 @@ double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
     std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
   lap(&PhaseTimes::gather);
   for (int l = 0; l < cfg_.layers; ++l) {
+    if (weight_drop_on_) {
+      weight_drop_forward(l);
+      lap(&PhaseTimes::reorder);
+    }
     layers_[l]->forward(strm_);
     if (dropout_on_ && l + 1 < cfg_.layers) dropout_forward(l);
   }
@@ -289,7 +301,10 @@ void Net::backward() {
   if (output_dropout_on_) dropout_backward(cfg_.layers - 1);  // dy of the head's input -> of y
   lap(&PhaseTimes::head_bwd);
   for (int l = cfg_.layers - 1; l >= 0; --l) {
+    // The layer accumulates into dwhd: zero it here, once per backward.
+    if (weight_drop_on_) std::fill(dwhd_lgh_[l].begin(), dwhd_lgh_[l].end(), 0.f);
     layers_[l]->backward(strm_);  // writes dy of layer l-1 (through its dropout, if any)
+    if (weight_drop_on_) weight_drop_backward(l);
     if (dropout_on_ && l > 0) dropout_backward(l - 1);
   }
   lap(&PhaseTimes::rnn_bwd);
@@ -320,6 +335,27 @@ void Net::dropout_backward(int l) {
   const float* mask = mask_lmh_[l].data();
   const size_t n = mask_lmh_[l].size();
   for (size_t i = 0; i < n; ++i) dy[i] *= mask[i];
+}
+
+void Net::weight_drop_forward(int l) {
+  if (!dropout_rng_) fail("internal: weight drop without a random generator");
+  const float keep = float(1.0 - cfg_.weight_drop), scale = 1.0f / keep;
+  float* mask = wmask_lgh_[l].data();
+  float* whd = whd_lgh_[l].data();
+  const float* w = params_ + w_hh_offset_l_[size_t(l)];
+  const size_t n = wmask_lgh_[l].size();
+  for (size_t i = 0; i < n; ++i) mask[i] = dropout_rng_->uniform() < keep ? scale : 0.0f;  // serial: resumable
+  for (size_t i = 0; i < n; ++i) whd[i] = w[i] * mask[i];
+  layers_[l]->sync_weights(strm_);
+}
+
+// d(loss)/d(w_hh) = d(loss)/d(whd) * mask, since whd = w_hh * mask elementwise.
+void Net::weight_drop_backward(int l) {
+  float* dw = grads_ + w_hh_offset_l_[size_t(l)];
+  const float* dwhd = dwhd_lgh_[l].data();
+  const float* mask = wmask_lgh_[l].data();
+  const size_t n = wmask_lgh_[l].size();
+  for (size_t i = 0; i < n; ++i) dw[i] += dwhd[i] * mask[i];
 }
 
 void Net::reset_state() {

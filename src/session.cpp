@@ -223,9 +223,10 @@ void Session::print_config() {
   progress_.line(buf);
   std::snprintf(
       buf, sizeof buf,
-      "model: %s, %d layers x %d hidden, embedding %d, dropout %.2f (output %.2f), %zu parameters (oneDNN %s)",
+      "model: %s, %d layers x %d hidden, embedding %d, dropout %.2f (output %.2f, weight drop %.2f), %zu parameters (oneDNN %s)",
       cell_name(meta_.model.cell).c_str(), meta_.model.layers, meta_.model.hidden,
-      meta_.model.embed, meta_.model.dropout, meta_.model.output_dropout, parameter_count(meta_.model),
+      meta_.model.embed, meta_.model.dropout, meta_.model.output_dropout, meta_.model.weight_drop,
+      parameter_count(meta_.model),
       train_net_->lstm_implementation().c_str());
   progress_.line(buf);
   progress_.line("config: " + meta_.train_config.dump());

@@ -52,7 +52,8 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"max_vocab", c.tokenizer.max_vocab},   {"layers", c.model.layers},
           {"hidden", c.model.hidden},   {"embed", c.model.embed},
           {"cell", cell_name(c.model.cell)}, {"dtype", dtype_name(c.model.dtype)},
-          {"dropout", c.model.dropout}, {"output_dropout", c.model.output_dropout}, {"seq", c.seq},
+          {"dropout", c.model.dropout}, {"output_dropout", c.model.output_dropout},
+          {"weight_drop", c.model.weight_drop}, {"seq", c.seq},
           {"batch", c.batch},           {"lr", c.adam.lr},
           {"beta1", c.adam.beta1},      {"beta2", c.adam.beta2},
           {"eps", c.adam.eps},          {"weight_decay", c.adam.weight_decay},
@@ -82,6 +83,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.model.embed = j.at("embed");
     c.model.dropout = j.value("dropout", 0.0);
     c.model.output_dropout = j.value("output_dropout", 0.0);
+    c.model.weight_drop = j.value("weight_drop", 0.0);
     c.seq = j.at("seq");
     c.batch = j.at("batch");
     c.adam.lr = j.at("lr");

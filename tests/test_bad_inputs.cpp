@@ -97,6 +97,7 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
       {"huge learning rate", train + "--corpus $D/ok.txt --model $D/x --lr 1e9", 2, "--lr must be a positive"},
       {"huge hidden", train + "--corpus $D/ok.txt --model $D/x --hidden 100000", 2, "--hidden must be between"},
       {"dropout of one", train + "--corpus $D/ok.txt --model $D/x --dropout 1", 2, "--dropout must be in [0, 1)"},
+      {"negative weight drop", train + "--corpus $D/ok.txt --model $D/x --weight-drop -0.1", 2, "--weight-drop must be in [0, 1)"},
       {"not a number", train + "--corpus $D/ok.txt --model $D/x --layers many", 2, "invalid"},
       {"cosine without a horizon", "train --corpus $D/ok.txt --model $D/x --minutes 1 --lr-schedule cosine", 2, "needs --steps or --epochs"},
       {"unknown cell", train + "--corpus $D/ok.txt --model $D/x --cell transformer", 2, "unknown --cell"},

@@ -36,10 +36,11 @@ class CliTraining : public ::testing::Test {
   }
   void TearDown() override { remove_tree(dir_); }
   Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
-  // A small 2-layer model with dropout, so that resuming must restore the dropout generator.
+  // A small 2-layer model with dropout and weight drop, so that resuming must restore the
+  // generator both draw their masks from.
   std::string train_args(const std::string& model) {
     return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
-           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --seq 16 --batch 8 --threads 1 --quiet";
+           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --seq 16 --batch 8 --threads 1 --quiet";
   }
   // Starts charrnn in the background; returns its pid.
   pid_t spawn(const std::string& args) {

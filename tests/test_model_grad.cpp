@@ -149,6 +149,47 @@ TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dr
 
 TEST(ModelGradient, OutputDropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.4, 3); }
 
+// Weight drop (DropConnect on w_hh): the net equals the reference run with w_hh * mask, so the
+// gradient of the master w_hh is finite differences of the reference through that product.
+TEST_P(ModelCells, WeightDropMatchesFiniteDifferencesWithTheSameMasks) {
+  Fixture f(6, 4, 5, 2, 4, 3, GetParam());
+  f.c.weight_drop = 0.4;
+  Rng rng(23);
+  Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  net.set_dropout_rng(&rng);
+  int64_t count = 0;
+  const double loss = net.forward(f.x.data(), f.y.data(), &count);
+  net.backward();
+  std::vector<TensorInfo> w_hh;
+  for (const TensorInfo& t : parameter_tensors(f.c))
+    if (t.name.find("weight_hh_l") != std::string::npos) w_hh.push_back(t);
+  ASSERT_EQ(w_hh.size(), 2u);
+  int dropped = 0;
+  for (int l = 0; l < 2; ++l) {
+    ASSERT_EQ(net.weight_mask(l).size(), w_hh[size_t(l)].size);
+    dropped += int(std::count(net.weight_mask(l).begin(), net.weight_mask(l).end(), 0.0f));
+  }
+  EXPECT_GT(dropped, 0);
+  auto ref = [&](std::vector<double> q) {  // by value: masks a copy
+    for (int l = 0; l < 2; ++l)
+      for (size_t i = 0; i < w_hh[size_t(l)].size; ++i) q[w_hh[size_t(l)].offset + i] *= net.weight_mask(l)[i];
+    return testing::reference_forward(f.c, q, f.T, f.N, f.x.data(), f.y.data()).loss;
+  };
+  std::vector<double> p = f.params_d();
+  EXPECT_NEAR(loss, ref(p), 1e-4 * std::abs(loss));
+  const double h = 1e-5;
+  for (size_t k = 0; k < p.size(); k += 2) {
+    const double keep = p[k];
+    p[k] = keep + h;
+    const double up = ref(p);
+    p[k] = keep - h;
+    const double down = ref(p);
+    p[k] = keep;
+    const double numeric = (up - down) / (2 * h) / double(count);
+    ASSERT_NEAR(f.grads[k], numeric, 1e-4 + 1e-3 * std::abs(numeric)) << "parameter " << k;
+  }
+}
+
 TEST(ModelGradient, BackwardAccumulates) {
   Fixture f(5, 3, 4, 1, 3, 2);
   Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());

@@ -35,6 +35,9 @@ struct ModelConfig {
   int layers = 2;    // L: stacked LSTM layers
   double dropout = 0; // inverted dropout on the outputs of every layer but the last (training)
   double output_dropout = 0;  // the same on the last layer's output, before the head (Zaremba et al.)
+  // DropConnect on every layer's recurrent weights w_hh (training): one mask per step, shared
+  // by all streams and time steps (the "weight drop" of Merity et al. 2017, AWD-LSTM).
+  double weight_drop = 0;
   // Compute precision of the recurrent layers. Not part of the architecture: parameters,
   // gradients and Adam stay f32 and checkpoints are f32 either way.
   Dtype dtype = Dtype::f32;
@@ -103,6 +106,8 @@ class Net {
   std::vector<float>& initial_c(int l) { return c0_lnh_[size_t(l)]; }
   // The dropout mask of the last forward on layer l's output (0 or 1/(1-p)), for tests.
   const std::vector<float>& dropout_mask(int l) const { return mask_lmh_[size_t(l)]; }
+  // The weight-drop mask of the last forward on layer l's w_hh (0 or 1/(1-p)), for tests.
+  const std::vector<float>& weight_mask(int l) const { return wmask_lgh_[size_t(l)]; }
 
   const float* logits() const { return logits_mv_.data(); }  // (M, V) after forward()
   int T() const { return T_; }
@@ -115,6 +120,8 @@ class Net {
   void build_head();
   void dropout_forward(int l);   // yd_l = y_l * mask_l, with a fresh mask
   void dropout_backward(int l);  // dy_l *= mask_l
+  void weight_drop_forward(int l);   // whd_l = w_hh_l * wmask_l, with a fresh mask; re-sync
+  void weight_drop_backward(int l);  // dw_hh_l += dwhd_l * wmask_l
   double xent_forward();
   void xent_backward();
 
@@ -139,6 +146,11 @@ class Net {
   std::vector<std::vector<float>> yd_lmh_;      // (L-1) x (M, H) dropped outputs, next input
   bool dropout_on_ = false;         // between layers
   bool output_dropout_on_ = false;  // before the head
+  bool weight_drop_on_ = false;     // on w_hh
+  // L x (G H, H), weight drop only: the mask, the dropped weights the layers read, and the
+  // gradient the layers accumulate into (w.r.t. the dropped weights).
+  std::vector<std::vector<float>> wmask_lgh_, whd_lgh_, dwhd_lgh_;
+  std::vector<size_t> w_hh_offset_l_;  // L: where each w_hh starts in the blocks
   PhaseTimes* profile_ = nullptr;
   void lap(double PhaseTimes::*phase);  // adds the time since the last lap to `phase`
   std::chrono::steady_clock::time_point lap_start_;

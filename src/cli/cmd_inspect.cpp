@@ -72,9 +72,9 @@ int cmd_inspect(int argc, char** argv) {
   }
   const CheckpointMeta& m = ck.meta;
   std::printf("checkpoint     %s\n", ck.dir.c_str());
-  std::printf("architecture   %s, %d layer%s x %d hidden, embedding %d, dropout %.2f/%.2f, %s parameters\n",
+  std::printf("architecture   %s, %d layer%s x %d hidden, embedding %d, dropout %.2f/%.2f, weight drop %.2f, %s parameters\n",
               cell_name(m.model.cell).c_str(), m.model.layers, m.model.layers == 1 ? "" : "s",
-              m.model.hidden, m.model.embed, m.model.dropout, m.model.output_dropout,
+              m.model.hidden, m.model.embed, m.model.dropout, m.model.output_dropout, m.model.weight_drop,
               with_commas((long long)parameter_count(m.model)).c_str());
   std::printf("vocabulary     %d symbols (%s, %s): %s\n", m.model.vocab, m.tokenizer.unit.c_str(),
               m.tokenizer.normalize.c_str(), vocabulary_sample(m.symbols, 80).c_str());

@@ -116,7 +116,8 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
       ("hidden", po::value(&c.model.hidden)->default_value(c.model.hidden), "LSTM state width (H)")
       ("embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)")
       ("dropout", po::value(&c.model.dropout)->default_value(c.model.dropout), "dropout between LSTM layers")
-      ("output-dropout", po::value(&c.model.output_dropout)->default_value(c.model.output_dropout), "dropout on the last layer's output, before the head");
+      ("output-dropout", po::value(&c.model.output_dropout)->default_value(c.model.output_dropout), "dropout on the last layer's output, before the head")
+      ("weight-drop", po::value(&c.model.weight_drop)->default_value(c.model.weight_drop), "DropConnect on the recurrent weights, one mask per step (AWD-LSTM)");
   po::options_description opt("Optimization");
   opt.add_options()
       ("seq", po::value(&c.seq)->default_value(c.seq), "BPTT window length (T)")
