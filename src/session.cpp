@@ -79,7 +79,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
     build(meta_.model);
     check_ranks_agree();
     init_parameters(meta_.model, params_p_.data(), cfg_.seed);
-    best_p_ = params_p_;
+    if (comm::rank() == 0) best_p_ = params_p_;
     train_net_->sync_weights();
     meta_.state.rng = rng_.state();
     print_config();
@@ -127,7 +127,7 @@ void Session::build(const ModelConfig& model) {
   const size_t P = parameter_count(model);
   params_p_.assign(P, 0.f);
   grads_p_.assign(P, 0.f);
-  best_p_.assign(P, 0.f);
+  if (comm::rank() == 0) best_p_.assign(P, 0.f);  // rank 0 alone evaluates and saves
   adam_ = std::make_unique<Adam>(P, cfg_.adam, weight_ranges(model));
   schedule_ = {
       cfg_.lr_schedule,
@@ -155,7 +155,7 @@ void Session::build(const ModelConfig& model) {
 
 void Session::restore(const LoadedCheckpoint& last) {
   params_p_ = last.params;
-  best_p_ = load_checkpoint(cfg_.model_dir, WhichWeights::best).params;
+  if (comm::rank() == 0) best_p_ = load_checkpoint(cfg_.model_dir, WhichWeights::best).params;
   adam_->m() = last.adam_m;
   adam_->v() = last.adam_v;
   adam_->set_steps(last.adam_steps);

@@ -56,7 +56,7 @@ class Session {
   IdSpan train_ids_, val_ids_;
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<EvalWindows> eval_windows_;
-  std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks
+  std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks (best_p_: rank 0 only)
   std::unique_ptr<Adam> adam_;
   LrSchedule schedule_;
   Rng rng_;  // dropout masks
