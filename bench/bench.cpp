@@ -2,7 +2,9 @@
 // one process so that the ratios between them are not disturbed by a noisy machine:
 //   * training tokens/s of the full step (gather, LSTM fwd+bwd, head, loss, clip, Adam,
 //     weight reorders), median over timed steps on real corpus windows;
-//   * the oneDNN f32 matmul ceiling at the step's largest GEMM shape, same thread count;
+//   * the oneDNN f32 matmul ceiling at the step's largest GEMM shape, same thread count, and
+//     the GEMM bound: the tokens/s of a step whose GEMMs all ran at the matmul speed measured
+//     for their shapes (the recurrent ones have only N rows);
 //   * generation symbols/s at batch 1 and at 32 parallel samples;
 //   * peak RSS.
 // Under mpirun (K ranks, each on its own N of K*N streams) it measures data parallelism
@@ -70,6 +72,31 @@ double train_flops_per_token(const ModelConfig& c) {
   double fwd = 2.0 * c.hidden * c.vocab;
   for (int l = 0; l < c.layers; ++l) fwd += 2.0 * 4 * c.hidden * ((l ? c.hidden : c.embed) + c.hidden);
   return 3.0 * fwd;
+}
+
+// The GEMM bound of any LSTM step built on oneDNN matmul at this shape and thread count:
+// tokens/s if every GEMM ran at the matmul speed measured for its shape and nothing else took
+// time. The sequence-wide GEMMs (input projection, dx, dW_ih, dW_hh, the head; M = T N rows)
+// run at `ceiling`; the recurrent ones, which must go one time step at a time (h W_hh^T
+// forward, dgates W_hh backward; M = N rows), at their own measured speed.
+struct GemmBound {
+  double recurrent_fwd_gflops = 0, recurrent_bwd_gflops = 0, tokens_per_s = 0;
+};
+
+GemmBound gemm_bound(const ModelConfig& c, int N, double ceiling) {
+  const double H = c.hidden, G = 4 * H;
+  double big = 3 * 2 * H * c.vocab, rec = 0;  // FLOPs per token
+  for (int l = 0; l < c.layers; ++l) {
+    const double in = l ? H : c.embed;
+    big += 3 * 2 * in * G + 2 * H * G;  // x W_ih^T, dx, dW_ih; dW_hh
+    rec += 2 * H * G;                   // each of: forward h W_hh^T, backward dgates W_hh
+  }
+  GemmBound b;
+  b.recurrent_fwd_gflops = matmul_gflops(N, c.hidden, 4 * int64_t(c.hidden), 200, c.dtype);
+  b.recurrent_bwd_gflops = matmul_gflops(N, 4 * int64_t(c.hidden), c.hidden, 200, c.dtype);
+  const double s = (big / ceiling + rec / b.recurrent_fwd_gflops + rec / b.recurrent_bwd_gflops) / 1e9;
+  b.tokens_per_s = 1.0 / s;
+  return b;
 }
 
 double generation_rate(const ModelConfig& c, const float* params, int K, int64_t length) {
@@ -159,6 +186,7 @@ int main(int argc, char** argv) try {
   const double gflops = tok_s * train_flops_per_token(c) / 1e9;
   // The ceiling of the step's precision: an f32 run against f32 matmul, bf16 against bf16.
   const double ceiling = matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10, c.dtype);
+  const GemmBound bound = gemm_bound(c, N, ceiling);
   const double gen1 = generation_rate(c, params.data(), 1, gen_len);
   const double gen32 = generation_rate(c, params.data(), 32, std::max<int64_t>(gen_len / 4, 50));
   rusage ru{};
@@ -168,6 +196,9 @@ int main(int argc, char** argv) try {
                       {"timed_steps", steps}, {"median_step_ms", 1e3 * median(step_s)},
                       {"train_tokens_per_s", tok_s}, {"train_gflops", gflops},
                       {"matmul_ceiling_gflops", ceiling}, {"fraction_of_ceiling", gflops / ceiling},
+                      {"recurrent_matmul_gflops", {bound.recurrent_fwd_gflops, bound.recurrent_bwd_gflops}},
+                      {"gemm_bound_tokens_per_s", bound.tokens_per_s},
+                      {"fraction_of_gemm_bound", tok_s / bound.tokens_per_s},
                       {"gen_chars_per_s_batch1", gen1}, {"gen_chars_per_s_batch32", gen32},
                       {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0},
                       {"lstm_impl", net.lstm_implementation()}};

@@ -95,6 +95,14 @@ def main(runs_path, out_path):
                      bf16_gen_batch1=b2["gen_chars_per_s_batch1"], bf16_gen_batch32=b2["gen_chars_per_s_batch32"])
             if c2:
                 s["bf16_over_f32"] = b2["train_tokens_per_s"] / c2["train_tokens_per_s"]
+        # The GEMM bound (bench.cpp): no LSTM built on oneDNN matmul beats it at this shape.
+        for name, r in (("f32", c2), ("bf16", b2)):
+            if r and "gemm_bound_tokens_per_s" in r:
+                s[f"{name}_gemm_bound"] = {"tokens_per_s": r["gemm_bound_tokens_per_s"],
+                                           "recurrent_matmul_gflops": r["recurrent_matmul_gflops"],
+                                           "charrnn_fraction": r["fraction_of_gemm_bound"]}
+                if pb:
+                    s[f"{name}_gemm_bound"]["x_peer"] = r["gemm_bound_tokens_per_s"] / pb["median_tokens_per_s"]
         if c1 and c2:
             s["thread_scaling_2_over_1"] = c2["train_tokens_per_s"] / c1["train_tokens_per_s"]
         if pb:
@@ -136,6 +144,17 @@ def main(runs_path, out_path):
                   f"| {f(s.get('bf16_train_ratio_vs_peer_f32'), '{:.2f}x')} "
                   f"| {100 * s['bf16_fraction_of_bf16_ceiling']:.0f}% of {s['bf16_matmul_ceiling_gflops_2t']:.0f} GFLOP/s "
                   f"| {f(s['bf16_gen_batch1'])} / {f(s['bf16_gen_batch32'])} |")
+    print("\nGEMM bound at 2 threads: tokens/s if every GEMM of the step ran at the oneDNN matmul speed measured "
+          "for its shape (recurrent GEMMs, N rows, one per time step) and nothing else took time")
+    print("| config | dtype | recurrent matmul GFLOP/s (fwd / bwd) | ceiling GFLOP/s | bound tok/s | bound x peer | charrnn / bound |")
+    print("|---|---|---|---|---|---|---|")
+    for s in summary:
+        for name, ceil_key in (("f32", "matmul_ceiling_gflops_2t"), ("bf16", "bf16_matmul_ceiling_gflops_2t")):
+            g = s.get(f"{name}_gemm_bound")
+            if g:
+                rf, rb = g["recurrent_matmul_gflops"]
+                print(f"| {s['config']} | {name} | {rf:.0f} / {rb:.0f} | {f(s.get(ceil_key))} | {f(g['tokens_per_s'])} "
+                      f"| {f(g.get('x_peer'), '{:.2f}x')} | {100 * g['charrnn_fraction']:.0f}% |")
     for q in quality:
         print(f"\n{q['config']}: after {q['f32']['tokens']:,} tokens, val loss f32 {q['f32']['val_loss']:.4f} "
               f"({q['f32']['seconds']:.0f} s), bf16 {q['bf16']['val_loss']:.4f} ({q['bf16']['seconds']:.0f} s): "
