@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "charrnn/model.h"
 #include "charrnn/rng.h"
@@ -107,6 +108,23 @@ TEST_P(ModelCells, StateDictRoundTripIsExact) {
 INSTANTIATE_TEST_SUITE_P(Cells, ModelCells, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
                          [](const ::testing::TestParamInfo<Cell>& info) { return cell_name(info.param); });
 
+// Every `stride`-th gradient against central differences of `ref` (the summed loss) at p.
+void expect_gradient_near(const std::vector<float>& grads, std::vector<double> p,
+                          const std::function<double(const std::vector<double>&)>& ref, int64_t count,
+                          size_t stride) {
+  const double h = 1e-5;
+  for (size_t k = 0; k < p.size(); k += stride) {
+    const double keep = p[k];
+    p[k] = keep + h;
+    const double up = ref(p);
+    p[k] = keep - h;
+    const double down = ref(p);
+    p[k] = keep;
+    const double numeric = (up - down) / (2 * h) / double(count);
+    ASSERT_NEAR(grads[k], numeric, 1e-4 + 1e-3 * std::abs(numeric)) << "parameter " << k;
+  }
+}
+
 // Dropout between layers (p) and on the output before the head (q): the gradient of the net
 // equals finite differences of the reference run with the same masks.
 void expect_dropout_gradient(double p_between, double q_output, int masks_expected) {
@@ -132,17 +150,7 @@ void expect_dropout_gradient(double p_between, double q_output, int masks_expect
     return testing::reference_forward(f.c, q, f.T, f.N, f.x.data(), f.y.data(), {}, {}, &masks).loss;
   };
   EXPECT_NEAR(loss, ref(p), 1e-4 * std::abs(loss));
-  const double h = 1e-5;
-  for (size_t k = 0; k < p.size(); k += 3) {  // every third parameter: all tensors, all gates
-    const double keep = p[k];
-    p[k] = keep + h;
-    const double up = ref(p);
-    p[k] = keep - h;
-    const double down = ref(p);
-    p[k] = keep;
-    const double numeric = (up - down) / (2 * h) / double(count);
-    ASSERT_NEAR(f.grads[k], numeric, 1e-4 + 1e-3 * std::abs(numeric)) << "parameter " << k;
-  }
+  expect_gradient_near(f.grads, p, ref, count, 3);  // every third: all tensors, all gates
 }
 
 TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.0, 2); }
@@ -177,17 +185,7 @@ TEST_P(ModelCells, WeightDropMatchesFiniteDifferencesWithTheSameMasks) {
   };
   std::vector<double> p = f.params_d();
   EXPECT_NEAR(loss, ref(p), 1e-4 * std::abs(loss));
-  const double h = 1e-5;
-  for (size_t k = 0; k < p.size(); k += 2) {
-    const double keep = p[k];
-    p[k] = keep + h;
-    const double up = ref(p);
-    p[k] = keep - h;
-    const double down = ref(p);
-    p[k] = keep;
-    const double numeric = (up - down) / (2 * h) / double(count);
-    ASSERT_NEAR(f.grads[k], numeric, 1e-4 + 1e-3 * std::abs(numeric)) << "parameter " << k;
-  }
+  expect_gradient_near(f.grads, p, ref, count, 2);
 }
 
 TEST(ModelGradient, BackwardAccumulates) {
