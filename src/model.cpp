@@ -344,8 +344,11 @@ void Net::weight_drop_forward(int l) {
   float* whd = whd_lgh_[l].data();
   const float* w = params_ + w_hh_offset_l_[size_t(l)];
   const size_t n = wmask_lgh_[l].size();
-  for (size_t i = 0; i < n; ++i) mask[i] = dropout_rng_->uniform() < keep ? scale : 0.0f;  // serial: resumable
-  for (size_t i = 0; i < n; ++i) whd[i] = w[i] * mask[i];
+  // Drawn serially from one generator, so that a run resumes exactly; one pass draws and masks.
+  for (size_t i = 0; i < n; ++i) {
+    mask[i] = dropout_rng_->uniform() < keep ? scale : 0.0f;
+    whd[i] = w[i] * mask[i];
+  }
   layers_[l]->sync_weights(strm_);
 }
 
@@ -354,8 +357,9 @@ void Net::weight_drop_backward(int l) {
   float* dw = grads_ + w_hh_offset_l_[size_t(l)];
   const float* dwhd = dwhd_lgh_[l].data();
   const float* mask = wmask_lgh_[l].data();
-  const size_t n = wmask_lgh_[l].size();
-  for (size_t i = 0; i < n; ++i) dw[i] += dwhd[i] * mask[i];
+  const int64_t n = int64_t(wmask_lgh_[l].size());
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dw[i] += dwhd[i] * mask[i];
 }
 
 void Net::reset_state() {
