@@ -105,8 +105,8 @@ void split_ids(const std::vector<int32_t>& ids, double val_frac, IdSpan* train, 
   *val = IdSpan{ids.data() + n_train, ids.size() - n_train};
 }
 
-Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first)
-    : ids_(ids), T_(T), N_(N), first_(first) {
+Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first, uint64_t seed)
+    : ids_(ids), T_(T), N_(N), first_(first), seed_(seed) {
   if (streams == 0) streams = N;
   stream_len_ = ids.size > 0 ? int64_t(ids.size - 1) / streams : 0;
   windows_ = stream_len_ / T;
@@ -117,19 +117,29 @@ Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first)
          "use a longer corpus, or smaller --seq / --batch");
 }
 
+int64_t Batcher::rotation(int64_t epoch) const {
+  if (epoch == 0) return 0;
+  uint64_t z = seed_ * 0x9E3779B97F4A7C15ull + uint64_t(epoch);  // splitmix64 finalizer
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return int64_t(z % uint64_t(ids_.size - 1));
+}
+
 bool Batcher::next(int32_t* x_tn, int32_t* y_tn) {
   bool new_epoch = window_ == 0;
-  if (window_ == windows_) {  // streams exhausted: start over from the beginning
+  if (window_ == windows_) {  // streams exhausted: start over, at a new rotation
     window_ = 0;
     ++epoch_;
     new_epoch = true;
   }
-  const int64_t start = window_ * T_;
+  const int64_t pairs = int64_t(ids_.size) - 1;  // pair q is (ids[q], ids[q + 1])
+  const int64_t start = window_ * T_ + rotation(epoch_);
   for (int t = 0; t < T_; ++t) {
     for (int n = 0; n < N_; ++n) {
-      const int32_t* src = ids_.data + (first_ + n) * stream_len_ + start + t;
-      x_tn[t * N_ + n] = src[0];
-      y_tn[t * N_ + n] = src[1];
+      const int64_t q = ((first_ + n) * stream_len_ + start + t) % pairs;
+      x_tn[t * N_ + n] = ids_.data[q];
+      y_tn[t * N_ + n] = ids_.data[q + 1];
     }
   }
   ++window_;

@@ -107,7 +107,7 @@ void Session::load_data(const Tokenizer& tokenizer) {
   split_ids(ids_, cfg_.val_frac, &train_ids_, &val_ids_);
   const int64_t K = comm::size();  // rank r takes streams [r*N, r*N + N) of K*N
   batcher_ = std::make_unique<Batcher>(train_ids_, cfg_.seq, cfg_.batch, K * cfg_.batch,
-                                       comm::rank() * cfg_.batch);
+                                       comm::rank() * cfg_.batch, cfg_.seed);
   if (cfg_.resume) return;
   meta_.model = cfg_.model;
   meta_.model.vocab = corpus.vocab.size();

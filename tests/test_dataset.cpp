@@ -66,7 +66,33 @@ TEST(Batcher, WrapsToANewEpoch) {
   EXPECT_EQ(b.epoch(), 0);
   EXPECT_TRUE(b.next(x.data(), y.data()));
   EXPECT_EQ(b.epoch(), 1);
-  EXPECT_EQ(x[0], 0);
+  EXPECT_EQ(x[0], b.rotation(1));  // stream 0 starts at the epoch's rotation
+  EXPECT_EQ(y[0], b.rotation(1) + 1);
+}
+
+// From epoch 1 on, the streams start at new places, and each epoch still reads distinct
+// (x, y) pairs of the ring, every y the symbol after its x.
+TEST(Batcher, EachEpochRotatesTheStreamStarts) {
+  auto ids = iota_ids(101);  // 100 pairs, 3 streams of 33, T = 5: 6 windows
+  Batcher b(IdSpan{ids.data(), ids.size()}, 5, 3, 0, 0, 7);
+  std::vector<int32_t> x(15), y(15);
+  std::vector<int64_t> starts;
+  for (int e = 0; e < 4; ++e) {
+    std::vector<int> seen(100, 0);
+    for (int w = 0; w < b.windows_per_epoch(); ++w) {
+      EXPECT_EQ(b.next(x.data(), y.data()), w == 0);
+      if (w == 0) starts.push_back(x[0]);
+      for (size_t i = 0; i < x.size(); ++i) {
+        ASSERT_EQ(y[i], x[i] + 1);
+        ASSERT_EQ(++seen[size_t(x[i])], 1) << "epoch " << e << " reads pair " << x[i] << " twice";
+      }
+    }
+  }
+  EXPECT_EQ(starts[0], 0);
+  EXPECT_EQ(starts[2], b.rotation(2));
+  EXPECT_TRUE(starts[1] != starts[2] || starts[2] != starts[3]) << "the rotation does not move";
+  Batcher other(IdSpan{ids.data(), ids.size()}, 5, 3, 0, 0, 8);
+  EXPECT_NE(other.rotation(1) * 1000 + other.rotation(2), b.rotation(1) * 1000 + b.rotation(2));
 }
 
 TEST(Batcher, TooShortCorpusGivesTheNumbers) {
