@@ -26,8 +26,22 @@ void Adam::step(float* params_p, const float* grads_p, float lr) {
   }
   if (config_.weight_decay <= 0) return;
   const float shrink = 1.0f - lr * float(config_.weight_decay);  // decoupled, as in AdamW
-  for (const Range& r : decayed_)
-    for (size_t i = r.begin; i < r.end; ++i) params_p[i] *= shrink;
+  for (const Range& r : decayed_) {
+    const int64_t end = int64_t(r.end);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = int64_t(r.begin); i < end; ++i) params_p[i] *= shrink;
+  }
+}
+
+void ema_update(float* ema_p, const float* params_p, size_t n, double decay) {
+  const float keep = float(decay), take = float(1.0 - decay);
+  const int64_t count = int64_t(n);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < count; ++i) ema_p[i] = keep * ema_p[i] + take * params_p[i];
+}
+
+double ema_decay_at(double decay, int64_t t) {
+  return std::min(decay, double(1 + t) / double(10 + t));
 }
 
 double LrSchedule::at(int64_t step) const {

@@ -79,6 +79,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
     build(meta_.model);
     check_ranks_agree();
     init_parameters(meta_.model, params_p_.data(), cfg_.seed);
+    if (!ema_p_.empty()) ema_p_ = params_p_;  // same sizes: in-place copies
     if (comm::rank() == 0) best_p_ = params_p_;
     train_net_->sync_weights();
     meta_.state.rng = rng_.state();
@@ -128,6 +129,7 @@ void Session::build(const ModelConfig& model) {
   params_p_.assign(P, 0.f);
   grads_p_.assign(P, 0.f);
   if (comm::rank() == 0) best_p_.assign(P, 0.f);  // rank 0 alone evaluates and saves
+  if (comm::rank() == 0 && cfg_.ema > 0) ema_p_.assign(P, 0.f);
   adam_ = std::make_unique<Adam>(P, cfg_.adam, weight_ranges(model));
   schedule_ = {
       cfg_.lr_schedule,
@@ -147,7 +149,7 @@ void Session::build(const ModelConfig& model) {
   if (val_ids_.size > 1 && comm::rank() == 0) {  // rank 0 alone evaluates
     eval_windows_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch);
     eval_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
-                                      params_p_.data(), nullptr);
+                                      validated().data(), nullptr);
     ex_tn_.assign(size_t(cfg_.seq) * cfg_.eval_batch, 0);
     ey_tn_ = ex_tn_;
   }
@@ -171,6 +173,13 @@ void Session::restore(const LoadedCheckpoint& last) {
            "train a new model");
     std::copy_n(h->second.begin() + long(r * NH), NH, train_net_->initial_h(l).begin());
     std::copy_n(c->second.begin() + long(r * NH), NH, train_net_->initial_c(l).begin());
+  }
+  if (!ema_p_.empty()) {
+    auto ema = last.state.find("state.ema");
+    if (ema == last.state.end() || ema->second.size() != ema_p_.size())
+      fail(cfg_.model_dir + "/optimizer.safetensors lacks the averaged weights (--ema)",
+           "train a new model");
+    std::copy(ema->second.begin(), ema->second.end(), ema_p_.begin());
   }
   train_net_->sync_weights();
   batcher_->seek(meta_.state.epoch, meta_.state.window);
@@ -264,6 +273,7 @@ void Session::save() {
     t.state.push_back(
         {"state.c_l" + std::to_string(l), {K * N, H}, state_all_[size_t(2 * l + 1)].data()});
   }
+  if (!ema_p_.empty()) t.state.push_back({"state.ema", {int64_t(ema_p_.size())}, ema_p_.data()});
   t.extra_files["loss.svg"] = loss_svg(meta_.history, "charrnn: " + meta_.corpus.name);
   save_checkpoint(cfg_.model_dir, meta_, t);
 }

@@ -1,7 +1,7 @@
 // session.h — the state of one training run (internal to the core library; see trainer.h).
 //
 // A Session owns the run: the corpus ids, the three flat blocks (parameters, gradients, best
-// parameters), Adam, the training and evaluation nets, the dropout generator and the
+// parameters, with --ema the averaged parameters), Adam, the training and evaluation nets, the dropout generator and the
 // schedule. session.cpp builds, restores and saves it; trainer.cpp runs its loop.
 //
 // Under MPI (K ranks, see comm.h) every rank runs a Session on its own N of the K*N streams,
@@ -39,6 +39,7 @@ class Session {
   bool should_stop() const;
   double train_step();  // returns the window's mean loss, NaN when the step was skipped
   double evaluate();
+  const std::vector<float>& validated() const { return ema_p_.empty() ? params_p_ : ema_p_; }
   void eval_and_save();
   void save();
   void print_config();
@@ -57,6 +58,7 @@ class Session {
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<EvalWindows> eval_windows_;
   std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks (best_p_: rank 0 only)
+  std::vector<float> ema_p_;  // --ema: the averaged weights, what rank 0 validates (else empty)
   std::unique_ptr<Adam> adam_;
   LrSchedule schedule_;
   Rng rng_;  // dropout masks

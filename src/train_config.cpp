@@ -26,6 +26,8 @@ void resolve_train_config(TrainConfig& c) {
   require(c.lr_schedule == "constant" || c.lr_schedule == "cosine" || c.lr_schedule == "step",
           "--lr-schedule must be constant, cosine or step, got '" + c.lr_schedule + "'");
   require(c.warmup >= 0, "--warmup must be >= 0");
+  require(std::isfinite(c.ema) && c.ema >= 0 && c.ema < 1,
+          "--ema must be in [0, 1) (0: off), got " + std::to_string(c.ema), "0.999 averages about the last 1,000 steps");
   require(std::isfinite(c.min_lr) && c.min_lr >= 0 && c.min_lr <= c.adam.lr, "--min-lr must be in [0, --lr]");
   require(std::isfinite(c.lr_decay) && c.lr_decay > 0 && c.lr_decay <= 1, "--lr-decay must be in (0, 1]");
   require(c.lr_decay_every >= 1, "--lr-decay-every must be >= 1");
@@ -59,7 +61,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"eps", c.adam.eps},          {"weight_decay", c.adam.weight_decay},
           {"lr_schedule", c.lr_schedule}, {"warmup", c.warmup},
           {"min_lr", c.min_lr},         {"lr_decay", c.lr_decay},
-          {"lr_decay_every", c.lr_decay_every}, {"clip", c.clip},
+          {"lr_decay_every", c.lr_decay_every}, {"clip", c.clip}, {"ema", c.ema},
           {"steps", c.steps},           {"epochs", c.epochs},
           {"minutes", c.minutes},       {"seed", c.seed},
           {"eval_every", c.eval_every}, {"eval_batch", c.eval_batch},
@@ -97,6 +99,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.lr_decay = j.value("lr_decay", 0.5);
     c.lr_decay_every = j.value("lr_decay_every", int64_t(1000));
     c.clip = j.at("clip");
+    c.ema = j.value("ema", 0.0);
     c.steps = j.at("steps");
     c.epochs = j.at("epochs");
     c.minutes = j.at("minutes");

@@ -37,10 +37,11 @@ class CliTraining : public ::testing::Test {
   void TearDown() override { remove_tree(dir_); }
   Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
   // A small 2-layer model with dropout and weight drop, so that resuming must restore the
-  // generator both draw their masks from.
+  // generator both draw their masks from, and --ema, so that it must restore the average.
   std::string train_args(const std::string& model) {
     return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
-           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --seq 16 --batch 8 --threads 1 --quiet";
+           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --ema 0.9 --seq 16 --batch 8 "
+           "--threads 1 --quiet";
   }
   // Starts charrnn in the background; returns its pid.
   pid_t spawn(const std::string& args) {
@@ -91,10 +92,12 @@ void expect_same_run(const nlohmann::json& a, const nlohmann::json& b, const std
     EXPECT_NEAR(a["history"][i]["train_loss"].get<double>(), b["history"][i]["train_loss"].get<double>(), 1e-6);
     EXPECT_NEAR(a["history"][i]["val_loss"].get<double>(), b["history"][i]["val_loss"].get<double>(), 1e-6);
   }
-  const auto wa = load_checkpoint(dir_a, WhichWeights::last).params;
-  const auto wb = load_checkpoint(dir_b, WhichWeights::last).params;
-  ASSERT_EQ(wa.size(), wb.size());
-  for (size_t i = 0; i < wa.size(); ++i) ASSERT_NEAR(wa[i], wb[i], 1e-6) << "parameter " << i;
+  for (WhichWeights which : {WhichWeights::last, WhichWeights::best}) {
+    const auto wa = load_checkpoint(dir_a, which).params;
+    const auto wb = load_checkpoint(dir_b, which).params;
+    ASSERT_EQ(wa.size(), wb.size());
+    for (size_t i = 0; i < wa.size(); ++i) ASSERT_NEAR(wa[i], wb[i], 1e-6) << "parameter " << i;
+  }
 }
 
 TEST_F(CliTraining, StoppedAndResumedEqualsUninterrupted) {
@@ -103,6 +106,26 @@ TEST_F(CliTraining, StoppedAndResumedEqualsUninterrupted) {
   Result r = run("train --resume " + dir_ + "/parts --steps 60 --threads 1 --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   expect_same_run(model_json("whole"), model_json("parts"), dir_ + "/whole", dir_ + "/parts");
+}
+
+// --ema: the validation loss is that of the averaged weights, which are what weights.safetensors
+// keeps (`eval` of the best weights on the validation text gives the recorded loss), while
+// last.safetensors keeps the raw weights that training continues from.
+TEST_F(CliTraining, EmaValidatesAndKeepsTheAveragedWeights) {
+  ASSERT_EQ(run(train_args("avg") + " --steps 30 --eval-every 30 --eval-batch 4").code, 0);
+  const nlohmann::json m = model_json("avg");
+  ASSERT_EQ(m["best"]["step"], 30);
+  const std::string text = slurp(corpus_);  // ASCII: one symbol per byte
+  write_text(dir_ + "/val.txt", text.substr(size_t(double(text.size()) * (1.0 - 0.1))));
+  Result r = run("eval --model " + dir_ + "/avg --text " + dir_ + "/val.txt --batch 4 --seq 16 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["nats_per_char"].get<double>(),
+              m["best"]["val_loss"].get<double>(), 1e-4);
+  const auto best = load_checkpoint(dir_ + "/avg", WhichWeights::best).params;
+  const auto last = load_checkpoint(dir_ + "/avg", WhichWeights::last).params;
+  double diff = 0;
+  for (size_t i = 0; i < best.size(); ++i) diff = std::max(diff, double(std::fabs(best[i] - last[i])));
+  EXPECT_GT(diff, 1e-4) << "the best weights of step 30 are the raw weights, not their average";
 }
 
 TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {

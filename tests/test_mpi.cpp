@@ -75,9 +75,9 @@ TEST_F(Mpi, TwoRanksEqualOneProcessWithTheCombinedBatch) {
 }
 
 TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
-  // Dropout on: each rank's own generator must be saved and restored.
-  ASSERT_EQ(mpirun("-np 2 " + train("whole", 8, "--dropout 0.2 --steps 8 --eval-every 4")).code, 0);
-  ASSERT_EQ(mpirun("-np 2 " + train("parts", 8, "--dropout 0.2 --steps 4 --eval-every 4")).code, 0);
+  // Dropout on: each rank's own generator must be saved and restored; --ema: rank 0's average.
+  ASSERT_EQ(mpirun("-np 2 " + train("whole", 8, "--dropout 0.2 --ema 0.9 --steps 8 --eval-every 4")).code, 0);
+  ASSERT_EQ(mpirun("-np 2 " + train("parts", 8, "--dropout 0.2 --ema 0.9 --steps 4 --eval-every 4")).code, 0);
   Result r = mpirun("-np 2 " + std::string(CHARRNN_BIN) + " train --resume " + dir_ +
                     "/parts --steps 8 --threads 1 --quiet");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -59,6 +59,23 @@ TEST(LrSchedule, StepDecayAndConstant) {
   EXPECT_DOUBLE_EQ(constant.at(12345), constant.lr);
 }
 
+TEST(Ema, AveragesWithTheRampedDecay) {
+  std::vector<float> ema = {1.0f, -2.0f}, p = {3.0f, 0.5f};
+  double ref0 = 1.0, ref1 = -2.0;
+  for (int64_t t = 0; t < 12; ++t) {
+    const double d = ema_decay_at(0.95, t);
+    EXPECT_DOUBLE_EQ(d, std::min(0.95, (1.0 + double(t)) / (10.0 + double(t))));
+    ema_update(ema.data(), p.data(), ema.size(), d);
+    ref0 = d * ref0 + (1 - d) * double(p[0]);
+    ref1 = d * ref1 + (1 - d) * double(p[1]);
+    p[0] += 0.25f;  // the weights move; the average trails them
+  }
+  EXPECT_NEAR(ema[0], ref0, 1e-5);
+  EXPECT_NEAR(ema[1], ref1, 1e-5);
+  EXPECT_DOUBLE_EQ(ema_decay_at(0.95, 0), 0.1);     // the first update mostly takes the weights
+  EXPECT_DOUBLE_EQ(ema_decay_at(0.95, 1000), 0.95);  // then the given decay
+}
+
 TEST(Clip, ScalesToTheMaximumNorm) {
   std::vector<float> g = {3.0f, 4.0f};  // norm 5
   EXPECT_NEAR(clip_grad_norm(g.data(), g.size(), 1.0), 5.0, 1e-9);

@@ -61,6 +61,14 @@ struct LrSchedule {
   double at(int64_t step) const;  // step counts from 0 (the first update)
 };
 
+// Polyak averaging: ema_p <- decay * ema_p + (1 - decay) * params_p. The model validated and
+// kept as best is then the average of the recent weights (AWD-LSTM's averaged SGD plays the same
+// part), which lies in a flatter, better-generalizing spot than the last iterate.
+void ema_update(float* ema_p, const float* params_p, size_t n, double decay);
+// The decay of update number `t` (0-based): min(decay, (1 + t) / (10 + t)), TensorFlow's
+// ExponentialMovingAverage with num_updates, so the average forgets the initialization early.
+double ema_decay_at(double decay, int64_t t);
+
 // Global L2 norm of the gradient block (accumulated in double).
 double grad_norm(const float* grads_p, size_t n);
 // If the norm exceeds max_norm > 0, scales the block to max_norm. Returns the norm before.

@@ -33,6 +33,8 @@ struct TrainConfig {
   double lr_decay = 0.5;   // step: factor applied every lr_decay_every steps
   int64_t lr_decay_every = 1000;
   double clip = 5.0;       // max global gradient norm; 0 turns clipping off
+  double ema = 0;          // > 0: validate and keep as best an average of the weights with
+                           // this decay per step (e.g. 0.999); 0: the weights themselves
   int64_t steps = 0;       // stop after this many steps (0: no step limit)
   double epochs = 0;       // stop after this many passes over the train split (0: no limit)
   double minutes = 0;      // stop after this much wall-clock time (0: no limit)

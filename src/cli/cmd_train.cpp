@@ -130,6 +130,7 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
       ("lr-decay-every", po::value(&c.lr_decay_every)->default_value(c.lr_decay_every), "step: ... every this many steps")
       ("weight-decay", po::value(&c.adam.weight_decay)->default_value(c.adam.weight_decay), "decoupled weight decay of weight matrices")
       ("clip", po::value(&c.clip)->default_value(c.clip), "max global gradient norm (0: off)")
+      ("ema", po::value(&c.ema)->default_value(c.ema), "validate and keep an average of the weights, this decay per step (0: off)")
       ("steps", po::value(&c.steps)->default_value(c.steps), "stop at this many steps in total (0: no limit)")
       ("epochs", po::value(&c.epochs)->default_value(c.epochs), "stop at this many epochs in total (0: no limit)")
       ("minutes", po::value(&c.minutes)->default_value(c.minutes), "stop after this many minutes of this run (0: no limit)")
