@@ -126,6 +126,7 @@ TEST_F(CliTraining, EmaValidatesAndKeepsTheAveragedWeights) {
   double diff = 0;
   for (size_t i = 0; i < best.size(); ++i) diff = std::max(diff, double(std::fabs(best[i] - last[i])));
   EXPECT_GT(diff, 1e-4) << "the best weights of step 30 are the raw weights, not their average";
+  EXPECT_NE(run("inspect " + dir_ + "/avg").out.find("best weights averaged (ema 0.9)"), std::string::npos);
 }
 
 TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {

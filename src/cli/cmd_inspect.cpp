@@ -83,10 +83,13 @@ int cmd_inspect(int argc, char** argv) {
   const bool bf16 = tc.is_object() && tc.contains("dtype") && tc["dtype"] == "bf16";
   const bool has_ranks = tc.is_object() && tc.contains("ranks") && tc["ranks"].is_number_integer();
   const long long ranks = has_ranks ? tc["ranks"].get<long long>() : 1;
-  std::printf("training       step %lld, %s tokens, epoch %lld, %s; %s%s\n", (long long)m.state.step,
+  const double ema = tc.is_object() && tc.contains("ema") && tc["ema"].is_number() ? tc["ema"].get<double>() : 0.0;
+  char averaged[64] = "";
+  if (ema > 0) std::snprintf(averaged, sizeof averaged, ", best weights averaged (ema %g)", ema);
+  std::printf("training       step %lld, %s tokens, epoch %lld, %s; %s%s%s\n", (long long)m.state.step,
               with_commas(m.state.tokens).c_str(), (long long)m.state.epoch,
               format_duration(m.state.seconds).c_str(), bf16 ? "bf16" : "f32",
-              ranks > 1 ? (", " + std::to_string(ranks) + " MPI ranks").c_str() : "");
+              ranks > 1 ? (", " + std::to_string(ranks) + " MPI ranks").c_str() : "", averaged);
   if (m.best_step >= 0 && !std::isnan(m.best_val_loss))
     std::printf("best           val %.4f nats/char = %.4f bits/char, perplexity %.3f (step %lld)\n",
                 m.best_val_loss, m.best_val_loss / std::log(2.0), std::exp(m.best_val_loss),
