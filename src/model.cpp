@@ -317,38 +317,42 @@ void Net::backward() {
   lap(&PhaseTimes::scatter);
 }
 
+// mask_i = 1/keep with probability keep, else 0; out_i = in_i * mask_i. The mask is a function
+// of one draw of the run's generator (see counter_u64), so it is filled in parallel and a run
+// still resumes exactly; one pass draws and masks.
+static void draw_and_apply_mask(Rng& rng, double keep, float* mask, const float* in, float* out,
+                                size_t size) {
+  const uint64_t key = rng.next_u64();
+  const uint64_t threshold = uint64_t(keep * 0x1.0p53);  // u < keep, u = 53 random bits / 2^53
+  const float scale = float(1.0 / keep);
+  const int64_t n = int64_t(size);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    mask[i] = (counter_u64(key, uint64_t(i)) >> 11) < threshold ? scale : 0.0f;
+    out[i] = in[i] * mask[i];
+  }
+}
+
 void Net::dropout_forward(int l) {
   if (!dropout_rng_) fail("internal: dropout without a random generator");
   const double p = l + 1 < cfg_.layers ? cfg_.dropout : cfg_.output_dropout;
-  const float keep = float(1.0 - p), scale = 1.0f / keep;
-  float* mask = mask_lmh_[l].data();
-  const float* y = y_lmh_[l].data();
-  float* yd = yd_lmh_[l].data();
-  const size_t n = mask_lmh_[l].size();
-  // Drawn serially from one generator so that a run is reproducible and resumable exactly.
-  for (size_t i = 0; i < n; ++i) mask[i] = dropout_rng_->uniform() < keep ? scale : 0.0f;
-  for (size_t i = 0; i < n; ++i) yd[i] = y[i] * mask[i];
+  draw_and_apply_mask(*dropout_rng_, 1.0 - p, mask_lmh_[l].data(), y_lmh_[l].data(),
+                      yd_lmh_[l].data(), mask_lmh_[l].size());
 }
 
 void Net::dropout_backward(int l) {
   float* dy = dy_lmh_[l].data();
   const float* mask = mask_lmh_[l].data();
-  const size_t n = mask_lmh_[l].size();
-  for (size_t i = 0; i < n; ++i) dy[i] *= mask[i];
+  const int64_t n = int64_t(mask_lmh_[l].size());
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dy[i] *= mask[i];
 }
 
 void Net::weight_drop_forward(int l) {
   if (!dropout_rng_) fail("internal: weight drop without a random generator");
-  const float keep = float(1.0 - cfg_.weight_drop), scale = 1.0f / keep;
-  float* mask = wmask_lgh_[l].data();
-  float* whd = whd_lgh_[l].data();
-  const float* w = params_ + w_hh_offset_l_[size_t(l)];
-  const size_t n = wmask_lgh_[l].size();
-  // Drawn serially from one generator, so that a run resumes exactly; one pass draws and masks.
-  for (size_t i = 0; i < n; ++i) {
-    mask[i] = dropout_rng_->uniform() < keep ? scale : 0.0f;
-    whd[i] = w[i] * mask[i];
-  }
+  draw_and_apply_mask(*dropout_rng_, 1.0 - cfg_.weight_drop, wmask_lgh_[l].data(),
+                      params_ + w_hh_offset_l_[size_t(l)], whd_lgh_[l].data(),
+                      wmask_lgh_[l].size());
   layers_[l]->sync_weights(strm_);
 }
 

@@ -157,6 +157,31 @@ TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dr
 
 TEST(ModelGradient, OutputDropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.4, 3); }
 
+// The masks: a fraction keep of 1/keep and the rest 0, a new mask every forward, the same masks
+// from the same generator state (what exact resume relies on).
+TEST(ModelDropout, MasksKeepTheFractionScaledAndFollowTheGenerator) {
+  Fixture f(5, 4, 32, 2, 20, 16);  // layer 0's output mask: T*N*H = 10,240 values
+  f.c.dropout = 0.3;
+  f.c.weight_drop = 0.5;
+  auto masks_after = [&](uint64_t seed, int forwards) {
+    Rng rng(seed);
+    Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+    net.set_dropout_rng(&rng);
+    for (int k = 0; k < forwards; ++k) net.forward(f.x.data(), f.y.data(), nullptr);
+    return std::make_pair(net.dropout_mask(0), net.weight_mask(1));
+  };
+  const auto [once, w_once] = masks_after(5, 1);
+  const double kept = double(std::count(once.begin(), once.end(), 1.0f / 0.7f)) / double(once.size());
+  EXPECT_EQ(std::count(once.begin(), once.end(), 0.0f) + std::count(once.begin(), once.end(), 1.0f / 0.7f),
+            long(once.size()));
+  EXPECT_NEAR(kept, 0.7, 0.02);  // 4.4 standard deviations
+  const double w_kept = double(std::count(w_once.begin(), w_once.end(), 2.0f)) / double(w_once.size());
+  EXPECT_NEAR(w_kept, 0.5, 0.03);  // 4H*H = 4,096 values: 3.8 standard deviations
+  EXPECT_EQ(masks_after(5, 1).first, once);
+  EXPECT_NE(masks_after(5, 2).first, once);
+  EXPECT_NE(masks_after(6, 1).first, once);
+}
+
 // Weight drop (DropConnect on w_hh): the net equals the reference run with w_hh * mask, so the
 // gradient of the master w_hh is finite differences of the reference through that product.
 TEST_P(ModelCells, WeightDropMatchesFiniteDifferencesWithTheSameMasks) {

@@ -11,6 +11,16 @@
 
 namespace charrnn {
 
+// Element i of a counter-based stream keyed `key` (splitmix64's output for state key + i*gamma):
+// many threads fill a large array of random numbers at once, and the array is a function of
+// one 64-bit key, so drawing it costs the serial generator a single draw.
+inline uint64_t counter_u64(uint64_t key, uint64_t i) {
+  uint64_t z = key + (i + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0) { reseed(seed); }
