@@ -4,6 +4,8 @@
 #   make demo    deps, Release build, corpora/kjv.txt, train ~3 minutes into models/demo, generate
 #   make test    deps, build, run the GoogleTest suite through ctest
 #   make bench   deps (+ the PyTorch peer), build, benchmark; JSON + table in bench-results/
+#   make quality the quality bar: --preset medium on tinyshakespeare for MINUTES (90), then the
+#                PyTorch peer at the same sizes; table, JSON and curves in quality-results/
 #   make test-sanitize  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz    libFuzzer on the safetensors reader, model.json and the tokenizer (FUZZ_SECONDS each)
 #   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
@@ -14,7 +16,8 @@ CHARRNN = $(BUILD)/charrnn
 THREADS ?= 0
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
-.PHONY: all deps build test test-sanitize fuzz demo bench models corpora clean
+MINUTES ?= 90
+.PHONY: all deps build test test-sanitize fuzz demo bench quality models corpora clean
 
 all: build
 
@@ -61,6 +64,10 @@ models: build corpora
 bench: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread time
 	bash scripts/bench.sh $(BUILD)
+
+quality: build
+	@bash scripts/deps.sh python3-torch libopenblas0-pthread
+	bash scripts/quality.sh $(MINUTES) $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz

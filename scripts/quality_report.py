@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""quality_report.py DIR MINUTES — the table, JSON and SVG of scripts/quality.sh.
+
+Reads DIR/charrnn/model.json (its history: wall seconds, evaluations included) and
+DIR/peer.jsonl (the peer's evaluations: training seconds, evaluations excluded, which favours
+the peer). Prints the best validation loss each reached by 10, 20, 30, ... minutes and the
+issue's bars (<= 1.45 nats/char by 30 minutes, <= 1.40 by 90); writes DIR/quality.json and
+DIR/curves.svg (validation loss against minutes, both runs).
+"""
+import json
+import sys
+
+
+def charrnn_curve(path):
+    m = json.load(open(path))
+    return [(h["seconds"] / 60, h["val_loss"]) for h in m["history"] if h.get("val_loss") is not None]
+
+
+def peer_curve(path):
+    out = []
+    for line in open(path):
+        d = json.loads(line)
+        if "val_loss" in d and d.get("step", 0) > 0:
+            out.append((d["seconds"] / 60, d["val_loss"]))
+    return out
+
+
+def best_by(curve, minute):
+    vals = [v for t, v in curve if t <= minute + 1e-9]
+    return min(vals) if vals else None
+
+
+def svg(curves, minutes):
+    w, h, pad = 640, 400, 50
+    ys = [v for c in curves.values() for _, v in c]
+    lo, hi = min(ys + [1.35]), min(max(ys), 2.2)
+    def x(t): return pad + (w - 2 * pad) * t / minutes
+    def y(v): return h - pad - (h - 2 * pad) * (min(v, hi) - lo) / (hi - lo)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{w}" height="{h}" fill="white"/>',
+             f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
+             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
+             f'<text x="{w / 2}" y="{h - 12}" text-anchor="middle">minutes of training</text>',
+             f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">validation loss (nats/char)</text>']
+    for bar in (1.45, 1.40):
+        parts.append(f'<line x1="{pad}" y1="{y(bar):.1f}" x2="{w - pad}" y2="{y(bar):.1f}" stroke="#bbb" stroke-dasharray="4"/>')
+        parts.append(f'<text x="{w - pad + 4}" y="{y(bar) + 4:.1f}">{bar:.2f}</text>')
+    for t in range(0, int(minutes) + 1, 10):
+        parts.append(f'<text x="{x(t):.1f}" y="{h - pad + 16}" text-anchor="middle">{t}</text>')
+    colors = {"charrnn": "#1f77b4", "peer": "#d62728"}
+    for i, (name, c) in enumerate(curves.items()):
+        if not c:
+            continue
+        pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in c)
+        parts.append(f'<polyline fill="none" stroke="{colors[name]}" stroke-width="2" points="{pts}"/>')
+        parts.append(f'<text x="{pad + 10}" y="{pad + 16 * (i + 1)}" fill="{colors[name]}">{name}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def main():
+    out, minutes = sys.argv[1], float(sys.argv[2])
+    curves = {"charrnn": charrnn_curve(f"{out}/charrnn/model.json"), "peer": peer_curve(f"{out}/peer.jsonl")}
+    marks = sorted({m for m in (10, 20, 30, 45, 60, 75, 90) if m < minutes} | {minutes})
+    table = {name: {m: best_by(c, m) for m in marks} for name, c in curves.items()}
+    fmt = lambda v: "-" if v is None else f"{v:.4f}"
+    print("best validation loss (nats/char) reached by")
+    print("| run | " + " | ".join(f"{m:g} min" for m in marks) + " |")
+    print("|---|" + "---|" * len(marks))
+    for name in curves:
+        print(f"| {name} | " + " | ".join(fmt(table[name][m]) for m in marks) + " |")
+    bars = {}
+    for minute, bar in ((30, 1.45), (90, 1.40)):
+        if minute <= minutes:
+            v = best_by(curves["charrnn"], minute)
+            bars[f"{minute}min<={bar}"] = v is not None and v <= bar
+            print(f"bar: <= {bar} by {minute} min: {'met' if bars[f'{minute}min<={bar}'] else 'not met'} ({fmt(v)})")
+    json.dump({"minutes": minutes, "curves": curves, "best_by_minute": table, "bars": bars},
+              open(f"{out}/quality.json", "w"), indent=1)
+    open(f"{out}/curves.svg", "w").write(svg(curves, minutes))
+
+
+if __name__ == "__main__":
+    main()
