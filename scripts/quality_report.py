@@ -65,10 +65,14 @@ def main():
     table = {name: {m: best_by(c, m) for m in marks} for name, c in curves.items()}
     fmt = lambda v: "-" if v is None else f"{v:.4f}"
     print("best validation loss (nats/char) reached by")
-    print("| run | " + " | ".join(f"{m:g} min" for m in marks) + " |")
-    print("|---|" + "---|" * len(marks))
-    for name in curves:
-        print(f"| {name} | " + " | ".join(fmt(table[name][m]) for m in marks) + " |")
+    def best(c):  # the run's best and when it was reached (the last evaluation may end after
+        return min(((v, t) for t, v in c), default=(None, None))  # the budget: it closes the run)
+    print("| run | " + " | ".join(f"{m:g} min" for m in marks) + " | best (minute) |")
+    print("|---|" + "---|" * (len(marks) + 1))
+    for name, c in curves.items():
+        v, t = best(c)
+        at = "" if t is None else f" ({t:.1f})"
+        print(f"| {name} | " + " | ".join(fmt(table[name][m]) for m in marks) + f" | {fmt(v)}{at} |")
     bars = {}
     for minute, bar in ((30, 1.45), (90, 1.40)):
         if minute <= minutes:
