@@ -249,10 +249,13 @@ TEST_F(CliTraining, MediumPresetIsTheTunedRecipe) {
                 "--minutes 0.01 --threads 1 --quiet").code, 0);
   const auto cfg = model_json("m")["training"]["config"];
   EXPECT_EQ(cfg["layers"], 2);
+  EXPECT_EQ(cfg["hidden"], 16);  // given: explicit flags win
   EXPECT_EQ(cfg["dropout"], 0.5);
+  EXPECT_EQ(cfg["output_dropout"], 0.5);
+  EXPECT_EQ(cfg["weight_drop"], 0.5);
   EXPECT_EQ(cfg["weight_decay"], 0.1);
   EXPECT_EQ(cfg["lr_schedule"], "cosine");
-  EXPECT_EQ(cfg["steps"], 10000);  // the cosine's length, as no step or epoch limit was given
+  EXPECT_EQ(cfg["steps"], 7200);  // the cosine's length, as no step or epoch limit was given
   EXPECT_EQ(cfg["dtype"], cpu_has_bf16() ? "bf16" : "f32");
 }
 
