@@ -64,10 +64,10 @@ uint64_t digest64(const std::string& bytes) {
 Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
     : cfg_(c),
       stop_(stop),
-      progress_(stdout, c.quiet || comm::rank() != 0),
+      progress_(stdout, c.quiet || !is_lead()),
       rng_(dropout_seed(c.seed)) {
   read_fault_injection(&fault_first_, &fault_last_);
-  if (comm::rank() == 0) check_model_dir(cfg_);  // rank 0 alone writes the directory
+  if (is_lead()) check_model_dir(cfg_);
   if (cfg_.resume && cfg_.ranks != comm::size())
     fail_usage(cfg_.model_dir + " was trained on " + std::to_string(cfg_.ranks) +
                    " process(es); this run has " + std::to_string(comm::size()),
@@ -80,7 +80,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
     check_ranks_agree();
     init_parameters(meta_.model, params_p_.data(), cfg_.seed);
     if (!ema_p_.empty()) ema_p_ = params_p_;  // same sizes: in-place copies
-    if (comm::rank() == 0) best_p_ = params_p_;
+    if (is_lead()) best_p_ = params_p_;
     train_net_->sync_weights();
     meta_.state.rng = rng_.state();
     print_config();
@@ -128,8 +128,8 @@ void Session::build(const ModelConfig& model) {
   const size_t P = parameter_count(model);
   params_p_.assign(P, 0.f);
   grads_p_.assign(P, 0.f);
-  if (comm::rank() == 0) best_p_.assign(P, 0.f);  // rank 0 alone evaluates and saves
-  if (comm::rank() == 0 && cfg_.ema > 0) ema_p_.assign(P, 0.f);
+  if (is_lead()) best_p_.assign(P, 0.f);
+  if (is_lead() && cfg_.ema > 0) ema_p_.assign(P, 0.f);
   adam_ = std::make_unique<Adam>(P, cfg_.adam, weight_ranges(model));
   schedule_ = {
       cfg_.lr_schedule,
@@ -146,7 +146,7 @@ void Session::build(const ModelConfig& model) {
   y_tn_ = x_tn_;
   state_all_.assign(size_t(2 * model.layers),
                     std::vector<float>(size_t(comm::size()) * cfg_.batch * model.hidden));
-  if (val_ids_.size > 1 && comm::rank() == 0) {  // rank 0 alone evaluates
+  if (val_ids_.size > 1 && is_lead()) {
     eval_windows_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch);
     eval_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
                                       validated().data(), nullptr);
@@ -157,7 +157,7 @@ void Session::build(const ModelConfig& model) {
 
 void Session::restore(const LoadedCheckpoint& last) {
   params_p_ = last.params;
-  if (comm::rank() == 0) best_p_ = load_checkpoint(cfg_.model_dir, WhichWeights::best).params;
+  if (is_lead()) best_p_ = load_checkpoint(cfg_.model_dir, WhichWeights::best).params;
   adam_->m() = last.adam_m;
   adam_->v() = last.adam_v;
   adam_->set_steps(last.adam_steps);
@@ -255,7 +255,7 @@ void Session::save() {
   }
   std::array<std::vector<uint64_t>, 4> rng_words;
   for (size_t i = 0; i < 4; ++i) rng_words[i] = comm::allgather(rng_.state()[i]);
-  if (comm::rank() != 0) return;
+  if (!is_lead()) return;
   meta_.state.rng = rng_.state();
   meta_.state.rank_rng.assign(size_t(K - 1), {});
   for (int r = 1; r < K; ++r)

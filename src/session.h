@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "charrnn/checkpoint.h"
+#include "charrnn/comm.h"
 #include "charrnn/dataset.h"
 #include "charrnn/progress.h"
 #include "charrnn/rng.h"
@@ -25,6 +26,10 @@
 namespace charrnn::training {
 
 constexpr int kMaxBadStepsInARow = 5;  // then training stops: the model has diverged
+
+// Rank 0 leads: it alone evaluates, keeps the best (and averaged) weights, writes the
+// directory and prints; the other ranks only train. Without MPI the one process leads.
+inline bool is_lead() { return comm::rank() == 0; }
 
 class Session {
  public:
@@ -57,8 +62,8 @@ class Session {
   IdSpan train_ids_, val_ids_;
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<EvalWindows> eval_windows_;
-  std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks (best_p_: rank 0 only)
-  std::vector<float> ema_p_;  // --ema: the averaged weights, what rank 0 validates (else empty)
+  std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks (best_p_: the lead only)
+  std::vector<float> ema_p_;  // --ema: the averaged weights the lead validates (else empty)
   std::unique_ptr<Adam> adam_;
   LrSchedule schedule_;
   Rng rng_;  // dropout masks

@@ -42,7 +42,7 @@ double Session::train_step() {
   const StepResult r = charrnn::train_step(*train_net_, *adam_, params_p_, grads_p_, x_tn_.data(),
                                            y_tn_.data(), cfg_.clip, float(meta_.state.lr), nullptr,
                                            step >= fault_first_ && step <= fault_last_);
-  if (!ema_p_.empty())  // rank 0 only; a skipped step averages in the unchanged weights
+  if (!ema_p_.empty())  // the lead only; a skipped step averages in the unchanged weights
     ema_update(ema_p_.data(), params_p_.data(), ema_p_.size(), ema_decay_at(cfg_.ema, step - 1));
   if (r.applied) {
     bad_steps_ = 0;
@@ -52,7 +52,7 @@ double Session::train_step() {
     fail(std::to_string(bad_steps_) + " steps in a row had a non-finite loss or gradient; stopping",
          "lower --lr or --clip; the last good checkpoint in " + cfg_.model_dir + " is intact");
   // A warning, not progress: shown even with --quiet (by rank 0; the ranks agree).
-  if (comm::rank() == 0)
+  if (is_lead())
     std::fprintf(stderr,
                  "charrnn: warning: non-finite loss or gradient at step %lld; step skipped\n",
                  (long long)(meta_.state.step + 1));
@@ -89,8 +89,7 @@ void Session::eval_and_save() {
   if (improved) {
     meta_.best_val_loss = val;
     meta_.best_step = s.step;
-    // Only rank 0 writes checkpoints; the other ranks (val is NaN there) skip the copy.
-    if (comm::rank() == 0) best_p_ = validated();  // same size: an in-place copy
+    if (is_lead()) best_p_ = validated();  // same size: an in-place copy (val is NaN elsewhere)
     evals_since_best_ = 0;
   } else if (cfg_.patience > 0 && ++evals_since_best_ >= cfg_.patience) {
     early_stopped_ = true;
