@@ -67,12 +67,13 @@ def main():
     print("best validation loss (nats/char) reached by")
     def best(c):  # the run's best and when it was reached (the last evaluation may end after
         return min(((v, t) for t, v in c), default=(None, None))  # the budget: it closes the run)
-    print("| run | " + " | ".join(f"{m:g} min" for m in marks) + " | best (minute) |")
-    print("|---|" + "---|" * (len(marks) + 1))
+    print("| run | " + " | ".join(f"{m:g} min" for m in marks) + " | best (minute) | last evaluation (minute) |")
+    print("|---|" + "---|" * (len(marks) + 2))
     for name, c in curves.items():
         v, t = best(c)
         at = "" if t is None else f" ({t:.1f})"
-        print(f"| {name} | " + " | ".join(fmt(table[name][m]) for m in marks) + f" | {fmt(v)}{at} |")
+        last = f"{c[-1][1]:.4f} ({c[-1][0]:.1f})" if c else "-"
+        print(f"| {name} | " + " | ".join(fmt(table[name][m]) for m in marks) + f" | {fmt(v)}{at} | {last} |")
     bars = {}
     for minute, bar in ((30, 1.45), (90, 1.40)):
         if minute <= minutes:
