@@ -6,6 +6,9 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <string>
+
+#include <unistd.h>
 
 #include "charrnn/comm.h"
 #include "charrnn/error.h"
@@ -43,27 +46,36 @@ std::string prefix() {
   return "charrnn (rank " + std::to_string(comm::rank()) + " of " + std::to_string(comm::size()) + "): ";
 }
 
+// The whole report in one write(2): under mpirun, other processes' output (MPI_ABORT's banner)
+// must not land between the prefix and the message, as it did with piecewise std::cerr.
+void report(const std::string& text) {
+  std::cout.flush();
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(2, text.data() + done, text.size() - done);
+    if (n <= 0) return;
+    done += size_t(n);
+  }
+}
+
 int run(int argc, char** argv, const std::atomic<bool>* stop) {
   namespace cli = charrnn::cli;
   try {
     return dispatch(argc, argv, stop);
   } catch (const charrnn::Error& e) {
-    std::cout.flush();
-    std::cerr << prefix() << e.what() << "\n";
-    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
+    report(prefix() + e.what() + "\n" + (e.hint().empty() ? "" : "hint: " + e.hint() + "\n"));
     return e.kind() == charrnn::Error::Kind::usage ? cli::kExitUsage : cli::kExitRuntime;
   } catch (const boost::program_options::error& e) {
-    std::cerr << "charrnn " << argv[1] << ": " << e.what() << "\n"
-              << "hint: run charrnn " << argv[1] << " --help\n";
+    report(std::string("charrnn ") + argv[1] + ": " + e.what() + "\nhint: run charrnn " + argv[1] +
+           " --help\n");
     return cli::kExitUsage;
   } catch (const dnnl::error& e) {
-    std::cerr << prefix() << "oneDNN error: " << e.what() << "\n";
+    report(prefix() + "oneDNN error: " + e.what() + "\n");
     return cli::kExitRuntime;
   } catch (const std::bad_alloc&) {
-    std::cerr << prefix() << "out of memory\nhint: use a smaller --hidden, --batch or --seq\n";
+    report(prefix() + "out of memory\nhint: use a smaller --hidden, --batch or --seq\n");
     return cli::kExitRuntime;
   } catch (const std::exception& e) {
-    std::cerr << prefix() << e.what() << "\n";
+    report(prefix() + e.what() + "\n");
     return cli::kExitRuntime;
   }
 }
