@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "charrnn/error.h"
+#include "charrnn/rng.h"
 #include "charrnn/sha256.h"
 
 namespace charrnn {
@@ -119,11 +120,7 @@ Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first, uint6
 
 int64_t Batcher::rotation(int64_t epoch) const {
   if (epoch == 0) return 0;
-  uint64_t z = seed_ * 0x9E3779B97F4A7C15ull + uint64_t(epoch);  // splitmix64 finalizer
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return int64_t(z % uint64_t(ids_.size - 1));
+  return int64_t(counter_u64(seed_, uint64_t(epoch)) % uint64_t(ids_.size - 1));
 }
 
 bool Batcher::next(int32_t* x_tn, int32_t* y_tn) {
