@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "charrnn/error.h"
+#include "charrnn/lstm_bf16.h"
 
 namespace charrnn {
 namespace {
@@ -47,7 +48,7 @@ struct LayerDescs {
 
 // What the layer keeps of its primitive descriptors.
 template <class PD>
-void take_forward(const PD& pd, RecurrentLayer::Chosen& c) {
+void take_forward(const PD& pd, DnnlLayer::Chosen& c) {
   c.fwd_w_ih = pd.weights_layer_desc();
   c.fwd_w_hh = pd.weights_iter_desc();
   c.workspace = pd.workspace_desc();
@@ -55,7 +56,7 @@ void take_forward(const PD& pd, RecurrentLayer::Chosen& c) {
 }
 
 template <class PD>
-void take_backward(const PD& pd, RecurrentLayer::Chosen& c) {
+void take_backward(const PD& pd, DnnlLayer::Chosen& c) {
   c.bwd_w_ih = pd.weights_layer_desc();
   c.bwd_w_hh = pd.weights_iter_desc();
   c.diff_w_ih = pd.diff_weights_layer_desc();
@@ -89,7 +90,15 @@ bool cpu_has_bf16() {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
-void RecurrentLayer::build_primitives(const dnnl::engine& eng, bool training) {
+std::unique_ptr<RecurrentLayer> make_recurrent_layer(const dnnl::engine& eng, Cell cell, int T,
+                                                     int N, int I, int H, bool training,
+                                                     const LstmViews& v, Dtype dtype) {
+  if (cell == Cell::lstm && dtype == Dtype::bf16 && training)
+    return std::make_unique<Bf16LstmLayer>(eng, T, N, I, H, v);
+  return std::make_unique<DnnlLayer>(eng, cell, T, N, I, H, training, v, dtype);
+}
+
+void DnnlLayer::build_primitives(const dnnl::engine& eng, bool training) {
   const LayerDescs d(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_),
                      dtype_ == Dtype::bf16 ? dt::bf16 : dt::f32);
   const auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
@@ -132,7 +141,7 @@ void RecurrentLayer::build_primitives(const dnnl::engine& eng, bool training) {
   }
 }
 
-RecurrentLayer::RecurrentLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H,
+DnnlLayer::DnnlLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H,
                                bool training, const LstmViews& v, Dtype dtype)
     : cell_(cell), dtype_(dtype), T_(T), N_(N), I_(I), H_(H), training_(training) {
   try {
@@ -158,7 +167,7 @@ RecurrentLayer::RecurrentLayer(const dnnl::engine& eng, Cell cell, int T, int N,
 
 // x, h0 in and y, hT out: views of the model's f32 buffers, or in bf16 the layer's own
 // copies with the reorders that convert them.
-void RecurrentLayer::build_forward_args(const dnnl::engine& eng, const LstmViews& v) {
+void DnnlLayer::build_forward_args(const dnnl::engine& eng, const LstmViews& v) {
   const bool bf16 = dtype_ == Dtype::bf16;
   const LayerDescs d(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_), bf16 ? dt::bf16 : dt::f32);
   const LayerDescs f(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_), dt::f32);
@@ -189,7 +198,7 @@ void RecurrentLayer::build_forward_args(const dnnl::engine& eng, const LstmViews
   }
 }
 
-void RecurrentLayer::build_backward_args(const dnnl::engine& eng, const LstmViews& v) {
+void DnnlLayer::build_backward_args(const dnnl::engine& eng, const LstmViews& v) {
   const int G = cell_gates(cell_);
   const LayerDescs d(T_, N_, I_, H_, G, cell_bias_gates(cell_), dt::f32);  // gradients: f32
   bwd_w_ih_mem_ = memory(chosen_.bwd_w_ih, eng);
@@ -225,7 +234,7 @@ void RecurrentLayer::build_backward_args(const dnnl::engine& eng, const LstmView
   }
 }
 
-void RecurrentLayer::sync_weights(dnnl::stream& strm) {
+void DnnlLayer::sync_weights(dnnl::stream& strm) {
   fwd_w_ih_reorder_prim_.execute(strm, user_w_ih_mem_, fwd_w_ih_mem_);
   fwd_w_hh_reorder_prim_.execute(strm, user_w_hh_mem_, fwd_w_hh_mem_);
   if (training_) {
@@ -235,7 +244,7 @@ void RecurrentLayer::sync_weights(dnnl::stream& strm) {
   strm.wait();
 }
 
-void RecurrentLayer::forward(dnnl::stream& strm) {
+void DnnlLayer::forward(dnnl::stream& strm) {
   if (dtype_ == Dtype::bf16) {
     x_in_prim_.execute(strm, x_f32_mem_, x_bf16_mem_);
     h0_in_prim_.execute(strm, h0_f32_mem_, h0_bf16_mem_);
@@ -248,7 +257,7 @@ void RecurrentLayer::forward(dnnl::stream& strm) {
   strm.wait();
 }
 
-void RecurrentLayer::backward(dnnl::stream& strm) {
+void DnnlLayer::backward(dnnl::stream& strm) {
   if (!training_) fail("internal: recurrent backward on an inference layer");
   // oneDNN accumulates into diff weights and diff bias: its own-layout weight gradients are
   // zeroed here, then added into the gradient block. db goes straight into the block, which
@@ -261,6 +270,6 @@ void RecurrentLayer::backward(dnnl::stream& strm) {
   strm.wait();
 }
 
-size_t RecurrentLayer::workspace_bytes() const { return training_ ? chosen_.workspace.get_size() : 0; }
+size_t DnnlLayer::workspace_bytes() const { return training_ ? chosen_.workspace.get_size() : 0; }
 
 }  // namespace charrnn

@@ -157,7 +157,7 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
       v.dy_tnh = dy_lmh_[l].data();
       v.dx_tni = l == 0 ? dx_me_.data() : dy_lmh_[l - 1].data();
     }
-    layers_.push_back(std::make_unique<RecurrentLayer>(eng_, c.cell, T, N, l == 0 ? E : H, H, training_, v, c.dtype));
+    layers_.push_back(make_recurrent_layer(eng_, c.cell, T, N, l == 0 ? E : H, H, training_, v, c.dtype));
   }
   build_head();
   sync_weights();

@@ -47,14 +47,14 @@ struct LayerRun {  // the oneDNN layer with float copies of a Layer
   std::vector<float> w_ih, w_hh, b, x, h0, c0, dw_ih, dw_hh, db, y, hT, cT, dy, dx;
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream strm{eng};
-  std::unique_ptr<RecurrentLayer> layer;
+  std::unique_ptr<DnnlLayer> layer;
   LayerRun(const Layer& p, bool training)
       : w_ih(f32(p.w_ih)), w_hh(f32(p.w_hh)), b(f32(p.b)), x(f32(p.x)), h0(f32(p.h0)),
         c0(f32(p.c0)), dw_ih(w_ih.size()), dw_hh(w_hh.size()), db(b.size()), y(T * N * H),
         hT(N * H), cT(N * H), dy(T * N * H), dx(T * N * I) {
     LstmViews v{w_ih.data(), w_hh.data(), b.data(), dw_ih.data(), dw_hh.data(), db.data(),
                 x.data(), h0.data(), c0.data(), y.data(), hT.data(), cT.data(), dy.data(), dx.data()};
-    layer = std::make_unique<RecurrentLayer>(eng, p.cell, T, N, I, H, training, v);
+    layer = std::make_unique<DnnlLayer>(eng, p.cell, T, N, I, H, training, v);
     layer->sync_weights(strm);
     layer->forward(strm);
   }

@@ -27,6 +27,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -61,20 +62,37 @@ struct LstmViews {
   float* dx_tni = nullptr;         // (T, N, I) gradient of the input (training only)
 };
 
+// What the model needs of one recurrent layer, built once for a fixed shape.
 class RecurrentLayer {
  public:
-  RecurrentLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H, bool training,
-                 const LstmViews& v, Dtype dtype = Dtype::f32);
-
-  // Reorders the parameters into the primitives' layouts; call after every parameter change.
-  void sync_weights(dnnl::stream& strm);
-  // y, hT (, cT) <- cell(x, h0 (, c0)). Training mode also fills the workspace for backward().
-  void forward(dnnl::stream& strm);
+  virtual ~RecurrentLayer() = default;
+  // Converts the parameters into the layer's weight copies; call after every parameter change.
+  virtual void sync_weights(dnnl::stream& strm) = 0;
+  // y, hT (, cT) <- cell(x, h0 (, c0)). Training mode also keeps what backward() needs.
+  virtual void forward(dnnl::stream& strm) = 0;
   // Accumulates dW, db += gradients of (dy); writes dx. Valid only after forward().
-  void backward(dnnl::stream& strm);
+  virtual void backward(dnnl::stream& strm) = 0;
+  virtual std::string implementation() const = 0;
+  virtual size_t workspace_bytes() const = 0;
+};
 
-  std::string implementation() const { return chosen_.impl; }
-  size_t workspace_bytes() const;
+// The layer for this cell and dtype: our own bf16 LSTM (lstm_bf16.h) for bf16 LSTM training,
+// oneDNN's recurrent primitives otherwise.
+std::unique_ptr<RecurrentLayer> make_recurrent_layer(const dnnl::engine& eng, Cell cell, int T,
+                                                     int N, int I, int H, bool training,
+                                                     const LstmViews& v, Dtype dtype);
+
+// oneDNN's lstm / lbr_gru / vanilla_rnn primitives.
+class DnnlLayer : public RecurrentLayer {
+ public:
+  DnnlLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H, bool training,
+            const LstmViews& v, Dtype dtype = Dtype::f32);
+
+  void sync_weights(dnnl::stream& strm) override;
+  void forward(dnnl::stream& strm) override;
+  void backward(dnnl::stream& strm) override;
+  std::string implementation() const override { return chosen_.impl; }
+  size_t workspace_bytes() const override;
 
   // What oneDNN chose for this shape (queried once from the primitive descriptors).
   struct Chosen {
