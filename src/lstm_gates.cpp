@@ -47,9 +47,17 @@ inline V exp16(V x) {
   return _mm512_scalef_ps(p, k);  // p * 2^k
 }
 
+// 1 / d for d >= 1: rcp14 and one Newton step (relative error ~1e-8) in place of a vdivps
+// (~16 cycles of throughput; the forward step needs five per 16 units). Measured: the whole
+// training step 1% faster, since the step-by-step part waits on the matmuls and memory.
+inline V reciprocal16(V d) {
+  const V r = _mm512_rcp14_ps(d);
+  return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.f)));
+}
+
 inline V sigmoid16(V x) {
   const V one = _mm512_set1_ps(1.f);
-  return _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+  return reciprocal16(_mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
 }
 
 inline V tanh16(V x) {  // 2 sigmoid(2x) - 1
