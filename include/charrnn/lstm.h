@@ -1,5 +1,5 @@
-// lstm.h — one recurrent layer (LSTM, GRU or tanh RNN) as oneDNN primitives, built once for a
-// fixed shape.
+// lstm.h — one recurrent layer (LSTM, GRU or tanh RNN), built once for a fixed shape: the
+// interface the model uses (RecurrentLayer) and its oneDNN-primitive implementation (DnnlLayer).
 //
 // Letters: T time steps, N streams (batch), I input width, H hidden width, G gates:
 //   lstm: G = 4, order i, f, g (= c~), o, which PyTorch and oneDNN share; bias (4H)
@@ -18,7 +18,8 @@
 // own layout; forward_inference with `any` picks "brgemm" (an explicit tag falls back to
 // "ref"). Hence sync_weights() reorders after every optimizer step.
 //
-// Precision bf16 (measured, same library): the layer computes with bf16 input, state h,
+// Precision bf16 (measured, same library; used for GRU, RNN and inference, while bf16 LSTM
+// training has its own layer, lstm_bf16.h): the layer computes with bf16 input, state h,
 // output and weights ("brgemm" on AMX), while c, bias and every gradient stay f32 (a bf16
 // backward with bf16 diff tensors is refused). The model's buffers stay f32: the layer owns
 // bf16 copies of x, h0, y and hT and reorders at its boundary; the f32 master weights are
