@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "charrnn/dnnl_util.h"
 #include "charrnn/error.h"
 #include "charrnn/lstm_bf16.h"
 
@@ -17,19 +18,9 @@ constexpr auto kDir = dnnl::rnn_direction::unidirectional_left2right;
 
 memory::desc md(const memory::dims& dims, tag t, dt type = dt::f32) { return memory::desc(dims, type, t); }
 
-memory view(const memory::desc& d, const dnnl::engine& eng, const void* p) {
-  return memory(d, eng, const_cast<void*>(p));
-}
-
 // A reorder src -> dst; with accumulate, dst += src (sum post-op).
 dnnl::reorder make_reorder(const memory& src, const memory& dst, bool accumulate) {
-  dnnl::primitive_attr attr;
-  if (accumulate) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.0f);
-    attr.set_post_ops(ops);
-  }
-  return dnnl::reorder(dnnl::reorder::primitive_desc(src, dst, attr));
+  return dnnl::reorder(dnnl::reorder::primitive_desc(src, dst, accumulate_attr(accumulate)));
 }
 
 // The memory descriptors one layer's primitives share; weights are `any` (oneDNN chooses).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "charrnn/dnnl_util.h"
 #include "charrnn/error.h"
 #include "charrnn/rng.h"
 
@@ -32,11 +33,6 @@ Offsets offsets_of(const ModelConfig& c) {  // by position: see parameter_tensor
   o.head_w = ts[ts.size() - 2].offset;
   o.head_b = ts.back().offset;
   return o;
-}
-
-
-memory::desc strided(const memory::dims& dims, const memory::dims& strides) {
-  return memory::desc(dims, dt::f32, strides);
 }
 
 }  // namespace
@@ -194,11 +190,8 @@ void Net::build_head() {
 
   // dW (V, H) += dlogits^T (V, M) . y_top (M, H); the sum post-op accumulates.
   auto dlogitsT_md = strided({V, M}, {1, V});
-  dnnl::post_ops ops;
-  ops.append_sum(1.0f);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  dnnl::matmul::primitive_desc wgt_pd(dnnl::matmul::desc(dlogitsT_md, y_md, w_md), attr, eng_);
+  dnnl::matmul::primitive_desc wgt_pd(dnnl::matmul::desc(dlogitsT_md, y_md, w_md),
+                                      accumulate_attr(), eng_);
   head_bwd_weights_prim_ = dnnl::matmul(wgt_pd);
   head_bwd_weights_args_ = {{DNNL_ARG_SRC, memory(dlogitsT_md, eng_, logits_mv_.data())},
                             {DNNL_ARG_WEIGHTS, memory(y_md, eng_, y_top)},
