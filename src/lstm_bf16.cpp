@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "charrnn/dnnl_util.h"
 #include "charrnn/error.h"
 #include "charrnn/lstm_gates.h"
 
@@ -14,29 +15,16 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 
-memory::desc strided(const memory::dims& dims, const memory::dims& strides, dt type) {
-  return memory::desc(dims, type, strides);
-}
-
 memory::desc any(const memory::dims& dims) {
   return memory::desc(dims, dt::bf16, memory::format_tag::any);
-}
-
-memory view(const memory::desc& d, const dnnl::engine& eng, const void* p) {
-  return memory(d, eng, const_cast<void*>(p));
 }
 
 // dst (=, or += with accumulate) src . weights (+ bias).
 dnnl::matmul::primitive_desc matmul_pd(const dnnl::engine& eng, const memory::desc& src,
                                        const memory::desc& weights, const memory::desc& dst,
                                        bool accumulate, const memory::desc& bias = {}) {
-  dnnl::primitive_attr attr;
-  if (accumulate) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.0f);
-    attr.set_post_ops(ops);
-  }
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, bias, dst), attr, eng);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, bias, dst),
+                                      accumulate_attr(accumulate), eng);
 }
 
 }  // namespace
@@ -125,20 +113,19 @@ void Bf16LstmLayer::build_backward(const dnnl::engine& eng) {
 
   // dW (4H, in) += dgates^T (4H, M) . in (M, in): the transpose is a strided view.
   const auto dgatesT_md = strided({G, M}, {1, G}, dt::bf16);
-  const auto x_md = strided({M, I}, {I, 1}, dt::bf16);
-  const auto dw_ih_md = strided({G, I}, {I, 1}, dt::f32);
-  const auto dw_ih_pd = matmul_pd(eng, dgatesT_md, x_md, dw_ih_md, true);
-  dw_ih_ = {dnnl::matmul(dw_ih_pd),
-            {{DNNL_ARG_SRC, view(dgatesT_md, eng, dgates_m4h_.data())},
-             {DNNL_ARG_WEIGHTS, view(x_md, eng, x_mi_.data())},
-             {DNNL_ARG_DST, view(dw_ih_md, eng, v_.dw_ih_gi)}}};
-  const auto h_prev_md = strided({M, H}, {H, 1}, dt::bf16);  // blocks 0 .. T - 1 of h
-  const auto dw_hh_md = strided({G, H}, {H, 1}, dt::f32);
-  const auto dw_hh_pd = matmul_pd(eng, dgatesT_md, h_prev_md, dw_hh_md, true);
-  dw_hh_ = {dnnl::matmul(dw_hh_pd),
-            {{DNNL_ARG_SRC, view(dgatesT_md, eng, dgates_m4h_.data())},
-             {DNNL_ARG_WEIGHTS, view(h_prev_md, eng, h_t1nh_.data())},
-             {DNNL_ARG_DST, view(dw_hh_md, eng, v_.dw_hh_gh)}}};
+  std::string dw_impl;
+  auto weight_gradient = [&](int64_t in, const uint16_t* in_m, float* dw) {
+    const auto in_md = strided({M, in}, {in, 1}, dt::bf16);
+    const auto dw_md = strided({G, in}, {in, 1}, dt::f32);
+    const auto pd = matmul_pd(eng, dgatesT_md, in_md, dw_md, true);
+    dw_impl = pd.impl_info_str();
+    return Product{dnnl::matmul(pd),
+                   {{DNNL_ARG_SRC, view(dgatesT_md, eng, dgates_m4h_.data())},
+                    {DNNL_ARG_WEIGHTS, view(in_md, eng, in_m)},
+                    {DNNL_ARG_DST, view(dw_md, eng, dw)}}};
+  };
+  dw_ih_ = weight_gradient(I, x_mi_.data(), v_.dw_ih_gi);
+  dw_hh_ = weight_gradient(H, h_t1nh_.data(), v_.dw_hh_gh);  // h blocks 0 .. T - 1: h_{t-1}
 
   // dx (M, I) = dgates (M, 4H) . W_ih (4H, I); overwrites, as dx has no other source.
   const auto dgates_md = strided({M, G}, {G, 1}, dt::bf16);
@@ -149,7 +136,7 @@ void Bf16LstmLayer::build_backward(const dnnl::engine& eng) {
             {{DNNL_ARG_SRC, view(dgates_md, eng, dgates_m4h_.data())},
              {DNNL_ARG_WEIGHTS, weight_copies_.back().bf16_mem},
              {DNNL_ARG_DST, view(dx_md, eng, v_.dx_tni)}}};
-  impl_ += std::string(", weight gradient ") + dw_hh_pd.impl_info_str();
+  impl_ += ", weight gradient " + dw_impl;
 }
 
 void Bf16LstmLayer::sync_weights(dnnl::stream& strm) {

@@ -8,8 +8,10 @@
 #include "charrnn/lstm_gates.h"
 
 // GCC 12's avx512fintrin.h leaves the pass-through operand of unmasked shifts undefined on
-// purpose, which -Wmaybe-uninitialized reports once per inlined use.
+// purpose, which -Wmaybe-uninitialized reports once per inlined use (clang has no such warning).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #ifdef _OPENMP
