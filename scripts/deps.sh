@@ -6,7 +6,9 @@
 # (make bench passes the PyTorch peer's packages).
 set -euo pipefail
 
-packages=(g++ cmake make pkg-config libdnnl-dev libicu-dev nlohmann-json3-dev
+# ocl-icd-opencl-dev: libdnnl-dev's CMake package config calls find_package(OpenCL), but the
+# package only *recommends* it, and --no-install-recommends below leaves it out.
+packages=(g++ cmake make pkg-config libdnnl-dev ocl-icd-opencl-dev libicu-dev nlohmann-json3-dev
           libboost-program-options-dev libgtest-dev openmpi-bin libopenmpi-dev
           bible-kjv fortunes-zh "$@")
 
