@@ -9,6 +9,8 @@
 #   make test-sanitize  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz    libFuzzer on the safetensors reader, model.json and the tokenizer (FUZZ_SECONDS each)
 #   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
+#   make test-fresh  a fresh minimal Debian 12 root (mmdebstrap, root only): install make, then
+#                make test, then make demo DEMO_MINUTES=0.5, exactly as the README says
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
@@ -17,7 +19,8 @@ THREADS ?= 0
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 MINUTES ?= 90
-.PHONY: all deps build test test-sanitize fuzz demo bench quality models corpora clean
+DEMO_MINUTES ?= 3
+.PHONY: all deps build test test-sanitize test-fresh fuzz demo bench quality models corpora clean
 
 all: build
 
@@ -30,6 +33,11 @@ build: deps
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Not on `deps`: the fresh root installs everything itself; the host needs only mmdebstrap.
+test-fresh:
+	DEMO_MINUTES=$(if $(filter command line,$(origin DEMO_MINUTES)),$(DEMO_MINUTES),0.5) \
+	  bash scripts/test-fresh.sh build-fresh
 
 test-sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_SANITIZE=ON >/dev/null
@@ -48,7 +56,7 @@ corpora: deps
 
 demo: build corpora
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/demo --force \
-	  --layers 2 --hidden 256 --seq 100 --batch 32 --minutes 3 --eval-every 100
+	  --layers 2 --hidden 256 --seq 100 --batch 32 --minutes $(DEMO_MINUTES) --eval-every 100
 	$(CHARRNN) generate --model models/demo --prompt "And God said" --length 500 --temperature 0.8
 
 # Small enough to commit (model.json, weights.safetensors and loss.svg, each model < 5 MB).
@@ -70,4 +78,4 @@ quality: build
 	bash scripts/quality.sh $(MINUTES) $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-sanitize build-fuzz
+	rm -rf $(BUILD) build-sanitize build-fuzz build-fresh
