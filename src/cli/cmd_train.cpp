@@ -1,8 +1,10 @@
 // cmd_train.cpp — `charrnn train`: flags (or a preset, or a checkpoint to resume) ->
 // TrainConfig -> train(), with SIGINT/SIGTERM finishing the current step and saving before
 // exiting 130.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "charrnn/checkpoint.h"
@@ -13,6 +15,8 @@
 
 namespace charrnn::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 const char* kTrainUsage =
     "usage: charrnn train --corpus FILE|DIR [...] --model DIR [options]\n"
@@ -35,10 +39,15 @@ const char* kTrainUsage =
     "  large   3 x 1024, embed 128, T 100, N 32, dropout 0.5, weight decay 0.1, lr 1e-3 cosine\n"
     "          to 1e-4 over 20,000 steps, bf16 where the CPU has it";
 
-// Flags that may be given with --resume: stop rules and output. Everything else comes from
-// the checkpoint, so that the run continues exactly.
+// Flags that may differ on --resume: stop rules, output, and what does not change the run
+// (threads, precision, the corpus's path as long as its bytes are the same). Any other flag may
+// be given too, as the original command had it; only a value that differs is refused.
 const std::set<std::string> kResumeFlags = {"resume", "steps", "epochs", "minutes", "eval-every",
-                                            "patience", "quiet", "threads", "corpus", "dtype"};
+                                            "patience", "quiet", "threads", "corpus", "dtype", "force"};
+// The training.config keys a preset sets (besides its stop rule and precision).
+const std::vector<std::string> kPresetKeys = {"layers", "hidden", "embed", "seq", "batch", "dropout",
+                                              "lr", "weight_decay", "lr_schedule", "output_dropout",
+                                              "weight_drop"};
 
 bool given(const po::variables_map& vm, const char* name) {
   return vm.count(name) && !vm[name].defaulted();
@@ -75,12 +84,43 @@ void apply_preset(const std::string& name, const po::variables_map& vm, TrainCon
   }
 }
 
+// Refuses a given flag whose value differs from the checkpoint's: --hidden 64 against 128 would
+// silently train another model. `flags` is the configuration the same command would start.
+void check_same_as_checkpoint(const std::string& dir, const po::variables_map& vm,
+                              const TrainConfig& flags, const nlohmann::json& saved) {
+  if (given(vm, "model") && fs::weakly_canonical(flags.model_dir) != fs::weakly_canonical(dir))
+    fail_usage("--model is " + flags.model_dir + " but --resume continues " + dir,
+               "drop --model, or give the same directory to both");
+  TrainConfig resolved = flags;  // as resolve_train_config stores them
+  if (resolved.eval_batch == 0) resolved.eval_batch = resolved.batch;
+  if (resolved.min_lr == 0) resolved.min_lr = resolved.adam.lr / 10;
+  const nlohmann::json ours = train_config_json(resolved);
+  std::vector<std::pair<std::string, std::string>> keys;  // (training.config key, flag given)
+  for (const auto& [name, value] : vm) {
+    if (value.defaulted() || kResumeFlags.count(name) || name == "model") continue;
+    if (name == "preset") {
+      for (const std::string& key : kPresetKeys) keys.emplace_back(key, "preset");
+    } else {
+      std::string key = name;
+      std::replace(key.begin(), key.end(), '-', '_');
+      keys.emplace_back(key, name);
+    }
+  }
+  for (const auto& [key, flag] : keys) {
+    if (!ours.contains(key) || !saved.contains(key) || ours[key] == saved[key]) continue;
+    const std::string what = flag == "preset" ? "--preset " + vm["preset"].as<std::string>() + " sets " + key +
+                                                    " to " + ours[key].dump() + ", but the checkpoint " + dir + " has " +
+                                                    saved[key].dump()
+                                              : "--" + flag + " is " + saved[key].dump() + " in the checkpoint " + dir +
+                                                    " but " + ours[key].dump() + " was given";
+    fail_usage(what, "drop --" + flag + " to continue the checkpoint's run, or start a new run with --model and --force");
+  }
+}
+
 // The checkpoint's own configuration, with only stop rules and output flags replaced.
 TrainConfig resume_config(const std::string& dir, const po::variables_map& vm, const TrainConfig& flags) {
-  for (const auto& [name, value] : vm)
-    if (!value.defaulted() && !kResumeFlags.count(name))
-      fail_usage("--" + name + " cannot change when resuming", "the run continues with the checkpoint's settings");
   LoadedCheckpoint ck = load_checkpoint(dir, WhichWeights::last);
+  check_same_as_checkpoint(dir, vm, flags, ck.meta.train_config);
   TrainConfig c = train_config_from_json(ck.meta.train_config);
   c.model_dir = dir;
   c.resume = true;
@@ -157,12 +197,12 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   set_threads(threads);
   c.model.cell = parse_cell(cell);
   c.model.dtype = resolve_dtype(dtype);
+  if (!preset.empty()) apply_preset(preset, vm, c);
   if (!resume.empty()) {
     c = resume_config(resume, vm, c);
   } else {
     if (c.corpus.empty()) fail_usage("the option '--corpus' is required", "pass --corpus FILE (or --resume DIR)");
     if (c.model_dir.empty()) fail_usage("the option '--model' is required", "pass --model DIR");
-    if (!preset.empty()) apply_preset(preset, vm, c);
   }
 
   TrainResult r = train(c, stop);
