@@ -65,8 +65,9 @@ make_base() {
   # closed so that mmdebstrap never waits for sources on it (CI has no stdin).
   local sources=(http://deb.debian.org/debian)
   [[ -f /etc/apt/sources.list.d/debian.sources ]] && sources=(/etc/apt/sources.list.d/debian.sources)
-  mmdebstrap --quiet --variant=minbase bookworm "$base.tmp" "${sources[@]}" </dev/null
-  mv "$base.tmp" "$base"
+  # The .tar ending tells mmdebstrap to write a tarball rather than a directory.
+  mmdebstrap --quiet --variant=minbase bookworm "$cache/partial.tar" "${sources[@]}" </dev/null
+  mv "$cache/partial.tar" "$base"
 }
 
 # in_root ROOT SCRIPT: runs SCRIPT with bash inside ROOT, in fresh mount and PID namespaces.
@@ -97,7 +98,7 @@ unpack() {
 [[ -f "$base" ]] || step "mmdebstrap a minimal Debian 12 root (cached in $base)" "$cache/mmdebstrap.log" make_base
 
 root="$work/root"
-step "unpack the root and clone HEAD into /work/src" "$work/unpack.log" bash -c "
+step "unpack the root and clone HEAD into /work/src" "$work/unpack.log" bash -euc "
   $(declare -f unpack); base='$base'; unpack '$root'
   git clone -q --no-local '$src' '$root/work/src'
   if [[ -d '$src/../shared' ]]; then cp -rL '$src/../shared' '$root/work/shared'; fi"
@@ -111,7 +112,7 @@ tail -n 3 "$work/demo.log"
 
 if [[ -n "$package" ]]; then
   deb_root="$work/deb-root"
-  step "unpack a second root for the package" "$work/unpack-deb.log" bash -c "
+  step "unpack a second root for the package" "$work/unpack-deb.log" bash -euc "
     $(declare -f unpack); base='$base'; unpack '$deb_root'; cp '$package' '$deb_root/tmp.deb'"
   step "apt-get install ./$(basename "$package"), then generate from an installed model" \
     "$work/deb.log" in_root "$deb_root" \
