@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include "charrnn/lstm.h"
+#include "charrnn/threads.h"
 
 #include <signal.h>
 
@@ -31,8 +32,9 @@ int cmd_eval(int argc, char** argv);
 bool parse(int argc, char** argv, const std::string& usage,
            const std::vector<po::options_description>& groups, po::variables_map& vm,
            const po::positional_options_description* positional = nullptr);
-// Sets the OpenMP/oneDNN thread count; 0 means all cores.
-void set_threads(int threads);
+// Sets the OpenMP/oneDNN thread count. 0 is automatic (threads.h): training takes every core,
+// inference the cores that other processes leave idle.
+void set_threads(int threads, Workload w);
 // --dtype: f32 or bf16; bf16 on a CPU without AVX512-BF16/AMX falls back to f32 with a warning.
 Dtype resolve_dtype(const std::string& name);
 std::string with_commas(long long n);

@@ -36,7 +36,7 @@ int cmd_eval(int argc, char** argv) {
       ("weights", po::value(&weights)->default_value(weights), "best (by validation) or last")
       ("batch", po::value(&batch)->default_value(batch), "parallel streams")
       ("seq", po::value(&seq)->default_value(seq), "window length")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: the cores other processes leave idle)")
       ("dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16 (AMX)");
   po::options_description out("Output");
   out.add_options()("json", po::bool_switch(&as_json), "print one JSON object");
@@ -45,7 +45,7 @@ int cmd_eval(int argc, char** argv) {
   if (batch < 1 || batch > 100000) fail_usage("--batch must be between 1 and 100000");
   if (seq < 1 || seq > 100000) fail_usage("--seq must be between 1 and 100000");
   if (weights != "best" && weights != "last") fail_usage("--weights must be best or last");
-  set_threads(threads);
+  set_threads(threads, Workload::infer);
 
   LoadedCheckpoint ck = load_checkpoint(dir, weights == "last" ? WhichWeights::last : WhichWeights::best);
   Tokenizer tok(ck.meta.tokenizer);

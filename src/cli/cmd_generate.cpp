@@ -56,7 +56,7 @@ int cmd_generate(int argc, char** argv) {
       ("top-p", po::value(&s.top_p)->default_value(s.top_p), "nucleus sampling mass (1: off)")
       ("seed", po::value(&s.seed)->default_value(s.seed), "random seed")
       ("num-samples", po::value(&samples)->default_value(samples), "independent samples, generated as one batch")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: the cores other processes leave idle)")
       ("dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16 (AMX)");
   po::options_description out("Output");
   out.add_options()("stats", po::bool_switch(&stats), "print symbols/s to stderr at the end");
@@ -66,7 +66,7 @@ int cmd_generate(int argc, char** argv) {
   if (samples < 1 || samples > 4096) fail_usage("--num-samples must be between 1 and 4096");
   if (weights != "best" && weights != "last") fail_usage("--weights must be best or last");
   validate_sample_config(s);
-  set_threads(threads);
+  set_threads(threads, Workload::infer);
 
   LoadedCheckpoint ck = load_checkpoint(dir, weights == "last" ? WhichWeights::last : WhichWeights::best);
   const std::vector<int32_t> ids = encode_prompt(ck, prompt, vm.count("prompt") > 0);

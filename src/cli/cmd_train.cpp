@@ -194,7 +194,7 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
       ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
-  set_threads(threads);
+  set_threads(threads, Workload::train);
   c.model.cell = parse_cell(cell);
   c.model.dtype = resolve_dtype(dtype);
   if (!preset.empty()) apply_preset(preset, vm, c);

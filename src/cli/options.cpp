@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "charrnn/error.h"
+#include "charrnn/threads.h"
 #include "cli.h"
 
 namespace charrnn::cli {
@@ -32,13 +33,15 @@ bool parse(int argc, char** argv, const std::string& usage,
   return true;
 }
 
-void set_threads(int threads) {
+void set_threads(int threads, Workload w) {
   if (threads < 0 || threads > 1024)
-    fail_usage("--threads must be between 0 (all cores) and 1024, got " + std::to_string(threads));
-  if (threads == 0) {  // all cores, shared among the ranks mpirun started on this machine
+    fail_usage("--threads must be between 0 (automatic) and 1024, got " + std::to_string(threads));
+  if (threads == 0) {  // the cores are shared among the ranks mpirun started on this machine
     const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
     const int ranks_here = local ? std::max(1, std::atoi(local)) : 1;
-    threads = std::max(1, omp_get_num_procs() / ranks_here);
+    const int cores = std::max(1, omp_get_num_procs() / ranks_here);
+    // 50 ms at 100 ticks/s: 5 ticks a core, enough to tell a busy core from an idle one.
+    threads = choose_threads(0, w, cores, w == Workload::infer ? busy_cores(50) : 0);
   }
   omp_set_num_threads(threads);
 }
