@@ -13,6 +13,7 @@
 #include "charrnn/comm.h"
 #include "charrnn/error.h"
 #include "cli.h"
+#include "omp_env.h"
 
 namespace {
 
@@ -84,6 +85,7 @@ int run(int argc, char** argv, const std::atomic<bool>* stop) {
 
 int main(int argc, char** argv) {
   namespace cli = charrnn::cli;
+  cli::reexec_with_short_omp_spin(argv);  // before anything else: it may start the process again
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::cout << kUsage;
     return argc < 2 ? cli::kExitUsage : cli::kExitOk;
