@@ -107,4 +107,7 @@ echo "{\"event\": \"memory\", \"corpus_bytes\": $(wc -c <"$big"), \"peak_rss_mib
   tag "memory 100 MB corpus, L=2 H=512 T=100 N=32" >>"$runs"
 rm -rf "$out/memory-model"
 
+# Sharing the CPU: generate beside a training run, and two training runs at once.
+bash scripts/bench_share.sh "$build" "$main_corpus" "$runs"
+
 /usr/bin/python3 scripts/bench_report.py "$runs" "$out/bench.json"

@@ -47,13 +47,59 @@ def print_scaling(scal):
             print(f"| {k} | {link} | {e['allreduce_ms']:.1f} | {e['speedup']:.1f}x | {100 * e['efficiency']:.0f}% |")
 
 
+def cpu_name():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def sharing(shares):
+    """Generation beside a training run and two training runs at once (bench_share.sh)."""
+    gen, out = {}, {"cpu": cpu_name(), "generate": [], "train": None}
+    for r in shares:
+        if r["event"] == "share_generate":
+            gen.setdefault(r["model"], {})[r["beside"]] = sorted(r["symbols_per_s"])
+        else:
+            out["train"] = {"alone": r["alone"], "together": r["together"],
+                            "each_over_alone": [t / r["alone"] for t in r["together"]],
+                            "sum_over_alone": sum(r["together"]) / r["alone"]}
+    for model, by in gen.items():
+        idle = by.pop("idle")
+        for beside, rates in by.items():
+            med_idle = idle[len(idle) // 2]
+            out["generate"].append({"model": model, "beside": beside, "idle": idle, "busy": rates,
+                                    "median_over_idle": rates[len(rates) // 2] / med_idle,
+                                    "min_over_idle": rates[0] / med_idle})
+    return out
+
+
+def print_sharing(sh):
+    if not sh["generate"] and not sh["train"]:
+        return
+    print(f"\nsharing the CPU ({sh['cpu']}): charrnn generate --length 2000, default --threads, 10 runs each")
+    print("| model | idle symbols/s (median, min) | beside | symbols/s (median, min) | median / idle | min / idle |")
+    print("|---|---|---|---|---|---|")
+    for g in sh["generate"]:
+        i, b = g["idle"], g["busy"]
+        print(f"| {g['model']} | {i[len(i) // 2]:,.0f}, {i[0]:,.0f} | {g['beside']} | {b[len(b) // 2]:,.0f}, {b[0]:,.0f} "
+              f"| {g['median_over_idle']:.2f} | {g['min_over_idle']:.2f} |")
+    t = sh["train"]
+    if t:
+        print(f"training 2x512 T100 N32, 2 threads: alone {t['alone']:,.0f} tok/s; two runs at once "
+              f"{t['together'][0]:,.0f} + {t['together'][1]:,.0f} tok/s ({100 * t['sum_over_alone']:.0f}% of alone together)")
+
+
 def main(runs_path, out_path):
-    rows = {}
+    rows, shares = {}, []
     for line in open(runs_path):
         line = line.strip()
         if not line:
             continue
         r = json.loads(line)
+        if r.get("event", "").startswith("share_"):
+            shares.append(r)
+            continue
         key = r["config"]
         row = rows.setdefault(key, {"config": key})
         if r.get("event") == "mpi":
@@ -120,7 +166,10 @@ def main(runs_path, out_path):
                 "bf16_over_f32_val_loss": row["quality_bf16"]["val_loss"] / row["quality_f32"]["val_loss"]}
                for k, row in rows.items() if "quality_f32" in row and "quality_bf16" in row]
     scal = scaling(rows)
-    json.dump({"configs": summary, "memory": memory, "data_parallel": scal, "bf16_quality": quality}, open(out_path, "w"), indent=1)
+    sh = sharing(shares)
+    json.dump({"cpu": cpu_name(), "configs": summary, "memory": memory, "data_parallel": scal,
+               "bf16_quality": quality, "sharing": sh}, open(out_path, "w"), indent=1)
+    print(f"\nCPU: {cpu_name()}")
 
     def f(v, fmt="{:,.0f}"):
         return fmt.format(v) if isinstance(v, (int, float)) else "-"
@@ -169,6 +218,7 @@ def main(runs_path, out_path):
         print(f"\n{m['config']}: {m['corpus_bytes']:,} bytes, peak RSS {m['peak_rss_mib']:,} MiB "
               f"(/usr/bin/time -v), wall {m['wall']}")
     print_scaling(scal)
+    print_sharing(sh)
     print(f"\nwrote {out_path}")
 
 
