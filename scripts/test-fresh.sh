@@ -40,7 +40,15 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'echo "test-fresh: interrupted" >&2; exit 130' INT TERM
+# A step runs in the background and is waited for, so that a signal is handled at once (bash
+# defers traps while a foreground child runs); killing unshare kills everything inside.
+child=
+interrupted() {
+  echo "test-fresh: interrupted; stopping the step and removing $work" >&2
+  [[ -n $child ]] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
+  exit 130
+}
+trap interrupted INT TERM
 
 # step NAME LOG COMMAND...: runs a step, prints its time; on failure its last lines.
 step() {
@@ -48,7 +56,9 @@ step() {
   shift 2
   local t0=$SECONDS
   echo "test-fresh: $name ..."
-  if "$@" >"$log" 2>&1; then
+  "$@" >"$log" 2>&1 &
+  child=$!
+  if wait "$child"; then
     echo "test-fresh: $name ok ($((SECONDS - t0)) s)"
     passed=$((passed + 1))
   else
@@ -70,10 +80,11 @@ make_base() {
   mv "$cache/partial.tar" "$base"
 }
 
-# in_root ROOT SCRIPT: runs SCRIPT with bash inside ROOT, in fresh mount and PID namespaces.
+# in_root ROOT SCRIPT: runs SCRIPT with bash inside ROOT, in fresh mount and PID namespaces
+# (exec: killing the step kills unshare, and with it every process inside).
 in_root() {
   local root=$1 script=$2
-  unshare --mount --pid --fork --kill-child bash -euc '
+  exec unshare --mount --pid --fork --kill-child bash -euc '
     root=$1 archives=$2 script=$3
     mount -t proc proc "$root/proc"
     mount -t sysfs sys "$root/sys"
