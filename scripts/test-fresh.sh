@@ -45,7 +45,8 @@ trap cleanup EXIT
 child=
 interrupted() {
   echo "test-fresh: interrupted; stopping the step and removing $work" >&2
-  [[ -n $child ]] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
+  # SIGKILL: unshare blocks SIGTERM while it waits; its death kills the namespace (--kill-child).
+  if [[ -n $child ]]; then kill -KILL "$child" 2>/dev/null; wait "$child" 2>/dev/null || true; fi
   exit 130
 }
 trap interrupted INT TERM
