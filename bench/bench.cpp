@@ -22,12 +22,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "charrnn/comm.h"
-#include "charrnn/dataset.h"
+#include "train/comm.h"
+#include "text/dataset.h"
 #include "charrnn/error.h"
-#include "charrnn/generator.h"
-#include "charrnn/model.h"
-#include "charrnn/trainer.h"
+#include "generate/generator.h"
+#include "nn/model.h"
+#include "train/trainer.h"
 #include "omp_env.h"
 
 using namespace charrnn;

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "charrnn/fsutil.h"
+#include "base/fsutil.h"
 
 namespace charrnn::testing {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "charrnn/model.h"
+#include "nn/model.h"
 
 namespace charrnn::testing {
 

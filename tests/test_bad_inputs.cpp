@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "charrnn/fsutil.h"
+#include "base/fsutil.h"
 #include "cli_util.h"
 
 namespace charrnn {

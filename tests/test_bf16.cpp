@@ -8,9 +8,9 @@
 
 #include <cmath>
 
-#include "charrnn/fsutil.h"
-#include "charrnn/model.h"
-#include "charrnn/rng.h"
+#include "base/fsutil.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "cli_util.h"
 #include "reference.h"
 

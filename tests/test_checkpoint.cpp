@@ -7,11 +7,11 @@
 #include <cstring>
 #include <fstream>
 
-#include "charrnn/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "charrnn/error.h"
-#include "charrnn/fsutil.h"
-#include "charrnn/safetensors.h"
-#include "charrnn/sha256.h"
+#include "base/fsutil.h"
+#include "checkpoint/safetensors.h"
+#include "base/sha256.h"
 
 namespace charrnn {
 namespace {

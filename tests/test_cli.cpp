@@ -7,7 +7,7 @@
 #include <cmath>
 #include <map>
 
-#include "charrnn/fsutil.h"
+#include "base/fsutil.h"
 #include "cli_util.h"
 
 namespace charrnn {

@@ -5,8 +5,8 @@
 
 #include <regex>
 
-#include "charrnn/fsutil.h"
-#include "charrnn/tokenizer.h"
+#include "base/fsutil.h"
+#include "text/tokenizer.h"
 #include "cli_util.h"
 
 namespace charrnn {

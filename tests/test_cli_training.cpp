@@ -12,8 +12,8 @@
 #include <cstring>
 #include <thread>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/fsutil.h"
+#include "checkpoint/checkpoint.h"
+#include "base/fsutil.h"
 #include "cli_util.h"
 
 extern char** environ;

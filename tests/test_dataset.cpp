@@ -4,7 +4,7 @@
 
 #include <numeric>
 
-#include "charrnn/dataset.h"
+#include "text/dataset.h"
 #include "charrnn/error.h"
 
 namespace charrnn {

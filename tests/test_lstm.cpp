@@ -7,8 +7,8 @@
 #include <cmath>
 #include <memory>
 
-#include "charrnn/lstm.h"
-#include "charrnn/rng.h"
+#include "nn/lstm.h"
+#include "base/rng.h"
 #include "reference.h"
 
 namespace charrnn {

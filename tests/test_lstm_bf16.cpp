@@ -9,8 +9,8 @@
 #include <cmath>
 #include <memory>
 
-#include "charrnn/lstm_bf16.h"
-#include "charrnn/rng.h"
+#include "nn/lstm_bf16.h"
+#include "base/rng.h"
 
 namespace charrnn {
 namespace {

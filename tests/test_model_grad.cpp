@@ -7,8 +7,8 @@
 #include <cmath>
 #include <functional>
 
-#include "charrnn/model.h"
-#include "charrnn/rng.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "reference.h"
 
 namespace charrnn {

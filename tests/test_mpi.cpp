@@ -6,9 +6,9 @@
 
 #include <cmath>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/comm.h"
-#include "charrnn/fsutil.h"
+#include "checkpoint/checkpoint.h"
+#include "train/comm.h"
+#include "base/fsutil.h"
 #include "cli_util.h"
 
 namespace charrnn {

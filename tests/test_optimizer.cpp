@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "charrnn/optimizer.h"
+#include "train/optimizer.h"
 
 namespace charrnn {
 namespace {

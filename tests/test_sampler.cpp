@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "charrnn/error.h"
-#include "charrnn/sampler.h"
+#include "generate/sampler.h"
 
 namespace charrnn {
 namespace {

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/fsutil.h"
-#include "charrnn/tokenizer.h"
+#include "checkpoint/checkpoint.h"
+#include "base/fsutil.h"
+#include "text/tokenizer.h"
 #include "cli_util.h"
 
 namespace charrnn {

@@ -4,7 +4,7 @@
 #include <atomic>
 #include <thread>
 
-#include "charrnn/threads.h"
+#include "base/threads.h"
 #include "cli_util.h"
 
 namespace charrnn {

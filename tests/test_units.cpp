@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "charrnn/error.h"
-#include "charrnn/tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace charrnn {
 namespace {

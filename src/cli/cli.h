@@ -7,8 +7,8 @@
 
 #include <boost/program_options.hpp>
 
-#include "charrnn/lstm.h"
-#include "charrnn/threads.h"
+#include "nn/lstm.h"
+#include "base/threads.h"
 
 #include <signal.h>
 

@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/dataset.h"
+#include "checkpoint/checkpoint.h"
+#include "text/dataset.h"
 #include "charrnn/error.h"
-#include "charrnn/model.h"
+#include "nn/model.h"
 #include "cli.h"
 
 namespace charrnn::cli {

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "charrnn/error.h"
-#include "charrnn/generator.h"
-#include "charrnn/sampler.h"
-#include "charrnn/tokenizer.h"
+#include "generate/generator.h"
+#include "generate/sampler.h"
+#include "text/tokenizer.h"
 #include "cli.h"
 
 namespace charrnn::cli {

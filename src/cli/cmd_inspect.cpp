@@ -4,9 +4,9 @@
 #include <iostream>
 #include <string>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/progress.h"
-#include "charrnn/tokenizer.h"
+#include "checkpoint/checkpoint.h"
+#include "train/progress.h"
+#include "text/tokenizer.h"
 #include "cli.h"
 
 namespace charrnn::cli {

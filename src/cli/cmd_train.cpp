@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <set>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/comm.h"
+#include "checkpoint/checkpoint.h"
+#include "train/comm.h"
 #include "charrnn/error.h"
-#include "charrnn/trainer.h"
+#include "train/trainer.h"
 #include "cli.h"
 
 namespace charrnn::cli {

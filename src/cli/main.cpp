@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "charrnn/comm.h"
+#include "train/comm.h"
 #include "charrnn/error.h"
 #include "cli.h"
 #include "omp_env.h"

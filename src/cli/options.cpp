@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "charrnn/error.h"
-#include "charrnn/threads.h"
+#include "base/threads.h"
 #include "cli.h"
 
 namespace charrnn::cli {

@@ -17,7 +17,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "charrnn/comm.h"
+#include "train/comm.h"
 #include "cli.h"
 
 namespace charrnn::cli {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "charrnn/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "charrnn/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

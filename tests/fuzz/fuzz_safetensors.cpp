@@ -4,7 +4,7 @@
 #include <string>
 
 #include "charrnn/error.h"
-#include "charrnn/safetensors.h"
+#include "checkpoint/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

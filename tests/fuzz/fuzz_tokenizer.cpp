@@ -5,7 +5,7 @@
 #include <string>
 
 #include "charrnn/error.h"
-#include "charrnn/tokenizer.h"
+#include "text/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

@@ -1,0 +1,44 @@
+// generator.cpp — prompt warm-up and the per-symbol sampling loop (see generator.h).
+#include "generate/generator.h"
+
+#include "charrnn/error.h"
+
+namespace charrnn {
+
+Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
+    : cfg_(c), params_(params), K_(num_samples), x_k_(size_t(num_samples), 0) {
+  if (num_samples < 1) fail_usage("--num-samples must be at least 1");
+  step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
+}
+
+Generator::~Generator() = default;
+
+void Generator::generate(const std::vector<int32_t>& prompt, int64_t length, Sampler& sampler,
+                         const std::function<void(int, int)>& emit) {
+  if (prompt.empty()) fail_usage("the prompt is empty", "pass --prompt TEXT");
+  const int P = int(prompt.size()), V = cfg_.vocab;
+  const float* logits_kv;  // logits of the last prompt position, then of each step
+  std::unique_ptr<Net> prompt_net;
+  if (P > 1) {  // all but the last prompt symbol in one call, every sample the same prompt
+    std::vector<int32_t> x_pk(size_t(P - 1) * K_);
+    for (int t = 0; t < P - 1; ++t)
+      for (int k = 0; k < K_; ++k) x_pk[size_t(t) * K_ + k] = prompt[size_t(t)];
+    prompt_net = std::make_unique<Net>(cfg_, P - 1, K_, Net::Mode::infer, params_, nullptr);
+    prompt_net->forward(x_pk.data(), nullptr, nullptr);
+    step_net_->copy_final_state_from(*prompt_net);
+  } else {
+    step_net_->reset_state();
+  }
+  std::fill(x_k_.begin(), x_k_.end(), prompt.back());
+  for (int64_t i = 0; i < length; ++i) {
+    step_net_->forward(x_k_.data(), nullptr, nullptr);
+    step_net_->carry_state();
+    logits_kv = step_net_->logits();
+    for (int k = 0; k < K_; ++k) {
+      x_k_[size_t(k)] = sampler.sample(logits_kv + size_t(k) * V);
+      emit(k, x_k_[size_t(k)]);
+    }
+  }
+}
+
+}  // namespace charrnn

@@ -1,0 +1,35 @@
+// generator.h — text generation from a model: the prompt warms the state in one forward call
+// over the whole prompt, then one T=1 forward step per generated symbol.
+//
+// Letters: K parallel samples (the batch N of the step net), P prompt length, V vocabulary.
+// Both nets are built before the first symbol; the per-symbol loop allocates nothing.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "nn/model.h"
+#include "generate/sampler.h"
+
+namespace charrnn {
+
+class Generator {
+ public:
+  // `params` must outlive the generator.
+  Generator(const ModelConfig& c, const float* params, int num_samples);
+  ~Generator();
+
+  // Emits `length` symbols per sample through emit(sample, id), in step order.
+  void generate(const std::vector<int32_t>& prompt, int64_t length, Sampler& sampler,
+                const std::function<void(int, int)>& emit);
+
+ private:
+  ModelConfig cfg_;
+  const float* params_;
+  int K_;
+  std::unique_ptr<Net> step_net_;  // T = 1, N = K
+  std::vector<int32_t> x_k_;       // (K) the current input symbol of each sample
+};
+
+}  // namespace charrnn

@@ -1,0 +1,389 @@
+// model.cpp — parameter layout, initialization and the Net's forward/backward (see model.h).
+#include "nn/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "nn/dnnl_util.h"
+#include "charrnn/error.h"
+#include "base/rng.h"
+
+namespace charrnn {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+
+// Offsets of the tensors a Net reads, resolved once from the PyTorch-named layout.
+struct Offsets {
+  size_t emb, head_w, head_b;
+  std::vector<size_t> w_ih, w_hh, b;
+};
+
+Offsets offsets_of(const ModelConfig& c) {  // by position: see parameter_tensors()
+  const std::vector<TensorInfo> ts = parameter_tensors(c);
+  Offsets o{};
+  o.emb = ts[0].offset;
+  for (int l = 0; l < c.layers; ++l) {
+    o.w_ih.push_back(ts[size_t(1 + 3 * l)].offset);
+    o.w_hh.push_back(ts[size_t(2 + 3 * l)].offset);
+    o.b.push_back(ts[size_t(3 + 3 * l)].offset);
+  }
+  o.head_w = ts[ts.size() - 2].offset;
+  o.head_b = ts.back().offset;
+  return o;
+}
+
+}  // namespace
+
+void validate_model_config(const ModelConfig& c) {
+  auto check = [](int v, int lo, int hi, const char* flag) {
+    if (v < lo || v > hi)
+      fail_usage(std::string("--") + flag + " must be between " + std::to_string(lo) + " and " +
+                     std::to_string(hi) + ", got " + std::to_string(v));
+  };
+  check(c.layers, 1, 16, "layers");
+  check(c.hidden, 1, 8192, "hidden");
+  check(c.embed, 1, 8192, "embed");
+  if (!(c.dropout >= 0.0 && c.dropout < 1.0))
+    fail_usage("--dropout must be in [0, 1), got " + std::to_string(c.dropout));
+  if (!(c.output_dropout >= 0.0 && c.output_dropout < 1.0))
+    fail_usage("--output-dropout must be in [0, 1), got " + std::to_string(c.output_dropout));
+  if (!(c.weight_drop >= 0.0 && c.weight_drop < 1.0))
+    fail_usage("--weight-drop must be in [0, 1), got " + std::to_string(c.weight_drop));
+  if (c.vocab < 1) fail("the vocabulary is empty");
+}
+
+std::vector<TensorInfo> parameter_tensors(const ModelConfig& c) {
+  const int64_t V = c.vocab, E = c.embed, H = c.hidden;
+  const int64_t G = cell_gates(c.cell), Gb = cell_bias_gates(c.cell);
+  const std::string cell = cell_name(c.cell);
+  std::vector<TensorInfo> ts;
+  size_t offset = 0;
+  auto add = [&](std::string name, std::vector<int64_t> shape) {
+    size_t size = 1;
+    for (int64_t d : shape) size *= size_t(d);
+    ts.push_back({std::move(name), std::move(shape), offset, size});
+    offset += size;
+  };
+  add("embedding.weight", {V, E});
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string k = std::to_string(l);
+    add(cell + ".weight_ih_l" + k, {G * H, l == 0 ? E : H});
+    add(cell + ".weight_hh_l" + k, {G * H, H});
+    add(cell + ".bias_l" + k, {Gb * H});
+  }
+  add("head.weight", {V, H});
+  add("head.bias", {V});
+  return ts;
+}
+
+size_t parameter_count(const ModelConfig& c) {
+  const TensorInfo last = parameter_tensors(c).back();
+  return last.offset + last.size;
+}
+
+void init_parameters(const ModelConfig& c, float* p, uint64_t seed) {
+  Rng rng(seed);
+  const double k = 1.0 / std::sqrt(double(c.hidden));
+  for (const TensorInfo& t : parameter_tensors(c)) {
+    float* w = p + t.offset;
+    if (t.name == "embedding.weight") {
+      for (size_t i = 0; i < t.size; ++i) w[i] = float(rng.normal());
+      continue;
+    }
+    for (size_t i = 0; i < t.size; ++i) w[i] = float(rng.uniform(-k, k));
+    if (t.name.rfind("lstm.bias_l", 0) == 0)  // gates i, f, g, o: f is the second block
+      for (int h = 0; h < c.hidden; ++h) w[c.hidden + h] += 1.0f;
+  }
+}
+
+Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, float* grads)
+    : cfg_(c), T_(T), N_(N), M_(T * N), training_(mode == Mode::train), params_(params),
+      grads_(grads), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
+  validate_model_config(c);
+  if (training_ && !grads) fail("internal: a training Net needs a gradient block");
+  const int L = c.layers, E = c.embed, H = c.hidden, V = c.vocab;
+  const size_t M = size_t(M_);
+  x_m_.assign(M, 0);
+  y_m_.assign(M, -1);
+  x_me_.assign(M * E, 0.f);
+  logits_mv_.assign(M * V, 0.f);
+  lse_m_.assign(M, 0.f);
+  y_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+  for (auto* s : {&h0_lnh_, &c0_lnh_, &hT_lnh_, &cT_lnh_})
+    s->assign(L, std::vector<float>(size_t(N) * H, 0.f));
+  if (training_) {
+    dx_me_.assign(M * E, 0.f);
+    dy_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+  }
+  dropout_on_ = training_ && c.dropout > 0.0 && L > 1;
+  output_dropout_on_ = training_ && c.output_dropout > 0.0;
+  if (dropout_on_ || output_dropout_on_) {  // index l: the output of layer l
+    mask_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+    yd_lmh_.assign(L, std::vector<float>(M * H, 0.f));
+  }
+  weight_drop_on_ = training_ && c.weight_drop > 0.0;
+  const Offsets o = offsets_of(c);
+  w_hh_offset_l_ = o.w_hh;
+  if (weight_drop_on_)
+    for (auto* s : {&wmask_lgh_, &whd_lgh_, &dwhd_lgh_})
+      s->assign(L, std::vector<float>(size_t(cell_gates(c.cell)) * H * H, 0.f));
+  emb_ve_ = params + o.emb;
+  if (training_) {
+    demb_ve_ = grads + o.emb;
+    dhead_b_v_ = grads + o.head_b;
+  }
+  for (int l = 0; l < L; ++l) {
+    LstmViews v;
+    v.w_ih_gi = params + o.w_ih[l];
+    v.w_hh_gh = weight_drop_on_ ? whd_lgh_[l].data() : params + o.w_hh[l];
+    v.b_g = params + o.b[l];
+    v.x_tni = l == 0 ? x_me_.data() : dropout_on_ ? yd_lmh_[l - 1].data() : y_lmh_[l - 1].data();
+    v.h0_nh = h0_lnh_[l].data();
+    v.c0_nh = c0_lnh_[l].data();
+    v.y_tnh = y_lmh_[l].data();
+    v.hT_nh = hT_lnh_[l].data();
+    v.cT_nh = cT_lnh_[l].data();
+    if (training_) {
+      v.dw_ih_gi = grads + o.w_ih[l];
+      v.dw_hh_gh = weight_drop_on_ ? dwhd_lgh_[l].data() : grads + o.w_hh[l];
+      v.db_g = grads + o.b[l];
+      v.dy_tnh = dy_lmh_[l].data();
+      v.dx_tni = l == 0 ? dx_me_.data() : dy_lmh_[l - 1].data();
+    }
+    layers_.push_back(make_recurrent_layer(eng_, c.cell, T, N, l == 0 ? E : H, H, training_, v, c.dtype));
+  }
+  build_head();
+  sync_weights();
+}
+
+Net::~Net() = default;
+
+// Head: logits (M, V) = y_top (M, H) . W^T + b, with W stored (V, H) like nn.Linear.
+void Net::build_head() {
+  const int64_t M = M_, H = cfg_.hidden, V = cfg_.vocab;
+  const Offsets o = offsets_of(cfg_);
+  void* w = const_cast<float*>(params_ + o.head_w);
+  void* b = const_cast<float*>(params_ + o.head_b);
+  float* y_top = output_dropout_on_ ? yd_lmh_.back().data() : y_lmh_.back().data();
+  auto y_md = strided({M, H}, {H, 1});
+  auto wT_md = strided({H, V}, {1, H});  // W^T as a strided view of W (V, H)
+  auto b_md = strided({1, V}, {V, 1});
+  auto logits_md = strided({M, V}, {V, 1});
+  dnnl::matmul::primitive_desc fwd_pd(dnnl::matmul::desc(y_md, wT_md, b_md, logits_md), eng_);
+  head_fwd_prim_ = dnnl::matmul(fwd_pd);
+  head_fwd_args_ = {{DNNL_ARG_SRC, memory(y_md, eng_, y_top)},
+                    {DNNL_ARG_WEIGHTS, memory(wT_md, eng_, w)},
+                    {DNNL_ARG_BIAS, memory(b_md, eng_, b)},
+                    {DNNL_ARG_DST, memory(logits_md, eng_, logits_mv_.data())}};
+  if (!training_) return;
+
+  // dy_top (M, H) = dlogits (M, V) . W (V, H); overwrites, as dy_top has no other source.
+  auto w_md = strided({V, H}, {H, 1});
+  dnnl::matmul::primitive_desc data_pd(dnnl::matmul::desc(logits_md, w_md, y_md), eng_);
+  head_bwd_data_prim_ = dnnl::matmul(data_pd);
+  head_bwd_data_args_ = {{DNNL_ARG_SRC, memory(logits_md, eng_, logits_mv_.data())},
+                         {DNNL_ARG_WEIGHTS, memory(w_md, eng_, w)},
+                         {DNNL_ARG_DST, memory(y_md, eng_, dy_lmh_.back().data())}};
+
+  // dW (V, H) += dlogits^T (V, M) . y_top (M, H); the sum post-op accumulates.
+  auto dlogitsT_md = strided({V, M}, {1, V});
+  dnnl::matmul::primitive_desc wgt_pd(dnnl::matmul::desc(dlogitsT_md, y_md, w_md),
+                                      accumulate_attr(), eng_);
+  head_bwd_weights_prim_ = dnnl::matmul(wgt_pd);
+  head_bwd_weights_args_ = {{DNNL_ARG_SRC, memory(dlogitsT_md, eng_, logits_mv_.data())},
+                            {DNNL_ARG_WEIGHTS, memory(y_md, eng_, y_top)},
+                            {DNNL_ARG_DST, memory(w_md, eng_, grads_ + o.head_w)}};
+}
+
+void Net::lap(double PhaseTimes::*phase) {
+  if (!profile_) return;
+  const auto now = std::chrono::steady_clock::now();
+  profile_->*phase += std::chrono::duration<double>(now - lap_start_).count();
+  lap_start_ = now;
+}
+
+void Net::sync_weights() {
+  if (weight_drop_on_) return;  // forward() masks w_hh afresh and syncs every layer
+  if (profile_) lap_start_ = std::chrono::steady_clock::now();
+  for (auto& layer : layers_) layer->sync_weights(strm_);
+  lap(&PhaseTimes::reorder);
+}
+
+double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
+  const int E = cfg_.embed;
+  if (profile_) lap_start_ = std::chrono::steady_clock::now();
+  std::copy(x_tn, x_tn + M_, x_m_.begin());
+  if (y_tn) std::copy(y_tn, y_tn + M_, y_m_.begin());
+  else std::fill(y_m_.begin(), y_m_.end(), -1);
+  // Input projection: one-hot(x) . W_emb is row x of W_emb, so it is a gather.
+  for (int m = 0; m < M_; ++m)
+    std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
+  lap(&PhaseTimes::gather);
+  for (int l = 0; l < cfg_.layers; ++l) {
+    if (weight_drop_on_) {
+      weight_drop_forward(l);
+      lap(&PhaseTimes::reorder);
+    }
+    layers_[l]->forward(strm_);
+    if (dropout_on_ && l + 1 < cfg_.layers) dropout_forward(l);
+  }
+  if (output_dropout_on_) dropout_forward(cfg_.layers - 1);
+  lap(&PhaseTimes::rnn_fwd);
+  head_fwd_prim_.execute(strm_, head_fwd_args_);
+  strm_.wait();
+  lap(&PhaseTimes::head_fwd);
+  double loss = y_tn ? xent_forward() : 0.0;
+  lap(&PhaseTimes::loss);
+  if (count) *count = count_;
+  return loss;
+}
+
+// Summed -log softmax(logits)[y] over rows with y >= 0; caches each row's log-sum-exp.
+double Net::xent_forward() {
+  const int V = cfg_.vocab;
+  double loss = 0.0;
+  int64_t count = 0;
+#pragma omp parallel for reduction(+ : loss, count) schedule(static)
+  for (int m = 0; m < M_; ++m) {
+    const float* row = &logits_mv_[size_t(m) * V];
+    float mx = *std::max_element(row, row + V);
+    float sum = 0.f;
+    for (int v = 0; v < V; ++v) sum += std::exp(row[v] - mx);
+    lse_m_[m] = mx + std::log(sum);
+    if (y_m_[m] >= 0) {
+      loss += double(lse_m_[m]) - double(row[y_m_[m]]);
+      ++count;
+    }
+  }
+  count_ = count;
+  return loss;
+}
+
+// dlogits = (softmax - onehot(y)) / count, written over the logits; ignored rows get 0.
+void Net::xent_backward() {
+  const int V = cfg_.vocab;
+  const float scale = count_ > 0 ? 1.0f / float(count_) : 0.0f;
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < M_; ++m) {
+    float* row = &logits_mv_[size_t(m) * V];
+    if (y_m_[m] < 0) {
+      std::fill(row, row + V, 0.f);
+      continue;
+    }
+    for (int v = 0; v < V; ++v) row[v] = std::exp(row[v] - lse_m_[m]) * scale;
+    row[y_m_[m]] -= scale;
+  }
+}
+
+void Net::backward() {
+  if (!training_) fail("internal: backward() on an inference Net");
+  const int V = cfg_.vocab, E = cfg_.embed;
+  if (profile_) lap_start_ = std::chrono::steady_clock::now();
+  xent_backward();
+  lap(&PhaseTimes::loss);
+  for (int m = 0; m < M_; ++m) {
+    const float* d = &logits_mv_[size_t(m) * V];
+    for (int v = 0; v < V; ++v) dhead_b_v_[v] += d[v];
+  }
+  head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
+  head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
+  strm_.wait();
+  if (output_dropout_on_) dropout_backward(cfg_.layers - 1);  // dy of the head's input -> of y
+  lap(&PhaseTimes::head_bwd);
+  for (int l = cfg_.layers - 1; l >= 0; --l) {
+    // The layer accumulates into dwhd: zero it here, once per backward.
+    if (weight_drop_on_) std::fill(dwhd_lgh_[l].begin(), dwhd_lgh_[l].end(), 0.f);
+    layers_[l]->backward(strm_);  // writes dy of layer l-1 (through its dropout, if any)
+    if (weight_drop_on_) weight_drop_backward(l);
+    if (dropout_on_ && l > 0) dropout_backward(l - 1);
+  }
+  lap(&PhaseTimes::rnn_bwd);
+  // Scatter-add: the gather's gradient goes back to the rows it read.
+  for (int m = 0; m < M_; ++m) {
+    float* dst = demb_ve_ + size_t(x_m_[m]) * E;
+    const float* src = &dx_me_[size_t(m) * E];
+    for (int e = 0; e < E; ++e) dst[e] += src[e];
+  }
+  lap(&PhaseTimes::scatter);
+}
+
+// mask_i = 1/keep with probability keep, else 0; out_i = in_i * mask_i. The mask is a function
+// of one draw of the run's generator (see counter_u64), so it is filled in parallel and a run
+// still resumes exactly; one pass draws and masks.
+static void draw_and_apply_mask(Rng& rng, double keep, float* mask, const float* in, float* out,
+                                size_t size) {
+  const uint64_t key = rng.next_u64();
+  const uint64_t threshold = uint64_t(keep * 0x1.0p53);  // u < keep, u = 53 random bits / 2^53
+  const float scale = float(1.0 / keep);
+  const int64_t n = int64_t(size);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    mask[i] = (counter_u64(key, uint64_t(i)) >> 11) < threshold ? scale : 0.0f;
+    out[i] = in[i] * mask[i];
+  }
+}
+
+void Net::dropout_forward(int l) {
+  if (!dropout_rng_) fail("internal: dropout without a random generator");
+  const double p = l + 1 < cfg_.layers ? cfg_.dropout : cfg_.output_dropout;
+  draw_and_apply_mask(*dropout_rng_, 1.0 - p, mask_lmh_[l].data(), y_lmh_[l].data(),
+                      yd_lmh_[l].data(), mask_lmh_[l].size());
+}
+
+void Net::dropout_backward(int l) {
+  float* dy = dy_lmh_[l].data();
+  const float* mask = mask_lmh_[l].data();
+  const int64_t n = int64_t(mask_lmh_[l].size());
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dy[i] *= mask[i];
+}
+
+void Net::weight_drop_forward(int l) {
+  if (!dropout_rng_) fail("internal: weight drop without a random generator");
+  draw_and_apply_mask(*dropout_rng_, 1.0 - cfg_.weight_drop, wmask_lgh_[l].data(),
+                      params_ + w_hh_offset_l_[size_t(l)], whd_lgh_[l].data(),
+                      wmask_lgh_[l].size());
+  layers_[l]->sync_weights(strm_);
+}
+
+// d(loss)/d(w_hh) = d(loss)/d(whd) * mask, since whd = w_hh * mask elementwise.
+void Net::weight_drop_backward(int l) {
+  float* dw = grads_ + w_hh_offset_l_[size_t(l)];
+  const float* dwhd = dwhd_lgh_[l].data();
+  const float* mask = wmask_lgh_[l].data();
+  const int64_t n = int64_t(wmask_lgh_[l].size());
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dw[i] += dwhd[i] * mask[i];
+}
+
+void Net::reset_state() {
+  for (auto* s : {&h0_lnh_, &c0_lnh_})
+    for (auto& v : *s) std::fill(v.begin(), v.end(), 0.f);
+}
+
+void Net::carry_state() {
+  for (int l = 0; l < cfg_.layers; ++l) {
+    h0_lnh_[l] = hT_lnh_[l];  // same size: copies in place, no allocation
+    c0_lnh_[l] = cT_lnh_[l];
+  }
+}
+
+void Net::copy_final_state_from(const Net& other) {
+  if (other.N_ != N_ || other.cfg_.layers != cfg_.layers || other.cfg_.hidden != cfg_.hidden)
+    fail("internal: state shapes differ between nets");
+  for (int l = 0; l < cfg_.layers; ++l) {
+    h0_lnh_[l] = other.hT_lnh_[l];
+    c0_lnh_[l] = other.cT_lnh_[l];
+  }
+}
+
+size_t Net::workspace_bytes() const {
+  size_t total = 0;
+  for (auto& layer : layers_) total += layer->workspace_bytes();
+  return total;
+}
+
+}  // namespace charrnn

@@ -1,0 +1,249 @@
+// tokenizer.cpp — UTF-8 validation, ICU normalization, code-point vocabulary and encoding.
+#include "text/tokenizer.h"
+
+#include <unicode/brkiter.h>
+#include <unicode/normalizer2.h>
+#include <unicode/utext.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "charrnn/error.h"
+
+namespace charrnn {
+namespace {
+
+// ICU normalizes in chunks that end just before a '\n': a line feed is a normalization
+// boundary (it never composes), so chunked output equals whole-text output while the
+// UTF-16 copies ICU needs stay small for a large corpus.
+constexpr size_t kNormalizeChunk = 1 << 20;
+
+const icu::Normalizer2* normalizer_for(const std::string& form) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* n = nullptr;
+  if (form == "nfc") n = icu::Normalizer2::getNFCInstance(status);
+  else if (form == "nfkc") n = icu::Normalizer2::getNFKCInstance(status);
+  else if (form == "none") return nullptr;
+  else fail_usage("unknown normalization '" + form + "'", "use nfc, nfkc or none");
+  if (U_FAILURE(status)) fail(std::string("ICU normalizer unavailable: ") + u_errorName(status));
+  return n;
+}
+
+void normalize_chunk(const icu::Normalizer2& n, std::string_view chunk, std::string& out) {
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(chunk.data(), int32_t(chunk.size())));
+  icu::UnicodeString normalized = n.normalize(u, status);
+  if (U_FAILURE(status)) fail(std::string("ICU normalization failed: ") + u_errorName(status));
+  normalized.toUTF8String(out);
+}
+
+}  // namespace
+
+int utf8_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xe) return 3;
+  return 4;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid: no stray continuation
+// bytes, no overlong forms, no surrogates, nothing above U+10FFFF, nothing cut off.
+int valid_sequence_at(std::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  const int len = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+                : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+  if (len == 0 || i + size_t(len) > s.size()) return 0;
+  for (int k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + size_t(k)]) >> 6) != 0x2) return 0;
+  const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+      (c == 0xf4 && c1 >= 0x90))
+    return 0;
+  return len;
+}
+
+}  // namespace
+
+size_t find_invalid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const int len = valid_sequence_at(s, i);
+    if (len == 0) return i;
+    i += size_t(len);
+  }
+  return std::string_view::npos;
+}
+
+void validate_utf8(std::string_view s, const std::string& source) {
+  const size_t bad = find_invalid_utf8(s);
+  if (bad == std::string_view::npos) return;
+  const size_t line = size_t(std::count(s.begin(), s.begin() + long(bad), '\n')) + 1;
+  const size_t line_start = s.rfind('\n', bad == 0 ? 0 : bad - 1);
+  const size_t column = line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(s[bad]));
+  fail(source + ": invalid UTF-8 at byte offset " + std::to_string(bad) + " (line " +
+           std::to_string(line) + ", column " + std::to_string(column) + "): byte " + byte,
+       "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8), or pass --on-invalid replace");
+}
+
+std::string repair_utf8(std::string_view s, size_t* replaced) {
+  std::string out;
+  out.reserve(s.size());
+  *replaced = 0;
+  for (size_t i = 0; i < s.size();) {
+    const int len = valid_sequence_at(s, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, one per invalid byte
+      ++*replaced;
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, size_t(len)));
+    i += size_t(len);
+  }
+  return out;
+}
+
+void grapheme_boundaries(std::string_view text, std::vector<size_t>& ends) {
+  ends.clear();
+  UErrorCode status = U_ZERO_ERROR;
+  // UText reads the UTF-8 bytes in place: boundaries come back as byte offsets.
+  UText* ut = utext_openUTF8(nullptr, text.data(), int64_t(text.size()), &status);
+  std::unique_ptr<icu::BreakIterator> it(
+      icu::BreakIterator::createCharacterInstance(icu::Locale::getRoot(), status));
+  if (U_FAILURE(status)) {
+    utext_close(ut);
+    fail(std::string("ICU grapheme segmentation unavailable: ") + u_errorName(status));
+  }
+  it->setText(ut, status);
+  for (int32_t b = it->next(); b != icu::BreakIterator::DONE; b = it->next()) ends.push_back(size_t(b));
+  utext_close(ut);
+}
+
+std::string describe_symbol(std::string_view symbol) {
+  unsigned char c = symbol.empty() ? 0 : static_cast<unsigned char>(symbol[0]);
+  if (symbol.size() == 1 && (c < 0x20 || c == 0x7f)) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "U+%04X", c);
+    return buf;
+  }
+  return "'" + std::string(symbol) + "'";
+}
+
+Vocabulary::Vocabulary(std::vector<std::string> symbols, int unknown_id)
+    : symbols_(std::move(symbols)), unknown_id_(unknown_id) {
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    if (!index_.emplace(symbols_[i], int(i)).second)
+      fail("vocabulary lists the symbol " + describe_symbol(symbols_[i]) + " twice");
+  }
+  if (unknown_id >= size() || (unknown_id >= 0 && symbols_[size_t(unknown_id)] != kUnknownSymbol))
+    fail("vocabulary's unknown_id does not point at " + std::string(kUnknownSymbol));
+}
+
+int Vocabulary::find(std::string_view symbol) const {
+  auto it = index_.find(std::string(symbol));
+  return it == index_.end() ? -1 : it->second;
+}
+
+Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)) {
+  if (config_.unit != "codepoint" && config_.unit != "grapheme")
+    fail_usage("unknown symbol unit '" + config_.unit + "'", "use --unit codepoint or grapheme");
+  if (config_.on_invalid != "error" && config_.on_invalid != "replace")
+    fail_usage("unknown --on-invalid policy '" + config_.on_invalid + "'", "use error or replace");
+  if (config_.min_count < 1) fail_usage("--min-count must be at least 1");
+  if (config_.max_vocab < 0 || config_.max_vocab == 1)
+    fail_usage("--max-vocab must be 0 (no limit) or at least 2");
+  normalizer_for(config_.normalize);  // rejects unknown forms early
+}
+
+std::string Tokenizer::prepare(std::string_view raw, const std::string& source) const {
+  std::string repaired;
+  if (config_.on_invalid == "replace") {
+    size_t replaced = 0;
+    repaired = repair_utf8(raw, &replaced);
+    raw = repaired;
+  } else {
+    validate_utf8(raw, source);
+  }
+  if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);  // BOM: not part of the text
+  const icu::Normalizer2* n = normalizer_for(config_.normalize);
+  if (!n) return std::string(raw);
+  std::string out;
+  out.reserve(raw.size());
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = std::min(raw.size(), start + kNormalizeChunk);
+    if (end < raw.size()) {
+      size_t nl = raw.rfind('\n', end);
+      end = (nl != std::string_view::npos && nl > start) ? nl : raw.size();
+    }
+    normalize_chunk(*n, raw.substr(start, end - start), out);
+    start = end;
+  }
+  return out;
+}
+
+Vocabulary Tokenizer::build_vocabulary(std::string_view text) const {
+  std::unordered_map<std::string, int64_t> counts;
+  for_each_symbol(text, [&](std::string_view sym) { ++counts[std::string(sym)]; });
+  std::vector<std::pair<std::string, int64_t>> kept;
+  for (auto& [sym, n] : counts)
+    if (n >= config_.min_count) kept.emplace_back(sym, n);
+  bool dropped = kept.size() < counts.size();
+  if (config_.max_vocab > 0 && int64_t(kept.size()) > config_.max_vocab) {
+    // The most frequent first (ties by code point), keeping one id for <unk>.
+    std::sort(kept.begin(), kept.end(), [](auto& a, auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    kept.resize(size_t(config_.max_vocab - 1));
+    dropped = true;
+  }
+  std::vector<std::string> symbols;
+  for (auto& kv : kept) symbols.push_back(kv.first);
+  std::sort(symbols.begin(), symbols.end());  // UTF-8 byte order is code point order
+  if (!dropped) return Vocabulary(std::move(symbols));
+  symbols.push_back(kUnknownSymbol);
+  const int unk = int(symbols.size()) - 1;
+  return Vocabulary(std::move(symbols), unk);
+}
+
+std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view text,
+                                       const std::string& source) const {
+  // Reserve once: the code point count is exact for that unit and an upper bound for
+  // graphemes, so a large corpus never needs a reallocation (which would briefly double it).
+  size_t codepoints = 0;
+  for (char c : text) codepoints += (static_cast<unsigned char>(c) >> 6) != 0x2;
+  std::vector<int32_t> ids;
+  ids.reserve(codepoints);
+  std::map<std::string, size_t> unknown;  // symbol -> first byte offset
+  for_each_symbol(text, [&](std::string_view sym) {
+    int id = vocab.find(sym);
+    if (id < 0) {
+      id = vocab.unknown_id();
+      if (id < 0) unknown.emplace(std::string(sym), size_t(sym.data() - text.data()));
+    }
+    ids.push_back(id);
+  });
+  if (!unknown.empty()) {
+    std::string list;
+    int shown = 0;
+    for (auto& [sym, offset] : unknown) {
+      if (shown++ == 8) { list += ", ..."; break; }
+      list += (list.empty() ? "" : ", ") + describe_symbol(sym) + " at byte " + std::to_string(offset);
+    }
+    fail(source + ": " + std::to_string(unknown.size()) +
+             " symbol(s) not in the model's vocabulary: " + list,
+         "remove them, or train on a corpus that contains them (or with --min-count/--max-vocab)");
+  }
+  return ids;
+}
+
+}  // namespace charrnn

@@ -1,0 +1,55 @@
+// progress.cpp — rate-limited progress lines (see progress.h).
+#include "train/progress.h"
+
+#include <unistd.h>
+
+#include <cmath>
+
+namespace charrnn {
+
+Progress::Progress(std::FILE* out, bool quiet)
+    : out_(out), quiet_(quiet), tty_(::isatty(::fileno(out)) != 0),
+      last_(std::chrono::steady_clock::now() - std::chrono::hours(1)),
+      interval_s_(tty_ ? 0.25 : 10.0) {}
+
+std::string format_duration(double seconds) {
+  if (!(seconds >= 0)) return "?";
+  long s = long(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+void Progress::step(const StepReport& r) {
+  if (quiet_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_).count() < interval_s_) return;
+  last_ = now;
+  char total[32] = "";
+  if (r.total_steps > 0) std::snprintf(total, sizeof total, "/%lld", (long long)r.total_steps);
+  char val[48] = "";
+  if (!std::isnan(r.last_val)) std::snprintf(val, sizeof val, " | val %.4f", r.last_val);
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "step %lld%s | epoch %.2f | loss %.4f | %.0f tok/s | %s elapsed | eta %s%s",
+                (long long)r.step, total, r.epoch, r.loss, r.tokens_per_s,
+                format_duration(r.seconds).c_str(), format_duration(r.eta_seconds).c_str(), val);
+  if (tty_) {
+    std::fprintf(out_, "\r\033[K%s", text);
+    live_open_ = true;
+  } else {
+    std::fprintf(out_, "%s\n", text);
+  }
+  std::fflush(out_);
+}
+
+void Progress::line(const std::string& text) {
+  if (quiet_) return;
+  if (live_open_) std::fputs("\r\033[K", out_);
+  live_open_ = false;
+  std::fprintf(out_, "%s\n", text.c_str());
+  std::fflush(out_);
+}
+
+}  // namespace charrnn

@@ -1,0 +1,82 @@
+// session.h — the state of one training run (internal to the core library; see trainer.h).
+//
+// A Session owns the run: the corpus ids, the three flat blocks (parameters, gradients, best
+// parameters, with --ema the averaged parameters), Adam, the training and evaluation nets, the dropout generator and the
+// schedule. session.cpp builds, restores and saves it; trainer.cpp runs its loop.
+//
+// Under MPI (K ranks, see comm.h) every rank runs a Session on its own N of the K*N streams,
+// with its own dropout generator; train_step() averages the gradients. Stop decisions are
+// OR-ed over the ranks each step, so all stop at the same step. Rank 0 alone prints,
+// evaluates and writes; a save gathers the other ranks' carried state and generators first.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "checkpoint/checkpoint.h"
+#include "train/comm.h"
+#include "text/dataset.h"
+#include "train/progress.h"
+#include "base/rng.h"
+#include "train/trainer.h"
+
+namespace charrnn::training {
+
+constexpr int kMaxBadStepsInARow = 5;  // then training stops: the model has diverged
+
+// Rank 0 leads: it alone evaluates, keeps the best (and averaged) weights, writes the
+// directory and prints; the other ranks only train. Without MPI the one process leads.
+inline bool is_lead() { return comm::rank() == 0; }
+
+class Session {
+ public:
+  Session(const TrainConfig& c, const std::atomic<bool>* stop);
+  TrainResult run();
+
+ private:
+  void load_data(const Tokenizer& tokenizer);
+  void build(const ModelConfig& model);
+  void restore(const LoadedCheckpoint& last);
+  void check_ranks_agree() const;
+  bool should_stop() const;
+  double train_step();  // returns the window's mean loss, NaN when the step was skipped
+  double evaluate();
+  const std::vector<float>& validated() const { return ema_p_.empty() ? params_p_ : ema_p_; }
+  void eval_and_save();
+  void save();
+  void print_config();
+  double eta(double secs) const;  // seconds left by the nearest stop rule; < 0 when unknown
+  double elapsed() const {        // this invocation
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  double total_seconds() const { return seconds_before_ + elapsed(); }
+
+  TrainConfig cfg_;
+  const std::atomic<bool>* stop_;
+  Progress progress_;
+  CheckpointMeta meta_;
+  std::vector<int32_t> ids_;
+  IdSpan train_ids_, val_ids_;
+  std::unique_ptr<Batcher> batcher_;
+  std::unique_ptr<EvalWindows> eval_windows_;
+  std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks (best_p_: the lead only)
+  std::vector<float> ema_p_;  // --ema: the averaged weights the lead validates (else empty)
+  std::unique_ptr<Adam> adam_;
+  LrSchedule schedule_;
+  Rng rng_;  // dropout masks
+  std::unique_ptr<Net> train_net_, eval_net_;
+  std::vector<int32_t> x_tn_, y_tn_, ex_tn_, ey_tn_;
+  std::vector<std::vector<float>> state_all_;  // [2l] h, [2l+1] c of layer l: (K*N, H), rank 0
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double seconds_before_ = 0;  // training time of earlier invocations (resume)
+  double last_val_ = std::nan("");
+  int64_t last_eval_step_ = -1, evals_since_best_ = 0;
+  int bad_steps_ = 0;
+  bool early_stopped_ = false;
+  int64_t fault_first_ = -1, fault_last_ = -1;  // CHARRNN_FAULT_NAN_STEPS=A-B (tests only)
+};
+
+}  // namespace charrnn::training
