@@ -7,7 +7,7 @@
 #include <cmath>
 #include <memory>
 
-#include "nn/lstm.h"
+#include "nn/dnnl_layer.h"
 #include "base/rng.h"
 #include "reference.h"
 

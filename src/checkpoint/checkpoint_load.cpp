@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "checkpoint/checkpoint.h"
-#include "nn/lstm.h"
+#include "nn/dnnl_layer.h"
 #include "text/dataset.h"
 #include "charrnn/error.h"
 #include "base/fsutil.h"

@@ -7,7 +7,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "nn/lstm.h"
+#include "nn/dnnl_layer.h"
 #include "base/threads.h"
 
 #include <signal.h>

@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nn/lstm.h"
+#include "nn/dnnl_layer.h"
 
 namespace charrnn {
 

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/lstm.h"
+#include "nn/dnnl_layer.h"
 
 namespace charrnn {
 

@@ -1,6 +1,6 @@
 // lstm.cpp — oneDNN recurrent layers (LSTM, linear-before-reset GRU, tanh RNN) forward and
 // backward for one layer (see lstm.h for layouts and letters).
-#include "nn/lstm.h"
+#include "nn/dnnl_layer.h"
 
 #include <cstring>
 
