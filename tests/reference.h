@@ -17,7 +17,7 @@ namespace charrnn::testing {
 inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // One time step of one stream for one layer, by the textbook equations in oneDNN's gate order
-// (lstm.h): w_ih (G H, I), w_hh (G H, H), bias (Gb H). Updates h (H) and, for the LSTM, c (H).
+// (recurrent_layer.h): w_ih (G H, I), w_hh (G H, H), bias (Gb H). Updates h (H) and, for the LSTM, c (H).
 inline void cell_step(Cell cell, const double* w_ih, const double* w_hh, const double* b,
                       const double* x, int I, int H, double* h, double* c) {
   const int G = cell_gates(cell);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <memory>
 
+#include "nn/dnnl_layer.h"
 #include "nn/lstm_bf16.h"
 #include "base/rng.h"
 

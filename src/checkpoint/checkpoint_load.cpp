@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "checkpoint/checkpoint.h"
-#include "nn/dnnl_layer.h"
+#include "nn/recurrent_layer.h"
 #include "text/dataset.h"
 #include "charrnn/error.h"
 #include "base/fsutil.h"

@@ -1,6 +1,6 @@
 // state_dict.cpp — the flat parameter block <-> PyTorch's state_dict (nn.Embedding,
 // nn.LSTM / nn.GRU / nn.RNN, nn.Linear): names, gate order and the two biases PyTorch keeps.
-// See model.h for the block's layout and lstm.h for oneDNN's gate order.
+// See model.h for the block's layout and recurrent_layer.h for oneDNN's gate order.
 #include <cstring>
 
 #include "charrnn/error.h"

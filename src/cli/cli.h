@@ -7,7 +7,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "nn/dnnl_layer.h"
+#include "nn/recurrent_layer.h"
 #include "base/threads.h"
 
 #include <signal.h>

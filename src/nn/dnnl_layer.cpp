@@ -1,12 +1,11 @@
-// lstm.cpp — oneDNN recurrent layers (LSTM, linear-before-reset GRU, tanh RNN) forward and
-// backward for one layer (see lstm.h for layouts and letters).
+// dnnl_layer.cpp — oneDNN recurrent layers (LSTM, linear-before-reset GRU, tanh RNN) forward and
+// backward for one layer (see dnnl_layer.h for layouts, recurrent_layer.h for letters).
 #include "nn/dnnl_layer.h"
 
 #include <cstring>
 
 #include "nn/dnnl_util.h"
 #include "charrnn/error.h"
-#include "nn/lstm_bf16.h"
 
 namespace charrnn {
 namespace {
@@ -55,39 +54,6 @@ void take_backward(const PD& pd, DnnlLayer::Chosen& c) {
 }
 
 }  // namespace
-
-int cell_gates(Cell cell) { return cell == Cell::lstm ? 4 : cell == Cell::gru ? 3 : 1; }
-int cell_bias_gates(Cell cell) { return cell == Cell::rnn ? 1 : 4; }  // lbr_gru: u, r, o, u'
-
-Cell parse_cell(const std::string& name) {
-  if (name == "lstm") return Cell::lstm;
-  if (name == "gru") return Cell::gru;
-  if (name == "rnn") return Cell::rnn;
-  fail_usage("unknown --cell '" + name + "'", "use lstm, gru or rnn");
-}
-
-std::string cell_name(Cell cell) { return cell == Cell::lstm ? "lstm" : cell == Cell::gru ? "gru" : "rnn"; }
-
-Dtype parse_dtype(const std::string& name) {
-  if (name == "f32") return Dtype::f32;
-  if (name == "bf16") return Dtype::bf16;
-  fail_usage("unknown --dtype '" + name + "'", "use f32 or bf16");
-}
-
-std::string dtype_name(Dtype dtype) { return dtype == Dtype::bf16 ? "bf16" : "f32"; }
-
-bool cpu_has_bf16() {
-  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
-  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
-}
-
-std::unique_ptr<RecurrentLayer> make_recurrent_layer(const dnnl::engine& eng, Cell cell, int T,
-                                                     int N, int I, int H, bool training,
-                                                     const LstmViews& v, Dtype dtype) {
-  if (cell == Cell::lstm && dtype == Dtype::bf16 && training)
-    return std::make_unique<Bf16LstmLayer>(eng, T, N, I, H, v);
-  return std::make_unique<DnnlLayer>(eng, cell, T, N, I, H, training, v, dtype);
-}
 
 void DnnlLayer::build_primitives(const dnnl::engine& eng, bool training) {
   const LayerDescs d(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_),

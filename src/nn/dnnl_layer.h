@@ -1,11 +1,5 @@
-// lstm.h — one recurrent layer (LSTM, GRU or tanh RNN), built once for a fixed shape: the
-// interface the model uses (RecurrentLayer) and its oneDNN-primitive implementation (DnnlLayer).
-//
-// Letters: T time steps, N streams (batch), I input width, H hidden width, G gates:
-//   lstm: G = 4, order i, f, g (= c~), o, which PyTorch and oneDNN share; bias (4H)
-//   gru:  G = 3, oneDNN's linear-before-reset GRU, order u (update = PyTorch's z), r, o
-//         (= PyTorch's n); bias (4H) = b_u, b_r, b_o and b_u' (PyTorch's b_hn, inside r * .)
-//   rnn:  G = 1, h' = tanh(W x + U h + b); bias (H)
+// dnnl_layer.h — one recurrent layer (LSTM, GRU or tanh RNN) on oneDNN's recurrent primitives,
+// built once for a fixed shape (the interface and the letters: recurrent_layer.h).
 //
 // The layer owns primitives, their weight copies in the layouts oneDNN picked, the workspace
 // and the reorders; it owns no parameters and no activations. It reads parameters w_ih (GH, I),
@@ -28,60 +22,12 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "nn/recurrent_layer.h"
+
 namespace charrnn {
-
-enum class Cell { lstm, gru, rnn };
-enum class Dtype { f32, bf16 };  // compute precision of the recurrent layers
-Dtype parse_dtype(const std::string& name);  // throws a usage Error
-std::string dtype_name(Dtype dtype);
-bool cpu_has_bf16();  // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
-Cell parse_cell(const std::string& name);  // throws a usage Error
-std::string cell_name(Cell cell);
-int cell_gates(Cell cell);       // G: weight gates
-int cell_bias_gates(Cell cell);  // bias vectors of H
-
-// Views the layer works on; every pointer must stay valid for the layer's lifetime.
-// c0/cT are used by the LSTM only.
-struct LstmViews {
-  const float* w_ih_gi = nullptr;  // (G H, I) parameters
-  const float* w_hh_gh = nullptr;  // (G H, H)
-  const float* b_g = nullptr;      // (Gb H)
-  float* dw_ih_gi = nullptr;       // gradients, same shapes (training only)
-  float* dw_hh_gh = nullptr;
-  float* db_g = nullptr;
-  const float* x_tni = nullptr;    // (T, N, I) input
-  const float* h0_nh = nullptr;    // (N, H) initial state
-  const float* c0_nh = nullptr;
-  float* y_tnh = nullptr;          // (T, N, H) output
-  float* hT_nh = nullptr;          // (N, H) final state
-  float* cT_nh = nullptr;
-  const float* dy_tnh = nullptr;   // (T, N, H) gradient of the output (training only)
-  float* dx_tni = nullptr;         // (T, N, I) gradient of the input (training only)
-};
-
-// What the model needs of one recurrent layer, built once for a fixed shape.
-class RecurrentLayer {
- public:
-  virtual ~RecurrentLayer() = default;
-  // Converts the parameters into the layer's weight copies; call after every parameter change.
-  virtual void sync_weights(dnnl::stream& strm) = 0;
-  // y, hT (, cT) <- cell(x, h0 (, c0)). Training mode also keeps what backward() needs.
-  virtual void forward(dnnl::stream& strm) = 0;
-  // Accumulates dW, db += gradients of (dy); writes dx. Valid only after forward().
-  virtual void backward(dnnl::stream& strm) = 0;
-  virtual std::string implementation() const = 0;
-  virtual size_t workspace_bytes() const = 0;
-};
-
-// The layer for this cell and dtype: our own bf16 LSTM (lstm_bf16.h) for bf16 LSTM training,
-// oneDNN's recurrent primitives otherwise.
-std::unique_ptr<RecurrentLayer> make_recurrent_layer(const dnnl::engine& eng, Cell cell, int T,
-                                                     int N, int I, int H, bool training,
-                                                     const LstmViews& v, Dtype dtype);
 
 // oneDNN's lstm / lbr_gru / vanilla_rnn primitives.
 class DnnlLayer : public RecurrentLayer {

@@ -2,7 +2,7 @@
 // and lstm_gates.h for the elementwise step, in place of oneDNN's lstm primitive.
 //
 // Letters: T time steps, N streams, I input width, H hidden width, M = T * N rows (time-major,
-// row m = t * N + n), 4H gate columns in the order i, f, g, o (lstm.h).
+// row m = t * N + n), 4H gate columns in the order i, f, g, o (recurrent_layer.h).
 //
 // Why: oneDNN 2.6's bf16 lstm primitive ran at 55% of the bound its own matmuls set (README,
 // make bench). Here the products that do not depend on the previous step are single
@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nn/dnnl_layer.h"
+#include "nn/recurrent_layer.h"
 
 namespace charrnn {
 

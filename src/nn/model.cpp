@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "nn/dnnl_util.h"
+#include "nn/layer_factory.h"
 #include "charrnn/error.h"
 #include "base/rng.h"
 

@@ -7,7 +7,7 @@
 // embedding, then per layer w_ih (G H, in), w_hh (G H, H) and oneDNN's bias, then the head;
 // gradients live in a second block of the same layout. The Net owns neither: it holds views,
 // so the optimizer, clipping and checkpoint I/O work on the same two blocks. Gate order and
-// biases are oneDNN's (lstm.h); to_state_dict()/from_state_dict() convert to and from
+// biases are oneDNN's (recurrent_layer.h); to_state_dict()/from_state_dict() convert to and from
 // PyTorch's nn.LSTM / nn.GRU / nn.RNN state_dict (see docs/checkpoint-format.md).
 //
 // A Net is built for one (T, N) and one mode. Everything it needs is allocated at
@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/dnnl_layer.h"
+#include "nn/recurrent_layer.h"
 
 namespace charrnn {
 
