@@ -27,7 +27,7 @@
 #include "charrnn/error.h"
 #include "generate/generator.h"
 #include "nn/model.h"
-#include "train/trainer.h"
+#include "train/train_step.h"
 #include "omp_env.h"
 
 using namespace charrnn;

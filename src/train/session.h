@@ -21,7 +21,8 @@
 #include "text/dataset.h"
 #include "train/progress.h"
 #include "base/rng.h"
-#include "train/trainer.h"
+#include "train/train_config.h"
+#include "train/train_step.h"
 
 namespace charrnn::training {
 

@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "charrnn/error.h"
-#include "train/trainer.h"
+#include "train/train_config.h"
 
 namespace charrnn {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "train/comm.h"
-#include "train/trainer.h"
+#include "train/train_step.h"
 
 namespace charrnn {
 

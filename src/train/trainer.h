@@ -1,81 +1,12 @@
 // trainer.h — the training loop: batches, forward/backward, clipping, Adam, periodic full
 // validation, checkpoints, progress and a clean stop on SIGINT/SIGTERM.
-//
-// Letters: T window length, N streams, P parameter count.
 #pragma once
 
 #include <atomic>
-#include <cstdint>
-#include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
 
-#include "nn/model.h"
-#include "train/optimizer.h"
-#include "text/tokenizer.h"
+#include "train/train_config.h"
 
 namespace charrnn {
-
-struct TrainConfig {
-  // Data
-  std::vector<std::string> corpus;  // UTF-8 text file(s), concatenated
-  double val_frac = 0.1;            // last fraction of the corpus held out for validation
-  TokenizerConfig tokenizer;
-  // Model (vocab is set from the corpus)
-  ModelConfig model;
-  // Optimization
-  int seq = 50;            // T: BPTT window
-  int batch = 50;          // N: parallel streams (per rank under MPI: K ranks train K * N)
-  AdamConfig adam;         // lr, betas, weight decay
-  std::string lr_schedule = "constant";  // constant, cosine or step (see LrSchedule)
-  int64_t warmup = 0;      // steps of linear learning-rate warmup
-  double min_lr = 0;       // cosine: final learning rate (0: lr / 10)
-  double lr_decay = 0.5;   // step: factor applied every lr_decay_every steps
-  int64_t lr_decay_every = 1000;
-  double clip = 5.0;       // max global gradient norm; 0 turns clipping off
-  double ema = 0;          // > 0: validate and keep as best an average of the weights with
-                           // this decay per step (e.g. 0.999); 0: the weights themselves
-  int64_t steps = 0;       // stop after this many steps (0: no step limit)
-  double epochs = 0;       // stop after this many passes over the train split (0: no limit)
-  double minutes = 0;      // stop after this much wall-clock time (0: no limit)
-  uint64_t seed = 1;       // initialization (and later dropout) randomness
-  // Output
-  std::string model_dir;   // checkpoint directory
-  int64_t eval_every = 0;  // validate + checkpoint every this many steps (0: at the end only)
-  int eval_batch = 0;      // validation streams (0: same as batch)
-  int64_t patience = 0;    // stop after this many evaluations without improvement (0: never)
-  bool force = false;      // replace an existing directory
-  bool quiet = false;      // no progress lines
-  bool resume = false;     // continue the checkpoint in model_dir exactly where it stopped
-  int ranks = 1;           // K, MPI processes (set by train(); a resume needs the same K)
-};
-
-// Fills defaults (no stop rule given -> 10 epochs) and rejects bad values with a usage Error.
-void resolve_train_config(TrainConfig& c);
-nlohmann::json train_config_json(const TrainConfig& c);
-// The inverse of train_config_json, for --resume (throws on a malformed record).
-TrainConfig train_config_from_json(const nlohmann::json& j);
-
-struct TrainResult {
-  int64_t steps = 0, tokens = 0;
-  double seconds = 0;
-  double best_val_loss = 0;  // NaN without a validation split
-  int64_t best_step = -1;
-  bool interrupted = false;  // stopped by a signal (after saving)
-  bool early_stopped = false;  // --patience ran out
-};
-
-// One optimization step on a (T, N) window: zero the gradients, forward, backward, carry the
-// state to the next window, clip, and (when loss and norm are finite) Adam + weight re-sync.
-struct StepResult {
-  double loss = 0;       // mean nats/symbol of the window
-  double grad_norm = 0;  // before clipping
-  bool applied = false;  // false: non-finite loss or gradient, parameters untouched
-};
-StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
-                      std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
-                      double clip, float lr, PhaseTimes* profile = nullptr,
-                      bool poison_gradient = false);  // fault injection (tests): one NaN
 
 // Runs training to its stop rule or until *stop becomes true; saves before returning.
 TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop);
