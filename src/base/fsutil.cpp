@@ -1,7 +1,7 @@
-// fsutil.cpp — POSIX file-system helpers (see fsutil.h).
+// fsutil.cpp — file-system helpers (see fsutil.h): std::filesystem where it does the job, POSIX
+// where checkpoints need what it lacks (fsync, an atomic directory swap).
 #include "base/fsutil.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,11 +9,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "charrnn/error.h"
 
 namespace charrnn {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string sys_error() { return std::strerror(errno); }
 
@@ -50,65 +53,58 @@ void fsync_dir(const std::string& path) {
   ::close(fd);
 }
 
-bool path_exists(const std::string& path) {
+std::string read_file(const std::string& path, const std::string& what) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
+  if (stat(path.c_str(), &st) != 0) fail(what + " " + path + ": " + sys_error(), "check the path");
+  if (S_ISDIR(st.st_mode)) fail(what + " " + path + " is a directory", "give a file");
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(what + " " + path + ": " + sys_error(), "check the permissions");
+  std::string data(size_t(st.st_size), '\0');
+  size_t got = std::fread(data.data(), 1, data.size(), f);
+  bool bad = std::ferror(f) || got != data.size();
+  std::fclose(f);
+  if (bad) fail("read error in " + what + " " + path);
+  return data;
+}
+
+bool path_exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
 }
 
 bool is_directory(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  std::error_code ec;
+  return fs::is_directory(path, ec);
 }
 
 bool directory_is_empty(const std::string& path) {
-  DIR* d = ::opendir(path.c_str());
-  if (!d) return false;
-  bool empty = true;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") { empty = false; break; }
-  }
-  ::closedir(d);
-  return empty;
+  std::error_code ec;
+  return fs::is_directory(path, ec) && fs::is_empty(path, ec) && !ec;
 }
 
 void make_dirs(const std::string& path) {
-  if (path.empty() || is_directory(path)) return;
-  make_dirs(parent_dir(path));
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
-    fail("cannot create directory " + path + ": " + sys_error(), "check the permissions of its parent");
+  std::error_code ec;
+  if (path.empty() || fs::is_directory(path, ec)) return;
+  if (!fs::create_directories(path, ec) && ec)
+    fail("cannot create directory " + path + ": " + ec.message(), "check the permissions of its parent");
 }
 
 void remove_tree(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    if (DIR* d = ::opendir(path.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") remove_tree(path + "/" + name);
-      }
-      ::closedir(d);
-    }
-    ::rmdir(path.c_str());
-  } else {
-    ::unlink(path.c_str());
-  }
+  std::error_code ec;
+  fs::remove_all(path, ec);  // silent: callers remove what may not exist
 }
 
 std::string parent_dir(const std::string& path) {
-  std::string p = path;
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  size_t slash = p.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : p.substr(0, slash);
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "a/b/" -> "a/b"
+  if (!p.has_parent_path()) return p.is_absolute() ? "/" : ".";
+  return p.parent_path().string();
 }
 
 std::string base_name(const std::string& path) {
-  std::string p = path;
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  size_t slash = p.find_last_of('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  return p.filename().string();
 }
 
 void replace_directory(const std::string& staged, const std::string& target,

@@ -1,10 +1,13 @@
 // fsutil.h — the few file-system operations checkpoints need, with errors that name the path.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace charrnn {
 
+// The whole file; errors name `what` ("corpus", "tensor file") and the path.
+std::string read_file(const std::string& path, const std::string& what);
 // Writes `size` bytes to `path` (created or truncated), then fsyncs it.
 void write_file_synced(const std::string& path, const void* data, size_t size);
 void fsync_dir(const std::string& path);

@@ -12,7 +12,6 @@
 #include <cmath>
 #include <ctime>
 
-#include "text/dataset.h"
 #include "charrnn/error.h"
 #include "base/fsutil.h"
 #include "checkpoint/safetensors.h"

@@ -9,7 +9,6 @@
 
 #include "checkpoint/checkpoint.h"
 #include "nn/recurrent_layer.h"
-#include "text/dataset.h"
 #include "charrnn/error.h"
 #include "base/fsutil.h"
 #include "checkpoint/safetensors.h"

@@ -5,7 +5,6 @@
 
 #include <cstring>
 
-#include "text/dataset.h"
 #include "charrnn/error.h"
 #include "base/fsutil.h"
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "checkpoint/checkpoint.h"
+#include "base/fsutil.h"
 #include "text/dataset.h"
 #include "charrnn/error.h"
 #include "nn/model.h"

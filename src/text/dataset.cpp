@@ -10,25 +10,11 @@
 #include <algorithm>
 
 #include "charrnn/error.h"
+#include "base/fsutil.h"
 #include "base/rng.h"
 #include "base/sha256.h"
 
 namespace charrnn {
-
-std::string read_file(const std::string& path, const std::string& what) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0)
-    fail(what + " " + path + ": " + std::strerror(errno), "check the path");
-  if (S_ISDIR(st.st_mode)) fail(what + " " + path + " is a directory", "give a file");
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) fail(what + " " + path + ": " + std::strerror(errno), "check the permissions");
-  std::string data(size_t(st.st_size), '\0');
-  size_t got = std::fread(data.data(), 1, data.size(), f);
-  bool bad = std::ferror(f) || got != data.size();
-  std::fclose(f);
-  if (bad) fail("read error in " + what + " " + path);
-  return data;
-}
 
 namespace {
 

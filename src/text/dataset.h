@@ -33,8 +33,6 @@ struct Corpus {
 // the bytes must also hash to `expected_sha256`, checked before anything is encoded.
 Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer,
                    const Vocabulary* vocab = nullptr, const std::string& expected_sha256 = {});
-// Reads a whole file; errors name the path.
-std::string read_file(const std::string& path, const std::string& what);
 
 // A read-only view of part of an id stream.
 struct IdSpan {
