@@ -11,7 +11,7 @@
 #include "charrnn/error.h"
 #include "base/fsutil.h"
 #include "checkpoint/safetensors.h"
-#include "base/sha256.h"
+#include "base/hash.h"
 
 namespace charrnn {
 namespace {

@@ -12,7 +12,7 @@
 #include "charrnn/error.h"
 #include "base/fsutil.h"
 #include "base/rng.h"
-#include "base/sha256.h"
+#include "base/hash.h"
 
 namespace charrnn {
 

@@ -11,7 +11,7 @@
 #include "charrnn/error.h"
 #include "base/fsutil.h"
 #include "train/plot.h"
-#include "base/sha256.h"
+#include "base/hash.h"
 #include "train/session.h"
 
 namespace charrnn::training {
