@@ -5,9 +5,9 @@
 #include <string>
 
 #include "checkpoint/checkpoint.h"
-#include "train/progress.h"
 #include "text/tokenizer.h"
 #include "cli.h"
+#include "progress.h"
 
 namespace charrnn::cli {
 namespace {

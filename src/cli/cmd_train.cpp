@@ -12,6 +12,7 @@
 #include "charrnn/error.h"
 #include "train/trainer.h"
 #include "cli.h"
+#include "progress.h"
 
 namespace charrnn::cli {
 namespace {
@@ -205,7 +206,8 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
     if (c.model_dir.empty()) fail_usage("the option '--model' is required", "pass --model DIR");
   }
 
-  TrainResult r = train(c, stop);
+  Progress progress(stdout, c.quiet);
+  TrainResult r = train(c, stop, [&](const TrainEvent& e) { progress.event(e); });
   const bool speaker = comm::rank() == 0;  // under MPI, rank 0 alone reports
   if (!c.quiet && speaker) {
     std::printf("done: %lld steps, %s tokens in %.1f s", (long long)r.steps,

@@ -61,10 +61,10 @@ uint64_t digest64(const std::string& bytes) {
 
 }  // namespace
 
-Session::Session(const TrainConfig& c, const std::atomic<bool>* stop)
+Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const TrainCallback& report)
     : cfg_(c),
       stop_(stop),
-      progress_(stdout, c.quiet || !is_lead()),
+      report_(is_lead() ? report : TrainCallback()),
       rng_(dropout_seed(c.seed)) {
   read_fault_injection(&fault_first_, &fault_last_);
   if (is_lead()) check_model_dir(cfg_);
@@ -195,7 +195,7 @@ void Session::restore(const LoadedCheckpoint& last) {
   }
   for (const HistoryPoint& h : meta_.history)
     evals_since_best_ = h.step > meta_.best_step ? evals_since_best_ + 1 : 0;
-  progress_.line("resuming " + cfg_.model_dir + " at step " + std::to_string(meta_.state.step));
+  info("resuming " + cfg_.model_dir + " at step " + std::to_string(meta_.state.step));
 }
 
 // Every rank must run the same binary on the same configuration and corpus: rank 0 compares
@@ -222,6 +222,10 @@ void Session::check_ranks_agree() const {
   }
 }
 
+void Session::info(const std::string& text) const {
+  if (report_) report_({TrainEvent::Kind::info, text});
+}
+
 void Session::print_config() {
   char buf[512];
   std::snprintf(buf, sizeof buf,
@@ -229,7 +233,7 @@ void Session::print_config() {
                 meta_.corpus.name.c_str(), (unsigned long long)meta_.corpus.bytes,
                 (long long)ids_.size(), (long long)train_ids_.size, (long long)val_ids_.size,
                 meta_.model.vocab, meta_.unknown_id >= 0 ? " (with <unk>)" : "");
-  progress_.line(buf);
+  info(buf);
   std::snprintf(
       buf, sizeof buf,
       "model: %s, %d layers x %d hidden, embedding %d, dropout %.2f (output %.2f, weight drop %.2f), %zu parameters (oneDNN %s)",
@@ -237,8 +241,8 @@ void Session::print_config() {
       meta_.model.embed, meta_.model.dropout, meta_.model.output_dropout, meta_.model.weight_drop,
       parameter_count(meta_.model),
       train_net_->lstm_implementation().c_str());
-  progress_.line(buf);
-  progress_.line("config: " + meta_.train_config.dump());
+  info(buf);
+  info("config: " + meta_.train_config.dump());
 }
 
 void Session::save() {

@@ -19,7 +19,6 @@
 #include "checkpoint/checkpoint.h"
 #include "train/comm.h"
 #include "text/dataset.h"
-#include "train/progress.h"
 #include "base/rng.h"
 #include "train/train_config.h"
 #include "train/train_step.h"
@@ -34,7 +33,7 @@ inline bool is_lead() { return comm::rank() == 0; }
 
 class Session {
  public:
-  Session(const TrainConfig& c, const std::atomic<bool>* stop);
+  Session(const TrainConfig& c, const std::atomic<bool>* stop, const TrainCallback& report);
   TrainResult run();
 
  private:
@@ -57,7 +56,8 @@ class Session {
 
   TrainConfig cfg_;
   const std::atomic<bool>* stop_;
-  Progress progress_;
+  TrainCallback report_;  // the lead only; empty elsewhere
+  void info(const std::string& text) const;
   CheckpointMeta meta_;
   std::vector<int32_t> ids_;
   IdSpan train_ids_, val_ids_;

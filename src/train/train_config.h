@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,4 +73,33 @@ struct StepResult {
   double grad_norm = 0;  // before clipping
   bool applied = false;  // false: non-finite loss or gradient, parameters untouched
 };
+// What a run reports as it goes. The library never prints: the CLI prints these events (a live
+// progress line, the evaluation lines, warnings on stderr), an embedding program does as it likes.
+struct StepReport {
+  int64_t step, total_steps;  // total_steps 0 when the run is bounded by time only
+  double epoch;
+  double loss;                // mean training loss since the last report, nats/symbol
+  double tokens_per_s;
+  double seconds;             // elapsed, evaluation included
+  double eta_seconds;         // < 0 when unknown
+  double last_val;            // NaN before the first evaluation
+};
+
+struct EvalReport {
+  int64_t step;
+  double train_loss, val_loss;  // nats/symbol
+  bool improved;                // a new best: the best weights were saved
+  double seconds;
+  int64_t patience_exhausted;   // > 0: this many evaluations without a new best; the run stops
+};
+
+struct TrainEvent {
+  enum class Kind { info, step, eval, warning } kind;
+  std::string text;  // info and warning: one line for a person
+  StepReport step{};
+  EvalReport eval{};
+};
+
+using TrainCallback = std::function<void(const TrainEvent&)>;
+
 }  // namespace charrnn

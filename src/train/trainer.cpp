@@ -51,11 +51,10 @@ double Session::train_step() {
   if (++bad_steps_ >= kMaxBadStepsInARow)
     fail(std::to_string(bad_steps_) + " steps in a row had a non-finite loss or gradient; stopping",
          "lower --lr or --clip; the last good checkpoint in " + cfg_.model_dir + " is intact");
-  // A warning, not progress: shown even with --quiet (by rank 0; the ranks agree).
-  if (is_lead())
-    std::fprintf(stderr,
-                 "charrnn: warning: non-finite loss or gradient at step %lld; step skipped\n",
-                 (long long)(meta_.state.step + 1));
+  // A warning, not progress: the CLI shows it even with --quiet (the ranks agree; the lead tells).
+  if (report_)
+    report_({TrainEvent::Kind::warning, "non-finite loss or gradient at step " +
+                                            std::to_string(meta_.state.step + 1) + "; step skipped"});
   return std::nan("");
 }
 
@@ -95,14 +94,11 @@ void Session::eval_and_save() {
     early_stopped_ = true;
   }
   save();
-  char buf[200];
-  std::snprintf(buf, sizeof buf, "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
-                (long long)s.step, train_loss, val, val / std::log(2.0),
-                improved ? " | best, saved" : " | saved", format_duration(total_seconds()).c_str());
-  progress_.line(buf);
-  if (early_stopped_)
-    progress_.line("no improvement in " + std::to_string(cfg_.patience) +
-                   " evaluations: stopping (--patience)");
+  if (report_) {
+    TrainEvent e{TrainEvent::Kind::eval};
+    e.eval = {s.step, train_loss, val, improved, total_seconds(), early_stopped_ ? cfg_.patience : 0};
+    report_(e);
+  }
 }
 
 TrainResult Session::run() {
@@ -118,10 +114,14 @@ TrainResult Session::run() {
       ++s.loss_steps;
     }
     const double secs = elapsed();
-    progress_.step({s.step, cfg_.steps, batcher_->epoch_progress(),
-                    s.loss_steps ? s.loss_sum / double(s.loss_steps) : std::nan(""),
-                    double(s.step * tokens_per_step) / std::max(1e-9, total_seconds()),
-                    total_seconds(), eta(secs), last_val_});
+    if (report_) {
+      TrainEvent e{TrainEvent::Kind::step};
+      e.step = {s.step, cfg_.steps, batcher_->epoch_progress(),
+                s.loss_steps ? s.loss_sum / double(s.loss_steps) : std::nan(""),
+                double(s.step * tokens_per_step) / std::max(1e-9, total_seconds()),
+                total_seconds(), eta(secs), last_val_};
+      report_(e);
+    }
     if (cfg_.eval_every > 0 && s.step % cfg_.eval_every == 0) eval_and_save();
   }
   const bool interrupted = comm::any(stop_ && stop_->load());
@@ -142,10 +142,11 @@ TrainResult Session::run() {
 
 }  // namespace training
 
-TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop) {
+TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop,
+                  const TrainCallback& report) {
   TrainConfig c = config;
   resolve_train_config(c);
-  training::Session session(c, stop);
+  training::Session session(c, stop, report);
   return session.run();
 }
 

@@ -9,6 +9,8 @@
 namespace charrnn {
 
 // Runs training to its stop rule or until *stop becomes true; saves before returning.
-TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop);
+// Under MPI only rank 0 reports; `report` may be empty.
+TrainResult train(const TrainConfig& config, const std::atomic<bool>* stop,
+                  const TrainCallback& report = {});
 
 }  // namespace charrnn

@@ -1,11 +1,11 @@
 // progress.cpp — rate-limited progress lines (see progress.h).
-#include "train/progress.h"
+#include "progress.h"
 
 #include <unistd.h>
 
 #include <cmath>
 
-namespace charrnn {
+namespace charrnn::cli {
 
 Progress::Progress(std::FILE* out, bool quiet)
     : out_(out), quiet_(quiet), tty_(::isatty(::fileno(out)) != 0),
@@ -44,6 +44,30 @@ void Progress::step(const StepReport& r) {
   std::fflush(out_);
 }
 
+void Progress::event(const TrainEvent& e) {
+  switch (e.kind) {
+    case TrainEvent::Kind::info: line(e.text); break;
+    case TrainEvent::Kind::step: step(e.step); break;
+    case TrainEvent::Kind::warning:
+      if (live_open_) std::fputs("\r\033[K", out_);
+      live_open_ = false;
+      std::fflush(out_);
+      std::fprintf(stderr, "charrnn: warning: %s\n", e.text.c_str());
+      break;
+    case TrainEvent::Kind::eval: {
+      const EvalReport& r = e.eval;
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
+                    (long long)r.step, r.train_loss, r.val_loss, r.val_loss / std::log(2.0),
+                    r.improved ? " | best, saved" : " | saved", format_duration(r.seconds).c_str());
+      line(buf);
+      if (r.patience_exhausted > 0)
+        line("no improvement in " + std::to_string(r.patience_exhausted) + " evaluations: stopping (--patience)");
+      break;
+    }
+  }
+}
+
 void Progress::line(const std::string& text) {
   if (quiet_) return;
   if (live_open_) std::fputs("\r\033[K", out_);
@@ -52,4 +76,4 @@ void Progress::line(const std::string& text) {
   std::fflush(out_);
 }
 
-}  // namespace charrnn
+}  // namespace charrnn::cli
