@@ -107,7 +107,10 @@ double generation_rate(const ModelConfig& c, const float* params, int K, int64_t
   Sampler sampler(c.vocab, sc);
   int64_t sink = 0;
   auto t0 = Clock::now();
-  gen.generate({0, 1, 2}, length, sampler, [&](int, int id) { sink += id; });
+  gen.generate({0, 1, 2}, length, sampler, [&](int, int id) {
+    sink += id;
+    return true;
+  });
   const double s = seconds_since(t0);
   if (sink < 0) std::puts("");  // keeps the loop observable
   return double(length) * K / s;

@@ -1,4 +1,5 @@
-// cmd_generate.cpp — `charrnn generate`: checkpoint + prompt -> text, streamed as it is sampled.
+// cmd_generate.cpp — `charrnn generate`: checkpoint + prompt -> text, streamed as it is sampled
+// (on the public API, charrnn.h).
 #include <unistd.h>
 
 #include <chrono>
@@ -6,11 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/checkpoint.h"
-#include "charrnn/error.h"
-#include "generate/generator.h"
-#include "generate/sampler.h"
-#include "text/tokenizer.h"
+#include "charrnn/charrnn.h"
 #include "cli.h"
 
 namespace charrnn::cli {
@@ -23,18 +20,6 @@ const char* kGenerateUsage =
     "The same model, prompt, seed and options give the same text. --temperature 0 is greedy.\n"
     "Without --prompt, generation starts from a newline (or the model's first symbol).";
 
-std::vector<int32_t> encode_prompt(const LoadedCheckpoint& ck, const std::string& prompt,
-                                   bool given) {
-  Vocabulary vocab(ck.meta.symbols, ck.meta.unknown_id);
-  if (!given) {  // a fresh line is the most natural start for most corpora
-    int nl = vocab.find("\n");
-    return {nl >= 0 ? nl : 0};
-  }
-  if (prompt.empty()) fail_usage("--prompt is empty", "omit --prompt to start from a newline");
-  Tokenizer tok(ck.meta.tokenizer);
-  return tok.encode(vocab, tok.prepare(prompt, "--prompt"), "--prompt");
-}
-
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
@@ -42,7 +27,7 @@ int cmd_generate(int argc, char** argv) {
   int64_t length = 500;
   int threads = 0, samples = 1;
   bool stats = false;
-  SampleConfig s;
+  SampleOptions s;
   po::options_description data("Data");
   data.add_options()
       ("model", po::value(&dir)->required(), "checkpoint directory")
@@ -62,32 +47,26 @@ int cmd_generate(int argc, char** argv) {
   out.add_options()("stats", po::bool_switch(&stats), "print symbols/s to stderr at the end");
   po::variables_map vm;
   if (!parse(argc, argv, kGenerateUsage, {data, sampling, out}, vm)) return kExitOk;
-  if (length < 0) fail_usage("--length must be >= 0, got " + std::to_string(length));
+  if (vm.count("prompt") && prompt.empty()) fail_usage("--prompt is empty", "omit --prompt to start from a newline");
   if (samples < 1 || samples > 4096) fail_usage("--num-samples must be between 1 and 4096");
-  if (weights != "best" && weights != "last") fail_usage("--weights must be best or last");
-  validate_sample_config(s);
   set_threads(threads, Workload::infer);
 
-  LoadedCheckpoint ck = load_checkpoint(dir, weights == "last" ? WhichWeights::last : WhichWeights::best);
-  const std::vector<int32_t> ids = encode_prompt(ck, prompt, vm.count("prompt") > 0);
-  ck.meta.model.dtype = resolve_dtype(dtype);
-  Generator gen(ck.meta.model, ck.params.data(), samples);
-  Sampler sampler(ck.meta.model.vocab, s, ck.meta.unknown_id);  // <unk> is never emitted
-  const std::vector<std::string>& symbols = ck.meta.symbols;
-  std::vector<std::string> texts(static_cast<size_t>(samples));  // K > 1: printed one after another
-  std::string head = vm.count("prompt") ? prompt : "";
-  if (samples == 1) std::fwrite(head.data(), 1, head.size(), stdout);
+  const Model model = Model::open(dir, {weights, dtype_name(resolve_dtype(dtype))});
+  if (samples == 1) std::fwrite(prompt.data(), 1, prompt.size(), stdout);  // the prompt first, as typed
   std::fflush(stdout);
   auto t0 = std::chrono::steady_clock::now();
-  gen.generate(ids, length, sampler, [&](int k, int id) {
-    const std::string& sym = symbols[size_t(id)];
-    if (samples > 1) { texts[size_t(k)] += sym; return; }
-    std::fwrite(sym.data(), 1, sym.size(), stdout);
-    std::fflush(stdout);  // stream: the reader sees each symbol as soon as it is sampled
-  });
+  if (samples == 1) {
+    model.generate(prompt, length, s, [](const std::string& symbol) {
+      std::fwrite(symbol.data(), 1, symbol.size(), stdout);
+      std::fflush(stdout);  // stream: the reader sees each symbol as soon as it is sampled
+      return true;
+    });
+  } else {  // K samples in one batch, printed one after another
+    const std::vector<Generation> texts = model.generate_n(prompt, length, samples, s);
+    for (int k = 0; k < samples; ++k)
+      std::printf("%s--- sample %d ---\n%s%s\n", k ? "\n" : "", k + 1, prompt.c_str(), texts[size_t(k)].text.c_str());
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (int k = 0; k < samples && samples > 1; ++k)
-    std::printf("%s--- sample %d ---\n%s%s\n", k ? "\n" : "", k + 1, head.c_str(), texts[size_t(k)].c_str());
   if (samples == 1 && ::isatty(STDOUT_FILENO)) std::printf("\n");
   if (stats)
     std::fprintf(stderr, "generated %lld symbols x %d samples in %.3f s: %.0f symbols/s\n",

@@ -2,6 +2,7 @@
 // This is the only place that catches exceptions.
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -47,6 +48,15 @@ std::string prefix() {
   return "charrnn (rank " + std::to_string(comm::rank()) + " of " + std::to_string(comm::size()) + "): ";
 }
 
+// The library names a bad setting as a field ("top_k must be ..."); here it is the flag (--top-k).
+std::string as_flags(const charrnn::Error& e) {
+  const std::string what = e.what(), &field = e.field();
+  if (field.empty() || what.compare(0, field.size(), field) != 0) return what;
+  std::string flag = field;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return "--" + flag + what.substr(field.size());
+}
+
 // The whole report in one write(2): under mpirun, other processes' output (MPI_ABORT's banner)
 // must not land between the prefix and the message, as it did with piecewise std::cerr.
 void report(const std::string& text) {
@@ -63,7 +73,7 @@ int run(int argc, char** argv, const std::atomic<bool>* stop) {
   try {
     return dispatch(argc, argv, stop);
   } catch (const charrnn::Error& e) {
-    report(prefix() + e.what() + "\n" + (e.hint().empty() ? "" : "hint: " + e.hint() + "\n"));
+    report(prefix() + as_flags(e) + "\n" + (e.hint().empty() ? "" : "hint: " + e.hint() + "\n"));
     return e.kind() == charrnn::Error::Kind::usage ? cli::kExitUsage : cli::kExitRuntime;
   } catch (const boost::program_options::error& e) {
     report(std::string("charrnn ") + argv[1] + ": " + e.what() + "\nhint: run charrnn " + argv[1] +

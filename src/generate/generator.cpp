@@ -6,7 +6,8 @@
 namespace charrnn {
 
 Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
-    : cfg_(c), params_(params), K_(num_samples), x_k_(size_t(num_samples), 0) {
+    : cfg_(c), params_(params), K_(num_samples), x_k_(size_t(num_samples), 0),
+      live_k_(size_t(num_samples), 1) {
   if (num_samples < 1) fail_usage("--num-samples must be at least 1");
   step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
 }
@@ -14,7 +15,7 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
 Generator::~Generator() = default;
 
 void Generator::generate(const std::vector<int32_t>& prompt, int64_t length, Sampler& sampler,
-                         const std::function<void(int, int)>& emit) {
+                         const std::function<bool(int, int)>& emit) {
   if (prompt.empty()) fail_usage("the prompt is empty", "pass --prompt TEXT");
   const int P = int(prompt.size()), V = cfg_.vocab;
   const float* logits_kv;  // logits of the last prompt position, then of each step
@@ -30,13 +31,19 @@ void Generator::generate(const std::vector<int32_t>& prompt, int64_t length, Sam
     step_net_->reset_state();
   }
   std::fill(x_k_.begin(), x_k_.end(), prompt.back());
-  for (int64_t i = 0; i < length; ++i) {
+  std::fill(live_k_.begin(), live_k_.end(), 1);
+  int live = K_;
+  for (int64_t i = 0; i < length && live > 0; ++i) {
     step_net_->forward(x_k_.data(), nullptr, nullptr);
     step_net_->carry_state();
     logits_kv = step_net_->logits();
     for (int k = 0; k < K_; ++k) {
+      // An ended sample still draws, so that the others' random streams do not depend on it.
       x_k_[size_t(k)] = sampler.sample(logits_kv + size_t(k) * V);
-      emit(k, x_k_[size_t(k)]);
+      if (live_k_[size_t(k)] && !emit(k, x_k_[size_t(k)])) {
+        live_k_[size_t(k)] = 0;
+        --live;
+      }
     }
   }
 }

@@ -20,9 +20,10 @@ class Generator {
   Generator(const ModelConfig& c, const float* params, int num_samples);
   ~Generator();
 
-  // Emits `length` symbols per sample through emit(sample, id), in step order.
+  // Emits up to `length` symbols per sample through emit(sample, id), in step order. emit
+  // returning false ends that sample (it emits no more); generation ends when all have ended.
   void generate(const std::vector<int32_t>& prompt, int64_t length, Sampler& sampler,
-                const std::function<void(int, int)>& emit);
+                const std::function<bool(int, int)>& emit);
 
  private:
   ModelConfig cfg_;
@@ -30,6 +31,7 @@ class Generator {
   int K_;
   std::unique_ptr<Net> step_net_;  // T = 1, N = K
   std::vector<int32_t> x_k_;       // (K) the current input symbol of each sample
+  std::vector<char> live_k_;       // (K) 1 while the sample goes on
 };
 
 }  // namespace charrnn

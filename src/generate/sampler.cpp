@@ -11,11 +11,11 @@ namespace charrnn {
 
 void validate_sample_config(const SampleConfig& c) {
   if (!(c.temperature >= 0.0f) || c.temperature > 100.0f)
-    fail_usage("--temperature must be between 0 and 100, got " + std::to_string(c.temperature),
+    fail_field("temperature", "must be between 0 and 100, got " + std::to_string(c.temperature),
                "use 0 for greedy decoding, about 0.5-1.0 for sampling");
-  if (c.top_k < 0) fail_usage("--top-k must be 0 (off) or positive, got " + std::to_string(c.top_k));
+  if (c.top_k < 0) fail_field("top_k", "must be 0 (off) or positive, got " + std::to_string(c.top_k));
   if (!(c.top_p > 0.0f && c.top_p <= 1.0f))
-    fail_usage("--top-p must be in (0, 1], got " + std::to_string(c.top_p), "1 turns it off");
+    fail_field("top_p", "must be in (0, 1], got " + std::to_string(c.top_p), "1 turns it off");
 }
 
 Sampler::Sampler(int vocab, SampleConfig config, int banned)

@@ -95,7 +95,7 @@ void Session::eval_and_save() {
   }
   save();
   if (report_) {
-    TrainEvent e{TrainEvent::Kind::eval};
+    TrainEvent e{TrainEvent::Kind::eval, {}};
     e.eval = {s.step, train_loss, val, improved, total_seconds(), early_stopped_ ? cfg_.patience : 0};
     report_(e);
   }
@@ -115,7 +115,7 @@ TrainResult Session::run() {
     }
     const double secs = elapsed();
     if (report_) {
-      TrainEvent e{TrainEvent::Kind::step};
+      TrainEvent e{TrainEvent::Kind::step, {}};
       e.step = {s.step, cfg_.steps, batcher_->epoch_progress(),
                 s.loss_steps ? s.loss_sum / double(s.loss_steps) : std::nan(""),
                 double(s.step * tokens_per_step) / std::max(1e-9, total_seconds()),

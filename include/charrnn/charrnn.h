@@ -1,0 +1,177 @@
+// charrnn.h — the public C++ API of charrnn: character-level LSTM language models on the CPU.
+//
+//   #include <charrnn/charrnn.h>
+//   charrnn::Model m = charrnn::Model::open("kjv-small");          // a directory or a model name
+//   m.generate("And God said", 200, {}, [](const std::string& s) {  // streams, symbol by symbol
+//     std::cout << s << std::flush;
+//     return true;                                                  // false stops
+//   });
+//
+// Link with find_package(charrnn) and target charrnn::charrnn, or `pkg-config --cflags --libs
+// charrnn`. Everything here is std C++17; oneDNN, ICU, JSON and MPI stay inside the library.
+// Every failure throws charrnn::Error (error.h) with the message the charrnn command prints;
+// messages name fields ("temperature must be ..."), not command-line flags.
+//
+// Threads: a Model may be used from several threads at once (each call builds its own network;
+// the weights are shared and read-only). The library computes with OpenMP; set its thread count
+// with set_threads() or OMP_NUM_THREADS.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "charrnn/error.h"
+#include "charrnn/version.h"
+
+namespace charrnn {
+
+// The library's version at run time, "MAJOR.MINOR.PATCH" (CHARRNN_VERSION_STRING at build time).
+const char* version();
+
+// OpenMP threads for everything that follows; 0: every core.
+void set_threads(int threads);
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+// Where a model name (no '/') is looked for, in order: $CHARRNN_MODEL_PATH (directories
+// separated by ':'), $XDG_DATA_HOME/charrnn/models (default ~/.local/share/charrnn/models),
+// <the running program's directory>/../share/charrnn/models, and the installed models
+// (<prefix>/share/charrnn/models). An existing directory path is always taken as it is.
+std::vector<std::string> model_search_path();
+// The checkpoint directory for `model` (a path or a name); throws Error listing where it looked.
+std::string locate_model(const std::string& model);
+
+struct OpenOptions {
+  std::string weights = "best";  // "best" (by validation loss) or "last" (the latest step)
+  std::string dtype = "f32";     // "f32", or "bf16" (AVX512-BF16/AMX; f32 on other CPUs)
+};
+
+struct SampleOptions {
+  double temperature = 1.0;  // 0: greedy (always the most likely symbol)
+  int top_k = 0;             // sample among the k most likely symbols; 0: all
+  double top_p = 1.0;        // nucleus: the smallest set whose probability reaches p; 1: all
+  uint64_t seed = 0;         // the same model, prompt, options and seed give the same text
+};
+
+struct Generation {
+  std::string text;           // the continuation (the prompt is not repeated)
+  int64_t symbols = 0;        // symbols generated
+  std::string finish_reason;  // "length" (all symbols generated) or "stopped" (the callback)
+};
+
+struct ScoreOptions {
+  int batch = 32;  // the text is cut into this many streams ...
+  int seq = 100;   // ... read in windows of this many symbols, the state carried between them
+  std::string name = "text";  // what error messages call the text (its file's name, say)
+};
+
+struct Score {
+  int64_t symbols = 0;    // symbols in the text
+  int64_t predicted = 0;  // symbols scored (all but the first)
+  double nats_per_char = 0, bits_per_char = 0, perplexity = 0;
+};
+
+struct HistoryEntry {
+  int64_t step = 0, tokens = 0;
+  double seconds = 0, epoch = 0, train_loss = 0, val_loss = 0;  // losses in nats/symbol
+};
+
+// What `charrnn inspect` shows.
+struct ModelCard {
+  std::string name, dir;               // name: the directory's last component
+  std::string cell;                    // "lstm", "gru" or "rnn"
+  int layers = 0, hidden = 0, embed = 0, vocab = 0;
+  int64_t parameters = 0;
+  std::string unit, normalize;         // how text becomes symbols
+  std::vector<std::string> symbols;    // the vocabulary, in id order
+  int64_t steps = 0, tokens = 0;       // training so far
+  double seconds = 0;
+  double best_val_loss = 0;            // nats/symbol; NaN without a validation split
+  int64_t best_step = -1;
+  std::string corpus;                  // the corpus's name
+  uint64_t corpus_bytes = 0;
+  std::vector<HistoryEntry> history;   // one entry per evaluation
+  std::string json;                    // model.json itself (`charrnn inspect --json`)
+};
+
+class Model {
+ public:
+  // Opens a checkpoint directory or an installed model by name (locate_model), checking every
+  // file's SHA-256.
+  static Model open(const std::string& model, const OpenOptions& options = {});
+
+  const ModelCard& card() const;
+
+  // Generates up to `length` symbols after `prompt` (empty: from a new line), calling
+  // on_symbol with each one as it is sampled; on_symbol returning false stops early.
+  // Prompt symbols missing from the vocabulary are an Error that names them.
+  Generation generate(const std::string& prompt, int64_t length, const SampleOptions& options = {},
+                      const std::function<bool(const std::string& symbol)>& on_symbol = {}) const;
+
+  // n independent samples of the same prompt, computed as one batch; on_symbol(k, symbol)
+  // returning false stops sample k. Sample 0 equals generate() with the same options.
+  std::vector<Generation> generate_n(
+      const std::string& prompt, int64_t length, int n, const SampleOptions& options = {},
+      const std::function<bool(int sample, const std::string& symbol)>& on_symbol = {}) const;
+
+  // How well the model predicts `text`, prepared with the model's own tokenizer settings.
+  Score score(const std::string& text, const ScoreOptions& options = {}) const;
+
+  struct Impl;
+
+ private:
+  explicit Model(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+struct TrainOptions {
+  std::vector<std::string> corpus;  // UTF-8 text files or directories, concatenated
+  std::string model_dir;            // the checkpoint directory it writes
+  bool force = false;               // replace an existing checkpoint
+  bool resume = false;              // continue the checkpoint in model_dir exactly
+  double val_frac = 0.1;            // the last fraction of the corpus held out for validation
+  std::string cell = "lstm";        // "lstm", "gru" or "rnn"
+  int layers = 2, hidden = 128, embed = 64;
+  double dropout = 0;               // between layers
+  std::string dtype = "f32";        // "f32" or "bf16"
+  int seq = 50, batch = 50;         // BPTT window, parallel streams
+  double lr = 2e-3, clip = 5;       // Adam learning rate, max gradient norm (0: off)
+  int64_t steps = 0;                // stop rules; none given: 10 epochs
+  double epochs = 0, minutes = 0;
+  uint64_t seed = 1;
+  int64_t eval_every = 200;         // validate and save every this many steps
+};
+
+struct TrainProgress {
+  enum class Kind { info, step, eval, warning } kind;
+  std::string text;                 // info, warning: one line for a person
+  int64_t step = 0, total_steps = 0;
+  double epoch = 0, loss = 0;       // step: mean training loss since the last report
+  double tokens_per_s = 0, seconds = 0, eta_seconds = -1;
+  double val_loss = 0;              // eval: the validation loss (nats/symbol)
+  bool improved = false;            // eval: a new best, saved as the model's weights
+};
+
+struct TrainSummary {
+  int64_t steps = 0, tokens = 0;
+  double seconds = 0;
+  double best_val_loss = 0;
+  int64_t best_step = -1;
+  bool interrupted = false;  // *stop became true; the state was saved for resume
+};
+
+// Trains until a stop rule or until *stop becomes true, then saves; on_progress is called from
+// the calling thread.
+TrainSummary train(const TrainOptions& options,
+                   const std::function<void(const TrainProgress&)>& on_progress = {},
+                   const std::atomic<bool>* stop = nullptr);
+
+}  // namespace charrnn

@@ -1,0 +1,148 @@
+// model.cpp — the public Model (charrnn.h): a loaded checkpoint that generates and scores.
+//
+// Letters: K samples generated together, T window, N streams.
+#include <cmath>
+
+#include "charrnn/charrnn.h"
+#include "checkpoint/checkpoint.h"
+#include "generate/generator.h"
+#include "generate/sampler.h"
+#include "text/dataset.h"
+#include "text/tokenizer.h"
+
+namespace charrnn {
+
+struct Model::Impl {
+  LoadedCheckpoint ck;
+  ModelCard card;
+  Tokenizer tokenizer;
+  Vocabulary vocab;
+  explicit Impl(LoadedCheckpoint loaded)
+      : ck(std::move(loaded)), tokenizer(ck.meta.tokenizer), vocab(ck.meta.symbols, ck.meta.unknown_id) {}
+};
+
+namespace {
+
+ModelCard card_of(const LoadedCheckpoint& ck) {
+  const CheckpointMeta& m = ck.meta;
+  ModelCard c;
+  c.dir = ck.dir;
+  c.name = ck.dir.substr(ck.dir.find_last_of('/') == std::string::npos ? 0 : ck.dir.find_last_of('/') + 1);
+  c.cell = cell_name(m.model.cell);
+  c.layers = m.model.layers;
+  c.hidden = m.model.hidden;
+  c.embed = m.model.embed;
+  c.vocab = m.model.vocab;
+  c.parameters = int64_t(parameter_count(m.model));
+  c.unit = m.tokenizer.unit;
+  c.normalize = m.tokenizer.normalize;
+  c.symbols = m.symbols;
+  c.steps = m.state.step;
+  c.tokens = m.state.tokens;
+  c.seconds = m.state.seconds;
+  c.best_val_loss = m.best_val_loss;
+  c.best_step = m.best_step;
+  c.corpus = m.corpus.name;
+  c.corpus_bytes = m.corpus.bytes;
+  for (const HistoryPoint& h : m.history)
+    c.history.push_back({h.step, h.tokens, h.seconds, h.epoch, h.train_loss, h.val_loss});
+  c.json = ck.json.dump(2);
+  return c;
+}
+
+SampleConfig sample_config(const SampleOptions& o) {
+  SampleConfig s;
+  s.temperature = float(o.temperature);
+  s.top_k = o.top_k;
+  s.top_p = float(o.top_p);
+  s.seed = o.seed;
+  validate_sample_config(s);
+  return s;
+}
+
+}  // namespace
+
+Model::Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+Model Model::open(const std::string& model, const OpenOptions& options) {
+  if (options.weights != "best" && options.weights != "last")
+    fail_field("weights", "must be best or last, got '" + options.weights + "'");
+  Dtype dtype = parse_dtype(options.dtype);
+  if (dtype == Dtype::bf16 && !cpu_has_bf16()) dtype = Dtype::f32;
+  LoadedCheckpoint ck = load_checkpoint(locate_model(model),
+                                        options.weights == "last" ? WhichWeights::last : WhichWeights::best);
+  ck.meta.model.dtype = dtype;
+  auto impl = std::make_shared<Impl>(std::move(ck));
+  impl->card = card_of(impl->ck);
+  return Model(std::move(impl));
+}
+
+const ModelCard& Model::card() const { return impl_->card; }
+
+Generation Model::generate(const std::string& prompt, int64_t length, const SampleOptions& options,
+                           const std::function<bool(const std::string&)>& on_symbol) const {
+  return generate_n(prompt, length, 1, options,
+                    on_symbol ? [&](int, const std::string& s) { return on_symbol(s); }
+                              : std::function<bool(int, const std::string&)>())[0];
+}
+
+std::vector<Generation> Model::generate_n(
+    const std::string& prompt, int64_t length, int n, const SampleOptions& options,
+    const std::function<bool(int, const std::string&)>& on_symbol) const {
+  if (length < 0) fail_field("length", "must be >= 0, got " + std::to_string(length));
+  if (n < 1 || n > 4096) fail_field("n", "must be between 1 and 4096, got " + std::to_string(n));
+  const SampleConfig sc = sample_config(options);
+  const Impl& m = *impl_;
+  std::vector<int32_t> ids;
+  if (prompt.empty()) {  // a fresh line is the most natural start for most corpora
+    const int nl = m.vocab.find("\n");
+    ids = {nl >= 0 ? nl : 0};
+  } else {
+    ids = m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
+  }
+  Generator gen(m.ck.meta.model, m.ck.params.data(), n);
+  Sampler sampler(m.ck.meta.model.vocab, sc, m.ck.meta.unknown_id);  // <unk> is never emitted
+  std::vector<Generation> out(static_cast<size_t>(n));
+  for (auto& g : out) g.finish_reason = "length";
+  gen.generate(ids, length, sampler, [&](int k, int id) {
+    Generation& g = out[size_t(k)];
+    const std::string& symbol = m.ck.meta.symbols[size_t(id)];
+    g.text += symbol;
+    ++g.symbols;
+    if (on_symbol && !on_symbol(k, symbol)) {
+      g.finish_reason = "stopped";
+      return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+Score Model::score(const std::string& text, const ScoreOptions& options) const {
+  if (options.batch < 1 || options.batch > 100000) fail_field("batch", "must be between 1 and 100000, got " + std::to_string(options.batch));
+  if (options.seq < 1 || options.seq > 100000) fail_field("seq", "must be between 1 and 100000, got " + std::to_string(options.seq));
+  const Impl& m = *impl_;
+  const std::vector<int32_t> ids = m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, options.name), options.name);
+  if (ids.size() < 2) fail(options.name + " has fewer than 2 symbols; nothing to score");
+  EvalWindows windows(IdSpan{ids.data(), ids.size()}, options.seq, options.batch);
+  Net net(m.ck.meta.model, options.seq, options.batch, Net::Mode::infer, m.ck.params.data(), nullptr);
+  std::vector<int32_t> x_tn(size_t(options.seq) * options.batch), y_tn(x_tn.size());
+  double total = 0.0;
+  int64_t count = 0;
+  for (int64_t k = 0; k < windows.count(); ++k) {
+    windows.fill(k, x_tn.data(), y_tn.data());
+    int64_t scored = 0;
+    total += net.forward(x_tn.data(), y_tn.data(), &scored);
+    net.carry_state();
+    count += scored;
+  }
+  Score s;
+  s.symbols = int64_t(ids.size());
+  s.predicted = count;
+  s.nats_per_char = total / double(count);
+  s.bits_per_char = s.nats_per_char / std::log(2.0);
+  s.perplexity = std::exp(s.nats_per_char);
+  return s;
+}
+
+}  // namespace charrnn
