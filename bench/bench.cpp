@@ -104,10 +104,10 @@ double generation_rate(const ModelConfig& c, const float* params, int K, int64_t
   Generator gen(c, params, K);
   SampleConfig sc;
   sc.seed = 1;
-  Sampler sampler(c.vocab, sc);
+  std::vector<Sampler> samplers(size_t(K), Sampler(c.vocab, sc));
   int64_t sink = 0;
   auto t0 = Clock::now();
-  gen.generate({0, 1, 2}, length, sampler, [&](int, int id) {
+  gen.generate({0, 1, 2}, length, samplers, [&](int, int id) {
     sink += id;
     return true;
   });

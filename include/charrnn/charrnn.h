@@ -114,7 +114,8 @@ class Model {
                       const std::function<bool(const std::string& symbol)>& on_symbol = {}) const;
 
   // n independent samples of the same prompt, computed as one batch; on_symbol(k, symbol)
-  // returning false stops sample k. Sample 0 equals generate() with the same options.
+  // returning false stops sample k. Sample k draws with seed + k, so it equals generate() with
+  // that seed.
   std::vector<Generation> generate_n(
       const std::string& prompt, int64_t length, int n, const SampleOptions& options = {},
       const std::function<bool(int sample, const std::string& symbol)>& on_symbol = {}) const;

@@ -101,10 +101,15 @@ std::vector<Generation> Model::generate_n(
     ids = m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
   }
   Generator gen(m.ck.meta.model, m.ck.params.data(), n);
-  Sampler sampler(m.ck.meta.model.vocab, sc, m.ck.meta.unknown_id);  // <unk> is never emitted
+  std::vector<Sampler> samplers;  // sample k draws with seed + k; <unk> is never emitted
+  for (int k = 0; k < n; ++k) {
+    SampleConfig sk = sc;
+    sk.seed = sc.seed + uint64_t(k);
+    samplers.emplace_back(m.ck.meta.model.vocab, sk, m.ck.meta.unknown_id);
+  }
   std::vector<Generation> out(static_cast<size_t>(n));
   for (auto& g : out) g.finish_reason = "length";
-  gen.generate(ids, length, sampler, [&](int k, int id) {
+  gen.generate(ids, length, samplers, [&](int k, int id) {
     Generation& g = out[size_t(k)];
     const std::string& symbol = m.ck.meta.symbols[size_t(id)];
     g.text += symbol;

@@ -14,9 +14,10 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
 
 Generator::~Generator() = default;
 
-void Generator::generate(const std::vector<int32_t>& prompt, int64_t length, Sampler& sampler,
-                         const std::function<bool(int, int)>& emit) {
+void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
+                         std::vector<Sampler>& samplers, const std::function<bool(int, int)>& emit) {
   if (prompt.empty()) fail_usage("the prompt is empty", "pass --prompt TEXT");
+  if (int(samplers.size()) != K_) fail("the generator needs one sampler per sample");
   const int P = int(prompt.size()), V = cfg_.vocab;
   const float* logits_kv;  // logits of the last prompt position, then of each step
   std::unique_ptr<Net> prompt_net;
@@ -38,9 +39,9 @@ void Generator::generate(const std::vector<int32_t>& prompt, int64_t length, Sam
     step_net_->carry_state();
     logits_kv = step_net_->logits();
     for (int k = 0; k < K_; ++k) {
-      // An ended sample still draws, so that the others' random streams do not depend on it.
-      x_k_[size_t(k)] = sampler.sample(logits_kv + size_t(k) * V);
-      if (live_k_[size_t(k)] && !emit(k, x_k_[size_t(k)])) {
+      if (!live_k_[size_t(k)]) continue;
+      x_k_[size_t(k)] = samplers[size_t(k)].sample(logits_kv + size_t(k) * V);
+      if (!emit(k, x_k_[size_t(k)])) {
         live_k_[size_t(k)] = 0;
         --live;
       }

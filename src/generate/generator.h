@@ -20,9 +20,10 @@ class Generator {
   Generator(const ModelConfig& c, const float* params, int num_samples);
   ~Generator();
 
-  // Emits up to `length` symbols per sample through emit(sample, id), in step order. emit
-  // returning false ends that sample (it emits no more); generation ends when all have ended.
-  void generate(const std::vector<int32_t>& prompt, int64_t length, Sampler& sampler,
+  // Emits up to `length` symbols per sample through emit(sample, id), in step order; sample k
+  // draws from samplers[k] (one each, so that a sample's text does not depend on the others).
+  // emit returning false ends that sample; generation ends when all have ended.
+  void generate(const std::vector<int32_t>& prompt, int64_t length, std::vector<Sampler>& samplers,
                 const std::function<bool(int, int)>& emit);
 
  private:

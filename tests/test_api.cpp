@@ -1,0 +1,188 @@
+// test_api.cpp — the public API (include/charrnn/charrnn.h) on its own, against the charrnn
+// binary where both can do the same thing, and its error cases.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <stdlib.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "charrnn/charrnn.h"
+#include "cli_util.h"
+
+namespace charrnn {
+namespace {
+
+using testing::Result;
+
+const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
+
+class Api : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::scratch_dir("charrnn_api"); }
+  void TearDown() override { remove_tree(dir_); }
+  Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
+  std::string dir_;
+};
+
+// The Error a call throws (with the kind and field the CLI and the server map), or fails.
+template <class F>
+Error error_of(F&& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no charrnn::Error thrown";
+  return Error(Error::Kind::runtime, "");
+}
+
+TEST_F(Api, TheRuntimeVersionIsTheHeadersVersion) {
+  EXPECT_STREQ(version(), CHARRNN_VERSION_STRING);
+  EXPECT_EQ(std::string(version()), std::to_string(CHARRNN_VERSION_MAJOR) + "." +
+                                        std::to_string(CHARRNN_VERSION_MINOR) + "." +
+                                        std::to_string(CHARRNN_VERSION_PATCH));
+}
+
+TEST_F(Api, AModelIsFoundByNameOnTheSearchPath) {
+  ::setenv("CHARRNN_MODEL_PATH", (dir_ + "/nowhere:" + CHARRNN_MODELS_DIR).c_str(), 1);
+  EXPECT_EQ(locate_model("kjv-small"), std::string(CHARRNN_MODELS_DIR) + "/kjv-small");
+  const Model m = Model::open("kjv-small");
+  ::unsetenv("CHARRNN_MODEL_PATH");
+  EXPECT_EQ(m.card().name, "kjv-small");
+  EXPECT_EQ(m.card().cell, "lstm");
+  EXPECT_EQ(m.card().vocab, int(m.card().symbols.size()));
+  EXPECT_FALSE(m.card().history.empty());
+  EXPECT_EQ(nlohmann::json::parse(m.card().json)["format"], "charrnn-checkpoint");
+}
+
+TEST_F(Api, AnUnknownModelNameSaysWhereItLooked) {
+  ::setenv("CHARRNN_MODEL_PATH", (dir_ + "/a:" + dir_ + "/b").c_str(), 1);
+  const Error e = error_of([] { Model::open("no-such-model"); });
+  ::unsetenv("CHARRNN_MODEL_PATH");
+  EXPECT_EQ(e.kind(), Error::Kind::runtime);
+  EXPECT_NE(std::string(e.what()).find("no model 'no-such-model'"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find(dir_ + "/a, " + dir_ + "/b"), std::string::npos) << e.what();
+}
+
+TEST_F(Api, GenerateStreamsTheSameTextAsTheCommand) {
+  const Model m = Model::open(kKjv);
+  SampleOptions o;
+  o.temperature = 0.8;
+  o.top_k = 20;
+  o.seed = 7;
+  std::string streamed;
+  const Generation g = m.generate("And God said", 150, o, [&](const std::string& s) {
+    streamed += s;
+    return true;
+  });
+  EXPECT_EQ(g.text, streamed);
+  EXPECT_EQ(g.symbols, 150);
+  EXPECT_EQ(g.finish_reason, "length");
+  Result r = run("generate --model " + kKjv + " --prompt 'And God said' --length 150 --temperature 0.8 --top-k 20 --seed 7");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "And God said" + g.text);
+}
+
+TEST_F(Api, ACallbackReturningFalseStopsAfterThatSymbol) {
+  const Model m = Model::open(kKjv);
+  int calls = 0;
+  const Generation g = m.generate("In the beginning", 100, {}, [&](const std::string&) { return ++calls < 5; });
+  EXPECT_EQ(calls, 5);
+  EXPECT_EQ(g.symbols, 5);
+  EXPECT_EQ(g.finish_reason, "stopped");
+}
+
+TEST_F(Api, SampleKOfABatchEqualsASingleGenerationWithSeedPlusK) {
+  const Model m = Model::open(kKjv);
+  SampleOptions o;
+  o.seed = 3;
+  const std::vector<Generation> batch = m.generate_n("And", 80, 3, o);
+  ASSERT_EQ(batch.size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    SampleOptions ok = o;
+    ok.seed = o.seed + uint64_t(k);
+    EXPECT_EQ(batch[size_t(k)].text, m.generate("And", 80, ok).text) << "sample " << k;
+  }
+  EXPECT_NE(batch[0].text, batch[1].text);  // independent samples
+}
+
+TEST_F(Api, ScoreEqualsTheEvalCommand) {
+  const std::string text = "And God said, Let there be light: and there was light.\n";
+  testing::write_text(dir_ + "/t.txt", text);
+  const Score s = Model::open(kKjv).score(text, {4, 16});
+  Result r = run("eval --model " + kKjv + " --text " + dir_ + "/t.txt --batch 4 --seq 16 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(s.nats_per_char, j["nats_per_char"].get<double>(), 1e-9);
+  EXPECT_EQ(s.predicted, j["predicted"].get<int64_t>());
+  EXPECT_NEAR(s.bits_per_char, s.nats_per_char / std::log(2.0), 1e-12);
+  EXPECT_NEAR(s.perplexity, std::exp(s.nats_per_char), 1e-9);
+}
+
+TEST_F(Api, ABadSettingIsAUsageErrorNamingTheField) {
+  const Model m = Model::open(kKjv);
+  SampleOptions hot;
+  hot.temperature = -1;
+  Error e = error_of([&] { m.generate("And", 10, hot); });
+  EXPECT_EQ(e.kind(), Error::Kind::usage);
+  EXPECT_EQ(e.field(), "temperature");
+  EXPECT_EQ(std::string(e.what()).rfind("temperature must be between 0 and 100", 0), 0u) << e.what();
+  SampleOptions wide;
+  wide.top_p = 2;
+  EXPECT_EQ(error_of([&] { m.generate("And", 10, wide); }).field(), "top_p");
+  EXPECT_EQ(error_of([&] { m.generate("And", -1); }).field(), "length");
+  EXPECT_EQ(error_of([&] { m.score("And God", {0, 10}); }).field(), "batch");
+  EXPECT_EQ(error_of([&] { Model::open(kKjv, {"newest", "f32"}); }).field(), "weights");
+}
+
+TEST_F(Api, APromptSymbolMissingFromTheVocabularyIsNamed) {
+  const Error e = error_of([] { Model::open(kKjv).generate("And \xE6\x98\xA5", 10); });  // 春
+  EXPECT_EQ(e.kind(), Error::Kind::runtime);
+  EXPECT_NE(std::string(e.what()).find("not in the model's vocabulary"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("\xE6\x98\xA5"), std::string::npos) << e.what();
+}
+
+TEST_F(Api, TrainFromCodeReportsProgressAndSavesAModelThatGenerates) {
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i % 9) + "\n";
+  testing::write_text(dir_ + "/c.txt", text);
+  TrainOptions o;
+  o.corpus = {dir_ + "/c.txt"};
+  o.model_dir = dir_ + "/m";
+  o.layers = 1;
+  o.hidden = 32;
+  o.embed = 16;
+  o.seq = 16;
+  o.batch = 8;
+  o.steps = 30;
+  o.eval_every = 15;
+  int steps = 0, evals = 0;
+  const TrainSummary s = train(o, [&](const TrainProgress& p) {
+    steps += p.kind == TrainProgress::Kind::step;
+    evals += p.kind == TrainProgress::Kind::eval;
+  });
+  EXPECT_EQ(s.steps, 30);
+  EXPECT_EQ(evals, 2);
+  EXPECT_GT(steps, 0);
+  EXPECT_FALSE(std::isnan(s.best_val_loss));
+  const Model m = Model::open(o.model_dir);
+  EXPECT_EQ(m.card().steps, 30);
+  EXPECT_EQ(m.generate("the", 20).symbols, 20);
+  o.resume = true;  // resume from code: the checkpoint's settings, a new step limit
+  o.steps = 40;
+  EXPECT_EQ(train(o).steps, 40);
+}
+
+TEST_F(Api, TrainingRefusesBadSettingsByField) {
+  TrainOptions o;
+  o.corpus = {dir_ + "/c.txt"};
+  o.model_dir = dir_ + "/m";
+  o.seq = 0;
+  const Error e = error_of([&] { train(o); });
+  EXPECT_EQ(e.kind(), Error::Kind::usage);
+  EXPECT_EQ(e.field(), "seq");
+}
+
+}  // namespace
+}  // namespace charrnn
