@@ -10,7 +10,12 @@
 #   make fuzz    libFuzzer on the safetensors reader, model.json and the tokenizer (FUZZ_SECONDS each)
 #   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
 #   make test-fresh  a fresh minimal Debian 12 root (mmdebstrap, root only): install make, then
-#                make test, then make demo DEMO_MINUTES=0.5, exactly as the README says
+#                make test, then make demo DEMO_MINUTES=0.5, exactly as the README says; then
+#                the .deb of `make package` installed with apt-get on a second fresh root
+#   make install PREFIX=/usr/local  the binary, libcharrnn, headers, CMake/pkg-config files,
+#                man page, bash completion and the shipped models
+#   make package a Debian package (build/charrnn_*.deb) with CPack
+#   make test-install  install into a temporary prefix, build and run examples/ against it
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
@@ -20,7 +25,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 MINUTES ?= 90
 DEMO_MINUTES ?= 3
-.PHONY: all deps build test test-sanitize test-fresh fuzz demo bench quality models corpora clean
+PREFIX ?= /usr/local
+.PHONY: all deps build test test-sanitize test-fresh test-install install package fuzz demo bench \
+        quality models corpora clean
 
 all: build
 
@@ -28,16 +35,27 @@ deps:
 	@bash scripts/deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# dpkg-shlibdeps (dpkg-dev) computes the package's dependencies; CPack runs `file` on binaries.
+package: build
+	@bash scripts/deps.sh dpkg-dev file
+	cd $(BUILD) && cpack -G DEB
+
+test-install: build
+	bash scripts/test-install.sh $(BUILD)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-# Not on `deps`: the fresh root installs everything itself; the host needs only mmdebstrap.
-test-fresh:
+# The fresh root installs everything itself; the host builds the package it installs in a second root.
+test-fresh: package
 	DEMO_MINUTES=$(if $(filter command line,$(origin DEMO_MINUTES)),$(DEMO_MINUTES),0.5) \
-	  bash scripts/test-fresh.sh build-fresh
+	  PACKAGE=$$(ls -t $(BUILD)/charrnn_*.deb | head -n 1) bash scripts/test-fresh.sh build-fresh
 
 test-sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_SANITIZE=ON >/dev/null
