@@ -1,7 +1,6 @@
 // checkpoint.cpp — model.json + safetensors checkpoints, written atomically (see checkpoint.h).
 #include "checkpoint/checkpoint.h"
 
-#include <oneapi/dnnl/dnnl.hpp>
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 
 #include "charrnn/error.h"
 #include "base/fsutil.h"
+#include "checkpoint/model_json.h"
 #include "checkpoint/safetensors.h"
 #include "base/hash.h"
 
@@ -22,85 +22,11 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string onednn_version() {
-  const dnnl_version_t* v = dnnl_version();
-  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-}
-
-std::string hex64(uint64_t x) {
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
-  return buf;
-}
-
 // Views of PyTorch state_dict tensors, for the writer.
 std::vector<TensorRef> refs_of(const std::vector<StateTensor>& tensors) {
   std::vector<TensorRef> refs;
   for (const StateTensor& t : tensors) refs.push_back({t.name, t.shape, t.values.data()});
   return refs;
-}
-
-json history_json(const std::vector<HistoryPoint>& history) {
-  json out = json::array();
-  for (const HistoryPoint& h : history)
-    out.push_back({{"step", h.step}, {"tokens", h.tokens}, {"seconds", h.seconds},
-                   {"epoch", h.epoch}, {"train_loss", h.train_loss}, {"val_loss", h.val_loss}});
-  return out;
-}
-
-json meta_json(const CheckpointMeta& m) {
-  auto words = [](const std::array<uint64_t, 4>& s) {
-    json out = json::array();
-    for (uint64_t w : s) out.push_back(hex64(w));
-    return out;
-  };
-  const json rng = words(m.state.rng);
-  json rank_rng = json::array();
-  for (const auto& s : m.state.rank_rng) rank_rng.push_back(words(s));
-  const bool has_best = m.best_step >= 0;
-  return {
-      {"format", kCheckpointFormat},
-      {"version", kCheckpointVersion},
-      {"created", utc_now()},
-      {"tool", {{"name", "charrnn"}, {"version", CHARRNN_VERSION}, {"onednn", onednn_version()}}},
-      {"architecture",
-       {{"cell", cell_name(m.model.cell)}, {"layers", m.model.layers}, {"hidden", m.model.hidden},
-        {"embedding", m.model.embed}, {"vocab_size", m.model.vocab}, {"dropout", m.model.dropout},
-        {"output_dropout", m.model.output_dropout}, {"weight_drop", m.model.weight_drop},
-        {"gate_order", m.model.cell == Cell::lstm ? "ifgo" : m.model.cell == Cell::gru ? "rzn" : "h"},
-        {"parameters", parameter_count(m.model)}}},
-      {"tokenizer",
-       {{"unit", m.tokenizer.unit}, {"normalize", m.tokenizer.normalize},
-        {"on_invalid", m.tokenizer.on_invalid}, {"min_count", m.tokenizer.min_count},
-        {"max_vocab", m.tokenizer.max_vocab},
-        {"unknown", m.unknown_id >= 0 ? "map" : "error"}, {"unknown_id", m.unknown_id},
-        {"symbols", m.symbols}}},
-      {"training",
-       {{"config", m.train_config},
-        {"state",
-         {{"step", m.state.step}, {"tokens", m.state.tokens}, {"seconds", m.state.seconds},
-          {"epoch", m.state.epoch}, {"window", m.state.window}, {"lr", m.state.lr},
-          {"rng", rng}, {"rank_rng", rank_rng}, {"loss_sum", m.state.loss_sum},
-          {"loss_steps", m.state.loss_steps}}}}},
-      {"history", history_json(m.history)},
-      {"best",
-       {{"step", m.best_step},
-        {"val_loss", has_best ? json(m.best_val_loss) : json(nullptr)},
-        {"val_bits_per_char", has_best ? json(m.best_val_loss / std::log(2.0)) : json(nullptr)}}},
-      {"corpus",
-       {{"name", m.corpus.name}, {"bytes", m.corpus.bytes}, {"sha256", m.corpus.sha256},
-        {"symbols", m.corpus.symbols}, {"train_symbols", m.corpus.train_symbols},
-        {"val_symbols", m.corpus.val_symbols}}},
-  };
 }
 
 // Staging directories of processes that died mid-save (kill -9): never read, safe to delete.
@@ -150,7 +76,7 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   }
   for (const auto& [name, text] : t.extra_files)
     write_file_synced(staged + "/" + name, text.data(), text.size());
-  json doc = meta_json(meta);
+  json doc = meta_to_json(meta);
   doc["files"] = files;
   const std::string text = doc.dump(1) + "\n";
   write_file_synced(staged + "/model.json", text.data(), text.size());
