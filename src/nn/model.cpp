@@ -214,14 +214,11 @@ void Net::sync_weights() {
 }
 
 double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
-  const int E = cfg_.embed;
   if (profile_) lap_start_ = std::chrono::steady_clock::now();
   std::copy(x_tn, x_tn + M_, x_m_.begin());
   if (y_tn) std::copy(y_tn, y_tn + M_, y_m_.begin());
   else std::fill(y_m_.begin(), y_m_.end(), -1);
-  // Input projection: one-hot(x) . W_emb is row x of W_emb, so it is a gather.
-  for (int m = 0; m < M_; ++m)
-    std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
+  embedding_forward();
   lap(&PhaseTimes::gather);
   for (int l = 0; l < cfg_.layers; ++l) {
     if (weight_drop_on_) {
@@ -233,8 +230,7 @@ double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
   }
   if (output_dropout_on_) dropout_forward(cfg_.layers - 1);
   lap(&PhaseTimes::rnn_fwd);
-  head_fwd_prim_.execute(strm_, head_fwd_args_);
-  strm_.wait();
+  head_forward();
   lap(&PhaseTimes::head_fwd);
   double loss = y_tn ? xent_forward() : 0.0;
   lap(&PhaseTimes::loss);
@@ -281,17 +277,10 @@ void Net::xent_backward() {
 
 void Net::backward() {
   if (!training_) fail("internal: backward() on an inference Net");
-  const int V = cfg_.vocab, E = cfg_.embed;
   if (profile_) lap_start_ = std::chrono::steady_clock::now();
   xent_backward();
   lap(&PhaseTimes::loss);
-  for (int m = 0; m < M_; ++m) {
-    const float* d = &logits_mv_[size_t(m) * V];
-    for (int v = 0; v < V; ++v) dhead_b_v_[v] += d[v];
-  }
-  head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
-  head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
-  strm_.wait();
+  head_backward();
   if (output_dropout_on_) dropout_backward(cfg_.layers - 1);  // dy of the head's input -> of y
   lap(&PhaseTimes::head_bwd);
   for (int l = cfg_.layers - 1; l >= 0; --l) {
@@ -302,13 +291,43 @@ void Net::backward() {
     if (dropout_on_ && l > 0) dropout_backward(l - 1);
   }
   lap(&PhaseTimes::rnn_bwd);
-  // Scatter-add: the gather's gradient goes back to the rows it read.
+  embedding_backward();
+  lap(&PhaseTimes::scatter);
+}
+
+// x_me = one-hot(x_m) . W_emb, which is row x of W_emb: a gather.
+void Net::embedding_forward() {
+  const int E = cfg_.embed;
+  for (int m = 0; m < M_; ++m)
+    std::memcpy(&x_me_[size_t(m) * E], emb_ve_ + size_t(x_m_[m]) * E, sizeof(float) * E);
+}
+
+// dW_emb += scatter-add of dx_me: the gather's gradient goes back to the rows it read.
+void Net::embedding_backward() {
+  const int E = cfg_.embed;
   for (int m = 0; m < M_; ++m) {
     float* dst = demb_ve_ + size_t(x_m_[m]) * E;
     const float* src = &dx_me_[size_t(m) * E];
     for (int e = 0; e < E; ++e) dst[e] += src[e];
   }
-  lap(&PhaseTimes::scatter);
+}
+
+// logits_mv = y_mh . W_head^T + b_head (a oneDNN matmul).
+void Net::head_forward() {
+  head_fwd_prim_.execute(strm_, head_fwd_args_);
+  strm_.wait();
+}
+
+// With dlogits in logits_mv: db_head += column sums, dW_head += dlogits^T . y, dy = dlogits . W_head.
+void Net::head_backward() {
+  const int V = cfg_.vocab;
+  for (int m = 0; m < M_; ++m) {
+    const float* d = &logits_mv_[size_t(m) * V];
+    for (int v = 0; v < V; ++v) dhead_b_v_[v] += d[v];
+  }
+  head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
+  head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
+  strm_.wait();
 }
 
 // mask_i = 1/keep with probability keep, else 0; out_i = in_i * mask_i. The mask is a function

@@ -118,6 +118,10 @@ class Net {
 
  private:
   void build_head();
+  void embedding_forward();   // x_me <- rows x_m of W_emb
+  void embedding_backward();  // dW_emb += scatter-add of dx_me
+  void head_forward();        // logits_mv <- y W_head^T + b_head
+  void head_backward();       // dW_head, db_head += ...; dy <- dlogits W_head
   void dropout_forward(int l);   // yd_l = y_l * mask_l, with a fresh mask
   void dropout_backward(int l);  // dy_l *= mask_l
   void weight_drop_forward(int l);   // whd_l = w_hh_l * wmask_l, with a fresh mask; re-sync
