@@ -22,13 +22,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "train/comm.h"
-#include "text/dataset.h"
 #include "charrnn/error.h"
 #include "generate/generator.h"
 #include "nn/model.h"
-#include "train/train_step.h"
 #include "omp_env.h"
+#include "text/dataset.h"
+#include "train/comm.h"
+#include "train/train_step.h"
 
 using namespace charrnn;
 using Clock = std::chrono::steady_clock;
@@ -71,7 +71,8 @@ double matmul_gflops(int64_t M, int64_t K, int64_t Nc, int reps, Dtype in) {
 // Floating-point operations of one training token: GEMMs only, backward = 2x forward.
 double train_flops_per_token(const ModelConfig& c) {
   double fwd = 2.0 * c.hidden * c.vocab;
-  for (int l = 0; l < c.layers; ++l) fwd += 2.0 * 4 * c.hidden * ((l ? c.hidden : c.embed) + c.hidden);
+  for (int l = 0; l < c.layers; ++l)
+    fwd += 2.0 * 4 * c.hidden * ((l ? c.hidden : c.embed) + c.hidden);
   return 3.0 * fwd;
 }
 
@@ -95,7 +96,8 @@ GemmBound gemm_bound(const ModelConfig& c, int N, double ceiling) {
   GemmBound b;
   b.recurrent_fwd_gflops = matmul_gflops(N, c.hidden, 4 * int64_t(c.hidden), 200, c.dtype);
   b.recurrent_bwd_gflops = matmul_gflops(N, 4 * int64_t(c.hidden), c.hidden, 200, c.dtype);
-  const double s = (big / ceiling + rec / b.recurrent_fwd_gflops + rec / b.recurrent_bwd_gflops) / 1e9;
+  const double s =
+      (big / ceiling + rec / b.recurrent_fwd_gflops + rec / b.recurrent_bwd_gflops) / 1e9;
   b.tokens_per_s = 1.0 / s;
   return b;
 }
@@ -145,8 +147,10 @@ int main(int argc, char** argv) try {
   c.hidden = std::atoi(arg(argc, argv, "--hidden", "512"));
   c.embed = std::atoi(arg(argc, argv, "--embed", "64"));
   c.dtype = parse_dtype(arg(argc, argv, "--dtype", "f32"));
-  const int T = std::atoi(arg(argc, argv, "--seq", "100")), N = std::atoi(arg(argc, argv, "--batch", "32"));
-  const int warmup = std::atoi(arg(argc, argv, "--warmup", "3")), steps = std::atoi(arg(argc, argv, "--steps", "20"));
+  const int T = std::atoi(arg(argc, argv, "--seq", "100")),
+            N = std::atoi(arg(argc, argv, "--batch", "32"));
+  const int warmup = std::atoi(arg(argc, argv, "--warmup", "3")),
+            steps = std::atoi(arg(argc, argv, "--steps", "20"));
   const int threads = std::atoi(arg(argc, argv, "--threads", "2"));
   const int64_t gen_len = std::atoll(arg(argc, argv, "--gen-chars", "500"));
   omp_set_num_threads(threads);
@@ -158,7 +162,8 @@ int main(int argc, char** argv) try {
   Adam adam(params.size(), AdamConfig{});
   Net net(c, T, N, Net::Mode::train, params.data(), grads.data());
   const int K = comm::size();
-  Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N, int64_t(K) * N, int64_t(comm::rank()) * N);
+  Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N, int64_t(K) * N,
+                  int64_t(comm::rank()) * N);
   std::vector<int32_t> x(size_t(T) * N), y(x.size());
   std::vector<double> step_s;
   PhaseTimes phases;
@@ -173,11 +178,19 @@ int main(int argc, char** argv) try {
   }
   if (K > 1) {  // data parallelism: communication against computation
     const double ar = allreduce_seconds(grads, 10), step = median(step_s);
-    nlohmann::json j = {{"tool", "charrnn"}, {"event", "mpi"}, {"ranks", K}, {"layers", c.layers},
-                        {"hidden", c.hidden}, {"vocab", c.vocab}, {"seq", T}, {"batch", N},
-                        {"threads", threads}, {"parameters", params.size()},
+    nlohmann::json j = {{"tool", "charrnn"},
+                        {"event", "mpi"},
+                        {"ranks", K},
+                        {"layers", c.layers},
+                        {"hidden", c.hidden},
+                        {"vocab", c.vocab},
+                        {"seq", T},
+                        {"batch", N},
+                        {"threads", threads},
+                        {"parameters", params.size()},
                         {"gradient_mib", double(grads.size()) * 4 / 1048576.0},
-                        {"allreduce_ms", 1e3 * ar}, {"median_step_ms", 1e3 * step},
+                        {"allreduce_ms", 1e3 * ar},
+                        {"median_step_ms", 1e3 * step},
                         {"allreduce_fraction", ar / step},  // the transfer alone
                         // in the step: the transfer plus waiting for the slowest rank
                         {"comm_ms_per_step", profile ? 1e3 * phases.comm / steps : 1e3 * ar},
@@ -190,33 +203,45 @@ int main(int argc, char** argv) try {
   const double tok_s = double(T) * N / median(step_s);
   const double gflops = tok_s * train_flops_per_token(c) / 1e9;
   // The ceiling of the step's precision: an f32 run against f32 matmul, bf16 against bf16.
-  const double ceiling = matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10, c.dtype);
+  const double ceiling =
+      matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10, c.dtype);
   const GemmBound bound = gemm_bound(c, N, ceiling);
   const double gen1 = generation_rate(c, params.data(), 1, gen_len);
   const double gen32 = generation_rate(c, params.data(), 32, std::max<int64_t>(gen_len / 4, 50));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  nlohmann::json j = {{"tool", "charrnn"}, {"dtype", dtype_name(c.dtype)}, {"layers", c.layers}, {"hidden", c.hidden}, {"embed", c.embed},
-                      {"vocab", c.vocab}, {"seq", T}, {"batch", N}, {"threads", threads},
-                      {"timed_steps", steps}, {"median_step_ms", 1e3 * median(step_s)},
-                      {"train_tokens_per_s", tok_s}, {"train_gflops", gflops},
-                      {"matmul_ceiling_gflops", ceiling}, {"fraction_of_ceiling", gflops / ceiling},
-                      {"recurrent_matmul_gflops", {bound.recurrent_fwd_gflops, bound.recurrent_bwd_gflops}},
-                      {"gemm_bound_tokens_per_s", bound.tokens_per_s},
-                      {"fraction_of_gemm_bound", tok_s / bound.tokens_per_s},
-                      {"gen_chars_per_s_batch1", gen1}, {"gen_chars_per_s_batch32", gen32},
-                      {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0},
-                      {"lstm_impl", net.lstm_implementation()}};
+  nlohmann::json j = {
+      {"tool", "charrnn"},
+      {"dtype", dtype_name(c.dtype)},
+      {"layers", c.layers},
+      {"hidden", c.hidden},
+      {"embed", c.embed},
+      {"vocab", c.vocab},
+      {"seq", T},
+      {"batch", N},
+      {"threads", threads},
+      {"timed_steps", steps},
+      {"median_step_ms", 1e3 * median(step_s)},
+      {"train_tokens_per_s", tok_s},
+      {"train_gflops", gflops},
+      {"matmul_ceiling_gflops", ceiling},
+      {"fraction_of_ceiling", gflops / ceiling},
+      {"recurrent_matmul_gflops", {bound.recurrent_fwd_gflops, bound.recurrent_bwd_gflops}},
+      {"gemm_bound_tokens_per_s", bound.tokens_per_s},
+      {"fraction_of_gemm_bound", tok_s / bound.tokens_per_s},
+      {"gen_chars_per_s_batch1", gen1},
+      {"gen_chars_per_s_batch32", gen32},
+      {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0},
+      {"lstm_impl", net.lstm_implementation()}};
   if (profile) {  // milliseconds per step and share of the step, per phase
     const std::pair<const char*, double> rows[] = {
-        {"gather", phases.gather}, {"rnn_fwd", phases.rnn_fwd}, {"head_fwd", phases.head_fwd},
-        {"loss", phases.loss}, {"head_bwd", phases.head_bwd}, {"rnn_bwd", phases.rnn_bwd},
-        {"scatter", phases.scatter}, {"clip", phases.clip}, {"optimizer", phases.optimizer},
+        {"gather", phases.gather},   {"rnn_fwd", phases.rnn_fwd},   {"head_fwd", phases.head_fwd},
+        {"loss", phases.loss},       {"head_bwd", phases.head_bwd}, {"rnn_bwd", phases.rnn_bwd},
+        {"scatter", phases.scatter}, {"clip", phases.clip},         {"optimizer", phases.optimizer},
         {"reorder", phases.reorder}, {"comm", phases.comm}};
     double total = 0;
     for (auto& r : rows) total += r.second;
-    for (auto& r : rows)
-      j["phases_ms"][r.first] = {1e3 * r.second / steps, r.second / total};
+    for (auto& r : rows) j["phases_ms"][r.first] = {1e3 * r.second / steps, r.second / total};
   }
   std::printf("%s\n", j.dump().c_str());
   comm::finish(false, 0);

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   try {
     const charrnn::Model model = charrnn::Model::open(argv[1]);
     std::ifstream in(argv[2]);
-    if (!in) throw charrnn::Error(charrnn::Error::Kind::runtime, std::string("cannot read ") + argv[2]);
+    if (!in)
+      throw charrnn::Error(charrnn::Error::Kind::runtime, std::string("cannot read ") + argv[2]);
     std::vector<std::pair<double, std::string>> ranked;
     for (std::string line; std::getline(in, line);) {
       if (line.size() < 2) continue;  // nothing to predict

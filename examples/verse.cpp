@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     model.generate(argv[2], 600, options, [&](const std::string& symbol) {
       held += symbol;
       if (held.find(stop) != std::string::npos) return false;  // ends before the stop string
-      size_t keep = std::min(held.size(), stop.size() - 1);     // longest suffix that may start it
+      size_t keep = std::min(held.size(), stop.size() - 1);    // longest suffix that may start it
       while (keep > 0 && held.compare(held.size() - keep, keep, stop, 0, keep) != 0) --keep;
       std::cout << held.substr(0, held.size() - keep) << std::flush;
       held.erase(0, held.size() - keep);

@@ -14,10 +14,13 @@
 
 namespace charrnn::testing {
 
-inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline double sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 // One time step of one stream for one layer, by the textbook equations in oneDNN's gate order
-// (recurrent_layer.h): w_ih (G H, I), w_hh (G H, H), bias (Gb H). Updates h (H) and, for the LSTM, c (H).
+// (recurrent_layer.h): w_ih (G H, I), w_hh (G H, H), bias (Gb H). Updates h (H) and, for the LSTM,
+// c (H).
 inline void cell_step(Cell cell, const double* w_ih, const double* w_hh, const double* b,
                       const double* x, int I, int H, double* h, double* c) {
   const int G = cell_gates(cell);
@@ -37,7 +40,8 @@ inline void cell_step(Cell cell, const double* w_ih, const double* w_hh, const d
       hn[size_t(j)] = sigmoid(z(3)) * std::tanh(c[j]);
     } else if (cell == Cell::gru) {  // u, r, o; the reset gate multiplies U_o h + b_u'
       const double u = sigmoid(z(0)), r = sigmoid(z(1));
-      const double o = std::tanh(zx[size_t(2 * H + j)] + b[2 * H + j] + r * (zh[size_t(2 * H + j)] + b[3 * H + j]));
+      const double o = std::tanh(zx[size_t(2 * H + j)] + b[2 * H + j] +
+                                 r * (zh[size_t(2 * H + j)] + b[3 * H + j]));
       hn[size_t(j)] = u * h[j] + (1 - u) * o;
     } else {
       hn[size_t(j)] = std::tanh(z(0));
@@ -47,9 +51,9 @@ inline void cell_step(Cell cell, const double* w_ih, const double* w_hh, const d
 }
 
 struct ReferenceOut {
-  double loss = 0;                 // summed nats over targets >= 0
-  std::vector<double> logits_mv;   // (T*N, V)
-  std::vector<double> hT_lnh;      // (L, N, H) final hidden state
+  double loss = 0;                // summed nats over targets >= 0
+  std::vector<double> logits_mv;  // (T*N, V)
+  std::vector<double> hT_lnh;     // (L, N, H) final hidden state
 };
 
 // h0/c0 (L, N, H) may be empty (zeros). `masks` (L-1 of (T*N, H)), when given, multiply the
@@ -80,8 +84,10 @@ inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<do
     double* cc = &c_lnh[size_t(l) * N * H];
     for (int t = 0; t < T; ++t)
       for (int n = 0; n < N; ++n) {
-        cell_step(c.cell, w_ih, w_hh, b, &in[(size_t(t) * N + n) * I], I, H, h + size_t(n) * H, cc + size_t(n) * H);
-        std::copy(h + size_t(n) * H, h + size_t(n + 1) * H, out.begin() + long((size_t(t) * N + n) * H));
+        cell_step(c.cell, w_ih, w_hh, b, &in[(size_t(t) * N + n) * I], I, H, h + size_t(n) * H,
+                  cc + size_t(n) * H);
+        std::copy(h + size_t(n) * H, h + size_t(n + 1) * H,
+                  out.begin() + long((size_t(t) * N + n) * H));
       }
     if (masks && size_t(l) < masks->size())  // L-1 masks: between layers; L: also the output
       for (size_t k = 0; k < out.size(); ++k) out[k] *= double((*masks)[size_t(l)][k]);

@@ -1,8 +1,8 @@
 // test_api.cpp — the public API (include/charrnn/charrnn.h) on its own, against the charrnn
 // binary where both can do the same thing, and its error cases.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -79,7 +79,8 @@ TEST_F(Api, GenerateStreamsTheSameTextAsTheCommand) {
   EXPECT_EQ(g.text, streamed);
   EXPECT_EQ(g.symbols, 150);
   EXPECT_EQ(g.finish_reason, "length");
-  Result r = run("generate --model " + kKjv + " --prompt 'And God said' --length 150 --temperature 0.8 --top-k 20 --seed 7");
+  Result r = run("generate --model " + kKjv +
+                 " --prompt 'And God said' --length 150 --temperature 0.8 --top-k 20 --seed 7");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "And God said" + g.text);
 }
@@ -87,7 +88,8 @@ TEST_F(Api, GenerateStreamsTheSameTextAsTheCommand) {
 TEST_F(Api, ACallbackReturningFalseStopsAfterThatSymbol) {
   const Model m = Model::open(kKjv);
   int calls = 0;
-  const Generation g = m.generate("In the beginning", 100, {}, [&](const std::string&) { return ++calls < 5; });
+  const Generation g =
+      m.generate("In the beginning", 100, {}, [&](const std::string&) { return ++calls < 5; });
   EXPECT_EQ(calls, 5);
   EXPECT_EQ(g.symbols, 5);
   EXPECT_EQ(g.finish_reason, "stopped");
@@ -127,7 +129,8 @@ TEST_F(Api, ABadSettingIsAUsageErrorNamingTheField) {
   Error e = error_of([&] { m.generate("And", 10, hot); });
   EXPECT_EQ(e.kind(), Error::Kind::usage);
   EXPECT_EQ(e.field(), "temperature");
-  EXPECT_EQ(std::string(e.what()).rfind("temperature must be between 0 and 100", 0), 0u) << e.what();
+  EXPECT_EQ(std::string(e.what()).rfind("temperature must be between 0 and 100", 0), 0u)
+      << e.what();
   SampleOptions wide;
   wide.top_p = 2;
   EXPECT_EQ(error_of([&] { m.generate("And", 10, wide); }).field(), "top_p");
@@ -139,13 +142,15 @@ TEST_F(Api, ABadSettingIsAUsageErrorNamingTheField) {
 TEST_F(Api, APromptSymbolMissingFromTheVocabularyIsNamed) {
   const Error e = error_of([] { Model::open(kKjv).generate("And \xE6\x98\xA5", 10); });  // 春
   EXPECT_EQ(e.kind(), Error::Kind::runtime);
-  EXPECT_NE(std::string(e.what()).find("not in the model's vocabulary"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("not in the model's vocabulary"), std::string::npos)
+      << e.what();
   EXPECT_NE(std::string(e.what()).find("\xE6\x98\xA5"), std::string::npos) << e.what();
 }
 
 TEST_F(Api, TrainFromCodeReportsProgressAndSavesAModelThatGenerates) {
   std::string text;
-  for (int i = 0; i < 300; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i % 9) + "\n";
+  for (int i = 0; i < 300; ++i)
+    text += "the quick brown fox jumps over the lazy dog " + std::to_string(i % 9) + "\n";
   testing::write_text(dir_ + "/c.txt", text);
   TrainOptions o;
   o.corpus = {dir_ + "/c.txt"};

@@ -37,9 +37,12 @@ class BadInputs : public ::testing::Test {
     for (int i = 0; i < 200; ++i) text += "a small corpus for bad inputs\n";
     write_text(dir_ + "/ok.txt", text);
     write_text(dir_ + "/empty.txt", "");
-    write_text(dir_ + "/binary.bin", std::string("\x7f" "ELF\x02\x01\x01\0\0\0\xff\xfe\x80", 14));
+    write_text(dir_ + "/binary.bin", std::string("\x7f"
+                                                 "ELF\x02\x01\x01\0\0\0\xff\xfe\x80",
+                                                 14));
     Result r = testing::run_charrnn("train --corpus " + dir_ + "/ok.txt --model " + dir_ +
-                                        "/m --preset tiny --steps 3 --threads 1 --quiet", dir_);
+                                        "/m --preset tiny --steps 3 --threads 1 --quiet",
+                                    dir_);
     ASSERT_EQ(r.code, 0) << r.err;
     damage("truncated", [](const std::string& d) {
       const std::string w = slurp(d + "/weights.safetensors");
@@ -84,48 +87,72 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
       {"missing corpus", train + "--corpus $D/nope.txt --model $D/x", 1, "nope.txt: No such file"},
       {"empty corpus directory", train + "--corpus $D/emptydir --model $D/x", 1, "holds no files"},
       {"empty corpus", train + "--corpus $D/empty.txt --model $D/x", 1, "empty or only whitespace"},
-      {"binary file", train + "--corpus $D/binary.bin --model $D/x", 1, "invalid UTF-8 at byte offset 10"},
-      {"too short for one window", train + "--corpus $D/ok.txt --model $D/x --seq 5000", 1, "fewer than one window"},
-      {"unwritable model directory", train + "--corpus $D/ok.txt --model /proc/charrnn/m", 1, "cannot create directory /proc/charrnn"},
-      {"model path is a file", train + "--corpus $D/ok.txt --model $D/ok.txt", 2, "is not a directory"},
-      {"non-checkpoint directory", train + "--corpus $D/ok.txt --model $D/notackpt", 2, "not a charrnn checkpoint"},
-      {"existing checkpoint", train + "--corpus $D/ok.txt --model $M", 2, "already holds a checkpoint"},
-      {"unknown flag", train + "--corpus $D/ok.txt --model $D/x --colour", 2, "unrecognised option '--colour'"},
-      {"negative hidden", train + "--corpus $D/ok.txt --model $D/x --hidden -3", 2, "--hidden must be between"},
-      {"zero batch", train + "--corpus $D/ok.txt --model $D/x --batch 0", 2, "--batch must be between"},
-      {"NaN learning rate", train + "--corpus $D/ok.txt --model $D/x --lr nan", 2, "--lr must be a positive"},
-      {"huge learning rate", train + "--corpus $D/ok.txt --model $D/x --lr 1e9", 2, "--lr must be a positive"},
-      {"huge hidden", train + "--corpus $D/ok.txt --model $D/x --hidden 100000", 2, "--hidden must be between"},
-      {"dropout of one", train + "--corpus $D/ok.txt --model $D/x --dropout 1", 2, "--dropout must be in [0, 1)"},
-      {"negative weight drop", train + "--corpus $D/ok.txt --model $D/x --weight-drop -0.1", 2, "--weight-drop must be in [0, 1)"},
+      {"binary file", train + "--corpus $D/binary.bin --model $D/x", 1,
+       "invalid UTF-8 at byte offset 10"},
+      {"too short for one window", train + "--corpus $D/ok.txt --model $D/x --seq 5000", 1,
+       "fewer than one window"},
+      {"unwritable model directory", train + "--corpus $D/ok.txt --model /proc/charrnn/m", 1,
+       "cannot create directory /proc/charrnn"},
+      {"model path is a file", train + "--corpus $D/ok.txt --model $D/ok.txt", 2,
+       "is not a directory"},
+      {"non-checkpoint directory", train + "--corpus $D/ok.txt --model $D/notackpt", 2,
+       "not a charrnn checkpoint"},
+      {"existing checkpoint", train + "--corpus $D/ok.txt --model $M", 2,
+       "already holds a checkpoint"},
+      {"unknown flag", train + "--corpus $D/ok.txt --model $D/x --colour", 2,
+       "unrecognised option '--colour'"},
+      {"negative hidden", train + "--corpus $D/ok.txt --model $D/x --hidden -3", 2,
+       "--hidden must be between"},
+      {"zero batch", train + "--corpus $D/ok.txt --model $D/x --batch 0", 2,
+       "--batch must be between"},
+      {"NaN learning rate", train + "--corpus $D/ok.txt --model $D/x --lr nan", 2,
+       "--lr must be a positive"},
+      {"huge learning rate", train + "--corpus $D/ok.txt --model $D/x --lr 1e9", 2,
+       "--lr must be a positive"},
+      {"huge hidden", train + "--corpus $D/ok.txt --model $D/x --hidden 100000", 2,
+       "--hidden must be between"},
+      {"dropout of one", train + "--corpus $D/ok.txt --model $D/x --dropout 1", 2,
+       "--dropout must be in [0, 1)"},
+      {"negative weight drop", train + "--corpus $D/ok.txt --model $D/x --weight-drop -0.1", 2,
+       "--weight-drop must be in [0, 1)"},
       {"not a number", train + "--corpus $D/ok.txt --model $D/x --layers many", 2, "invalid"},
-      {"cosine without a horizon", "train --corpus $D/ok.txt --model $D/x --minutes 1 --lr-schedule cosine", 2, "needs --steps or --epochs"},
-      {"unknown cell", train + "--corpus $D/ok.txt --model $D/x --cell transformer", 2, "unknown --cell"},
+      {"cosine without a horizon",
+       "train --corpus $D/ok.txt --model $D/x --minutes 1 --lr-schedule cosine", 2,
+       "needs --steps or --epochs"},
+      {"unknown cell", train + "--corpus $D/ok.txt --model $D/x --cell transformer", 2,
+       "unknown --cell"},
       {"resume of nothing", "train --resume $D/nothing", 1, "does not exist"},
       {"generate without model", "generate --model $D/nothing", 1, "does not exist"},
       {"generate from a non-checkpoint", "generate --model $D/notackpt", 1, "no model.json"},
       {"negative length", "generate --model $M --length -1", 2, "--length must be >= 0"},
-      {"negative temperature", "generate --model $M --temperature -0.5", 2, "--temperature must be between"},
+      {"negative temperature", "generate --model $M --temperature -0.5", 2,
+       "--temperature must be between"},
       {"top-p above one", "generate --model $M --top-p 1.5", 2, "--top-p must be in (0, 1]"},
       {"negative top-k", "generate --model $M --top-k -2", 2, "--top-k must be 0"},
-      {"unknown prompt symbol", "generate --model $M --prompt 'xyz Q'", 1, "not in the model's vocabulary"},
+      {"unknown prompt symbol", "generate --model $M --prompt 'xyz Q'", 1,
+       "not in the model's vocabulary"},
       {"empty prompt", "generate --model $M --prompt ''", 2, "--prompt is empty"},
       {"eval of a missing text", "eval --model $M --text $D/nope.txt", 1, "nope.txt: No such file"},
       {"eval of invalid UTF-8", "eval --model $M --text $D/binary.bin", 1, "invalid UTF-8"},
       {"inspect without a directory", "inspect", 2, "the option '--dir' is required"},
       {"unknown command", "fit --corpus x", 2, "unknown command 'fit'"},
       {"truncated checkpoint", "generate --model $D/bad-truncated", 1, "SHA-256 does not match"},
-      {"bit-flipped checkpoint", "eval --model $D/bad-flipped --text $D/ok.txt", 1, "SHA-256 does not match"},
-      {"wrong-version checkpoint", "inspect $D/bad-version", 1, "checkpoint version 7 is not supported"},
+      {"bit-flipped checkpoint", "eval --model $D/bad-flipped --text $D/ok.txt", 1,
+       "SHA-256 does not match"},
+      {"wrong-version checkpoint", "inspect $D/bad-version", 1,
+       "checkpoint version 7 is not supported"},
       {"hand-edited checkpoint", "generate --model $D/bad-edited", 1, "smaller than"},
-      {"resume of a damaged checkpoint", "train --resume $D/bad-flipped", 1, "SHA-256 does not match"},
+      {"resume of a damaged checkpoint", "train --resume $D/bad-flipped", 1,
+       "SHA-256 does not match"},
   };
   const std::string weights_before = slurp(dir_ + "/m/weights.safetensors");
   for (const Row& row : rows) {
     Result r = testing::run_charrnn(expand(row.args, dir_), dir_);
     EXPECT_EQ(r.code, row.code) << row.what << ": " << r.err;
     EXPECT_NE(r.err.find(row.message), std::string::npos) << row.what << ": " << r.err;
-    EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2) << row.what << ": one line and a hint\n" << r.err;
+    EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2)
+        << row.what << ": one line and a hint\n"
+        << r.err;
     EXPECT_EQ(r.err.rfind("charrnn", 0), 0u) << row.what << ": " << r.err;
   }
   EXPECT_EQ(slurp(dir_ + "/m/weights.safetensors"), weights_before);  // nothing saved was touched
@@ -133,7 +160,8 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
 }
 
 TEST_F(BadInputs, LengthZeroPrintsOnlyThePrompt) {
-  Result r = testing::run_charrnn("generate --model " + dir_ + "/m --prompt 'a small' --length 0", dir_);
+  Result r =
+      testing::run_charrnn("generate --model " + dir_ + "/m --prompt 'a small' --length 0", dir_);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "a small");
 }

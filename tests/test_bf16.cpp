@@ -9,9 +9,9 @@
 #include <cmath>
 
 #include "base/fsutil.h"
-#include "nn/model.h"
 #include "base/rng.h"
 #include "cli_util.h"
+#include "nn/model.h"
 #include "reference.h"
 
 namespace charrnn {
@@ -111,7 +111,8 @@ TEST(Bf16Cli, TrainsAndGeneratesInBf16) {
   EXPECT_EQ(r.err, "");
   const auto j = nlohmann::json::parse(testing::slurp(dir + "/m/model.json"));
   EXPECT_EQ(j["training"]["config"]["dtype"], "bf16");
-  EXPECT_NE(testing::run_charrnn("inspect " + dir + "/m", dir).out.find("; bf16"), std::string::npos);
+  EXPECT_NE(testing::run_charrnn("inspect " + dir + "/m", dir).out.find("; bf16"),
+            std::string::npos);
   EXPECT_LT(j["history"].back()["val_loss"].get<double>(),
             j["history"][0]["val_loss"].get<double>() - 0.5);
   r = testing::run_charrnn(

@@ -7,11 +7,11 @@
 #include <cstring>
 #include <fstream>
 
-#include "checkpoint/checkpoint.h"
-#include "charrnn/error.h"
 #include "base/fsutil.h"
-#include "checkpoint/safetensors.h"
 #include "base/hash.h"
+#include "charrnn/error.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/safetensors.h"
 
 namespace charrnn {
 namespace {
@@ -29,13 +29,20 @@ std::string temp_dir(const std::string& name) {
 
 CheckpointMeta small_meta() {
   CheckpointMeta m;
-  m.model.vocab = 5; m.model.embed = 3; m.model.hidden = 4; m.model.layers = 2;
+  m.model.vocab = 5;
+  m.model.embed = 3;
+  m.model.hidden = 4;
+  m.model.layers = 2;
   m.symbols = {"\n", "a", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80"};
   m.train_config = {{"lr", 0.002}};
-  m.state.step = 42; m.state.tokens = 4200; m.state.epoch = 1; m.state.window = 7;
+  m.state.step = 42;
+  m.state.tokens = 4200;
+  m.state.epoch = 1;
+  m.state.window = 7;
   m.state.rng = {1, 2, 0xffffffffffffffffULL, 4};
   m.history = {{21, 2100, 1.5, 0.5, 2.0, 2.1}, {42, 4200, 3.0, 1.0, 1.5, 1.6}};
-  m.best_step = 42; m.best_val_loss = 1.6;
+  m.best_step = 42;
+  m.best_val_loss = 1.6;
   m.corpus = {"c.txt", "abc", 10, 10, 9, 1};
   return m;
 }
@@ -68,9 +75,11 @@ std::string error_of(F f) {
 
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256_hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abc", 3),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-  EXPECT_EQ(sha256_hex(m.data(), m.size()), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex(m.data(), m.size()),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST(Safetensors, RoundTripIsBitExact) {

@@ -38,7 +38,9 @@ class Cli : public ::testing::Test {
   }
   static void TearDownTestSuite() { remove_tree(dir_); }
 
-  static nlohmann::json model_json() { return nlohmann::json::parse(slurp(model_ + "/model.json")); }
+  static nlohmann::json model_json() {
+    return nlohmann::json::parse(slurp(model_ + "/model.json"));
+  }
 };
 std::string Cli::dir_, Cli::corpus_, Cli::model_;
 
@@ -57,7 +59,8 @@ TEST_F(Cli, TrainingLearnsFarBelowUnigramEntropy) {
 }
 
 TEST_F(Cli, CheckpointHasTheDocumentedFiles) {
-  for (const char* f : {"model.json", "weights.safetensors", "last.safetensors", "optimizer.safetensors"})
+  for (const char* f :
+       {"model.json", "weights.safetensors", "last.safetensors", "optimizer.safetensors"})
     EXPECT_TRUE(path_exists(model_ + "/" + f)) << f;
   auto j = model_json();
   EXPECT_EQ(j["format"], "charrnn-checkpoint");
@@ -65,7 +68,8 @@ TEST_F(Cli, CheckpointHasTheDocumentedFiles) {
 }
 
 TEST_F(Cli, GreedyGenerationContinuesThePattern) {
-  Result r = run("generate --model " + model_ + " --prompt 'the quick' --length 30 --temperature 0");
+  Result r =
+      run("generate --model " + model_ + " --prompt 'the quick' --length 30 --temperature 0");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("the quick brown fox jumps over", 0), 0u) << r.out;
 }
@@ -83,7 +87,8 @@ TEST_F(Cli, SameSeedSameText) {
 TEST_F(Cli, InspectSummarizesTheCheckpoint) {
   Result r = run("inspect " + model_);
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* s : {"1 layer x 48 hidden", "vocabulary     29 symbols", "step 300", "bits/char", "fox.txt", "history"})
+  for (const char* s : {"1 layer x 48 hidden", "vocabulary     29 symbols", "step 300", "bits/char",
+                        "fox.txt", "history"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   Result j = run("inspect " + model_ + " --json");
   EXPECT_EQ(nlohmann::json::parse(j.out)["architecture"]["hidden"], 48);
@@ -114,7 +119,8 @@ TEST_F(Cli, UnknownFlagExits2) {
 }
 
 TEST_F(Cli, BadValuesExit2) {
-  for (const char* bad : {"--hidden 0", "--lr -1", "--lr nan", "--seq 0", "--val-frac 1", "--layers x"}) {
+  for (const char* bad :
+       {"--hidden 0", "--lr -1", "--lr nan", "--seq 0", "--val-frac 1", "--layers x"}) {
     Result r = run("train --corpus " + corpus_ + " --model " + dir_ + "/bad " + bad);
     EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n') >= 1, true);

@@ -6,8 +6,8 @@
 #include <regex>
 
 #include "base/fsutil.h"
-#include "text/tokenizer.h"
 #include "cli_util.h"
+#include "text/tokenizer.h"
 
 namespace charrnn {
 namespace {
@@ -18,9 +18,7 @@ using testing::write_text;
 
 class CliText : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = testing::scratch_dir("charrnn_clitext");
-  }
+  void SetUp() override { dir_ = testing::scratch_dir("charrnn_clitext"); }
   void TearDown() override { remove_tree(dir_); }
   Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
   Result train(const std::string& corpus, const std::string& extra = "") {
@@ -49,7 +47,8 @@ TEST_F(CliText, TooShortCorpusGivesTheNumbersAndAHint) {
   Result r = train(dir_ + "/short.txt", "--seq 50 --batch 50");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("50 x 50"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("hint: use a longer corpus, or smaller --seq / --batch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hint: use a longer corpus, or smaller --seq / --batch"), std::string::npos)
+      << r.err;
 }
 
 TEST_F(CliText, InvalidBytesNameTheirPlaceOrAreReplaced) {
@@ -94,7 +93,8 @@ TEST_F(CliText, GraphemeUnitIsStoredAndAppliedToPrompts) {
   std::string text;
   for (int i = 0; i < 60; ++i) text += "go " + flag + " go!\n";
   write_text(dir_ + "/flags.txt", text);
-  ASSERT_EQ(train(dir_ + "/flags.txt", "--unit grapheme --seq 8 --batch 4 --steps 60 --lr 0.02").code, 0);
+  ASSERT_EQ(
+      train(dir_ + "/flags.txt", "--unit grapheme --seq 8 --batch 4 --steps 60 --lr 0.02").code, 0);
   auto j = nlohmann::json::parse(slurp(dir_ + "/m/model.json"));
   EXPECT_EQ(j["tokenizer"]["unit"], "grapheme");
   const auto symbols = j["tokenizer"]["symbols"].get<std::vector<std::string>>();
@@ -110,7 +110,8 @@ TEST_F(CliText, UnknownSymbolIsNeverGenerated) {
   text += "xyz\n";  // once each: below --min-count
   write_text(dir_ + "/rare.txt", text);
   ASSERT_EQ(train(dir_ + "/rare.txt", "--min-count 2 --seq 8 --batch 4 --steps 5").code, 0);
-  Result g = run("generate --model " + dir_ + "/m --prompt 'ax' --length 3000 --temperature 3 --seed 2");
+  Result g =
+      run("generate --model " + dir_ + "/m --prompt 'ax' --length 3000 --temperature 3 --seed 2");
   ASSERT_EQ(g.code, 0) << g.err;  // 'x' in the prompt maps to <unk>
   EXPECT_EQ(g.out.find(kUnknownSymbol, 2), std::string::npos);
 }
@@ -119,12 +120,17 @@ TEST_F(CliText, ChineseModelWritesWellFormedPoemLines) {
   const std::string poems = "/usr/share/games/fortunes/tang300";
   if (!path_exists(poems)) GTEST_SKIP() << "fortunes-zh is not installed (make deps installs it)";
   // As corpora/prepare.sh does: drop the ANSI colour escapes and the '%' separator lines.
-  const std::string cleaned = std::regex_replace(
-      std::regex_replace(slurp(poems), std::regex("\x1b\\[[0-9;]*m"), ""), std::regex("\n%\n"), "\n\n");
+  const std::string cleaned =
+      std::regex_replace(std::regex_replace(slurp(poems), std::regex("\x1b\\[[0-9;]*m"), ""),
+                         std::regex("\n%\n"), "\n\n");
   write_text(dir_ + "/tang.txt", cleaned);
   ASSERT_EQ(run("train --corpus " + dir_ + "/tang.txt --model " + dir_ +
-                "/tang --layers 1 --hidden 96 --seq 32 --batch 16 --steps 150 --lr 0.01 --threads 1 --quiet").code, 0);
-  Result g = run("generate --model " + dir_ + "/tang --prompt '床前明月光，' --length 120 --seed 4 --temperature 0.7");
+                "/tang --layers 1 --hidden 96 --seq 32 --batch 16 --steps 150 --lr 0.01 --threads "
+                "1 --quiet")
+                .code,
+            0);
+  Result g = run("generate --model " + dir_ +
+                 "/tang --prompt '床前明月光，' --length 120 --seed 4 --temperature 0.7");
   ASSERT_EQ(g.code, 0) << g.err;
   EXPECT_EQ(find_invalid_utf8(g.out), std::string::npos);
   EXPECT_EQ(g.out.rfind("床前明月光，", 0), 0u);

@@ -1,19 +1,19 @@
 // test_cli_training.cpp — training people can trust, with the real binary: exact resume,
 // Ctrl-C (exit 130, saved, resumable to the same weights), kill -9 at random moments,
 // loss.svg, presets and the flags --resume refuses.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <signal.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <spawn.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <thread>
 
-#include "checkpoint/checkpoint.h"
 #include "base/fsutil.h"
+#include "checkpoint/checkpoint.h"
 #include "cli_util.h"
 
 extern char** environ;
@@ -30,7 +30,8 @@ class CliTraining : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::scratch_dir("charrnn_clitrain");
     std::string text;
-    for (int i = 0; i < 400; ++i) text += "It is a truth universally acknowledged, line " + std::to_string(i % 37) + ".\n";
+    for (int i = 0; i < 400; ++i)
+      text += "It is a truth universally acknowledged, line " + std::to_string(i % 37) + ".\n";
     corpus_ = dir_ + "/corpus.txt";
     write_text(corpus_, text);
   }
@@ -40,7 +41,8 @@ class CliTraining : public ::testing::Test {
   // generator both draw their masks from, and --ema, so that it must restore the average.
   std::string train_args(const std::string& model) {
     return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
-           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --ema 0.9 --seq 16 --batch 8 "
+           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --ema 0.9 --seq 16 "
+           "--batch 8 "
            "--threads 1 --quiet";
   }
   // Starts charrnn in the background; returns its pid.
@@ -48,16 +50,21 @@ class CliTraining : public ::testing::Test {
     std::vector<std::string> words = {CHARRNN_BIN};
     std::string w;
     for (char c : args + " ") {
-      if (c == ' ') { if (!w.empty()) words.push_back(w); w.clear(); }
-      else w += c;
+      if (c == ' ') {
+        if (!w.empty()) words.push_back(w);
+        w.clear();
+      } else
+        w += c;
     }
     std::vector<char*> argv;
     for (auto& s : words) argv.push_back(s.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir_ + "/bg.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/bg.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir_ + "/bg.out").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/bg.err").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
     pid_t pid = -1;
     EXPECT_EQ(posix_spawn(&pid, CHARRNN_BIN, &fa, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
@@ -89,8 +96,10 @@ void expect_same_run(const nlohmann::json& a, const nlohmann::json& b, const std
   ASSERT_EQ(a["history"].size(), b["history"].size());
   for (size_t i = 0; i < a["history"].size(); ++i) {
     EXPECT_EQ(a["history"][i]["step"], b["history"][i]["step"]);
-    EXPECT_NEAR(a["history"][i]["train_loss"].get<double>(), b["history"][i]["train_loss"].get<double>(), 1e-6);
-    EXPECT_NEAR(a["history"][i]["val_loss"].get<double>(), b["history"][i]["val_loss"].get<double>(), 1e-6);
+    EXPECT_NEAR(a["history"][i]["train_loss"].get<double>(),
+                b["history"][i]["train_loss"].get<double>(), 1e-6);
+    EXPECT_NEAR(a["history"][i]["val_loss"].get<double>(),
+                b["history"][i]["val_loss"].get<double>(), 1e-6);
   }
   for (WhichWeights which : {WhichWeights::last, WhichWeights::best}) {
     const auto wa = load_checkpoint(dir_a, which).params;
@@ -117,16 +126,19 @@ TEST_F(CliTraining, EmaValidatesAndKeepsTheAveragedWeights) {
   ASSERT_EQ(m["best"]["step"], 30);
   const std::string text = slurp(corpus_);  // ASCII: one symbol per byte
   write_text(dir_ + "/val.txt", text.substr(size_t(double(text.size()) * (1.0 - 0.1))));
-  Result r = run("eval --model " + dir_ + "/avg --text " + dir_ + "/val.txt --batch 4 --seq 16 --json");
+  Result r =
+      run("eval --model " + dir_ + "/avg --text " + dir_ + "/val.txt --batch 4 --seq 16 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NEAR(nlohmann::json::parse(r.out)["nats_per_char"].get<double>(),
               m["best"]["val_loss"].get<double>(), 1e-4);
   const auto best = load_checkpoint(dir_ + "/avg", WhichWeights::best).params;
   const auto last = load_checkpoint(dir_ + "/avg", WhichWeights::last).params;
   double diff = 0;
-  for (size_t i = 0; i < best.size(); ++i) diff = std::max(diff, double(std::fabs(best[i] - last[i])));
+  for (size_t i = 0; i < best.size(); ++i)
+    diff = std::max(diff, double(std::fabs(best[i] - last[i])));
   EXPECT_GT(diff, 1e-4) << "the best weights of step 30 are the raw weights, not their average";
-  EXPECT_NE(run("inspect " + dir_ + "/avg").out.find("best weights averaged (ema 0.9)"), std::string::npos);
+  EXPECT_NE(run("inspect " + dir_ + "/avg").out.find("best weights averaged (ema 0.9)"),
+            std::string::npos);
 }
 
 TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {
@@ -141,7 +153,8 @@ TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {
   const nlohmann::json saved = model_json("cut");  // a named copy: the loop must not outlive it
   for (const auto& h : saved["history"]) EXPECT_EQ(h["step"].get<int64_t>() % 50, 0);
   const std::string total = std::to_string(cut + 25);
-  ASSERT_EQ(run("train --resume " + dir_ + "/cut --steps " + total + " --threads 1 --quiet").code, 0);
+  ASSERT_EQ(run("train --resume " + dir_ + "/cut --steps " + total + " --threads 1 --quiet").code,
+            0);
   ASSERT_EQ(run(train_args("whole") + " --steps " + total + " --eval-every 50").code, 0);
   expect_same_run(model_json("whole"), model_json("cut"), dir_ + "/whole", dir_ + "/cut");
 }
@@ -154,7 +167,8 @@ TEST_F(CliTraining, ASignalFloodDuringTrainingNeverReachesTheComputeThread) {
   wait_for_saved_step("flood", 20);
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
   while (std::chrono::steady_clock::now() < until) {
-    ASSERT_EQ(::kill(pid, SIGUSR2), 0) << "charrnn died during the flood: " << slurp(dir_ + "/bg.err");
+    ASSERT_EQ(::kill(pid, SIGUSR2), 0)
+        << "charrnn died during the flood: " << slurp(dir_ + "/bg.err");
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   ::kill(pid, SIGINT);
@@ -167,7 +181,8 @@ TEST_F(CliTraining, ASecondCtrlCAbortsAtOnceAndKeepsTheLastCheckpoint) {
   wait_for_saved_step("twice", 10);
   ::kill(pid, SIGINT);
   ::kill(pid, SIGINT);
-  EXPECT_EQ(wait_exit(pid), 130) << slurp(dir_ + "/bg.err");  // saved and exited, or killed by SIGINT
+  EXPECT_EQ(wait_exit(pid), 130) << slurp(dir_ +
+                                          "/bg.err");  // saved and exited, or killed by SIGINT
   EXPECT_GE(load_checkpoint(dir_ + "/twice", WhichWeights::last, true).meta.state.step, 10);
 }
 
@@ -177,12 +192,15 @@ TEST_F(CliTraining, KillDashNineAlwaysLeavesALoadableCheckpoint) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     ::kill(pid, SIGKILL);
     wait_exit(pid);
-    if (!path_exists(dir_ + "/k") && !path_exists(dir_ + "/.k.old")) continue;  // killed before any save
-    EXPECT_NO_THROW(load_checkpoint(dir_ + "/k", WhichWeights::last, true)) << "killed after " << delay_ms << " ms";
+    if (!path_exists(dir_ + "/k") && !path_exists(dir_ + "/.k.old"))
+      continue;  // killed before any save
+    EXPECT_NO_THROW(load_checkpoint(dir_ + "/k", WhichWeights::last, true))
+        << "killed after " << delay_ms << " ms";
   }
   ASSERT_NO_THROW(load_checkpoint(dir_ + "/k"));
   const int64_t step = load_checkpoint(dir_ + "/k").meta.state.step;
-  Result r = run("train --resume " + dir_ + "/k --steps " + std::to_string(step + 3) + " --threads 1 --quiet");
+  Result r = run("train --resume " + dir_ + "/k --steps " + std::to_string(step + 3) +
+                 " --threads 1 --quiet");
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
@@ -190,8 +208,10 @@ TEST_F(CliTraining, DiskFullWhileSavingKeepsThePreviousCheckpoint) {
   ASSERT_EQ(run(train_args("full") + " --steps 10 --eval-every 5").code, 0);
   const std::string before = slurp(dir_ + "/full/last.safetensors");
   // 40 KiB per file: the tensor files (about 60 KiB here) cannot be written.
-  Result r = testing::run_charrnn_cmd("ulimit -f 40; " + std::string(CHARRNN_BIN) + " train --resume " + dir_ +
-                                          "/full --steps 20 --threads 1 --quiet", dir_);
+  Result r =
+      testing::run_charrnn_cmd("ulimit -f 40; " + std::string(CHARRNN_BIN) + " train --resume " +
+                                   dir_ + "/full --steps 20 --threads 1 --quiet",
+                               dir_);
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("hint: free some disk space"), std::string::npos) << r.err;
@@ -200,23 +220,28 @@ TEST_F(CliTraining, DiskFullWhileSavingKeepsThePreviousCheckpoint) {
 }
 
 TEST_F(CliTraining, NonFiniteGradientSkipsTheStepAndTrainingGoesOn) {
-  Result r = testing::run_charrnn_cmd("CHARRNN_FAULT_NAN_STEPS=7-8 " + std::string(CHARRNN_BIN) + " " +
-                                          train_args("nan") + " --steps 12 --eval-every 6", dir_);
+  Result r = testing::run_charrnn_cmd("CHARRNN_FAULT_NAN_STEPS=7-8 " + std::string(CHARRNN_BIN) +
+                                          " " + train_args("nan") + " --steps 12 --eval-every 6",
+                                      dir_);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("non-finite loss or gradient at step 7; step skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("non-finite loss or gradient at step 7; step skipped"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("at step 8; step skipped"), std::string::npos) << r.err;
   ASSERT_EQ(run(train_args("nan2") + " --steps 12 --eval-every 6").code, 0);
   auto j = model_json("nan");
   EXPECT_EQ(j["training"]["state"]["step"], 12);
   EXPECT_TRUE(std::isfinite(j["history"][1]["val_loss"].get<double>()));
-  EXPECT_NE(j["history"][1]["val_loss"], model_json("nan2")["history"][1]["val_loss"]);  // two updates skipped
+  EXPECT_NE(j["history"][1]["val_loss"],
+            model_json("nan2")["history"][1]["val_loss"]);  // two updates skipped
 }
 
 TEST_F(CliTraining, RepeatedNonFiniteGradientsStopWithTheLastGoodCheckpoint) {
-  Result r = testing::run_charrnn_cmd("CHARRNN_FAULT_NAN_STEPS=9-1000 " + std::string(CHARRNN_BIN) + " " +
-                                          train_args("div") + " --steps 40 --eval-every 4", dir_);
+  Result r = testing::run_charrnn_cmd("CHARRNN_FAULT_NAN_STEPS=9-1000 " + std::string(CHARRNN_BIN) +
+                                          " " + train_args("div") + " --steps 40 --eval-every 4",
+                                      dir_);
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("5 steps in a row had a non-finite loss or gradient"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("5 steps in a row had a non-finite loss or gradient"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("hint: lower --lr"), std::string::npos) << r.err;
   LoadedCheckpoint ck = load_checkpoint(dir_ + "/div", WhichWeights::last);
   EXPECT_EQ(ck.meta.state.step, 12);  // saved at step 12; steps 9-12 were skipped, not applied
@@ -230,12 +255,17 @@ TEST_F(CliTraining, CheckpointHasALossPlot) {
   EXPECT_NE(svg.find("tokens seen"), std::string::npos);
   EXPECT_NE(svg.find("validation"), std::string::npos);
   size_t lines = 0;
-  for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;
+  for (size_t at = svg.find("<polyline"); at != std::string::npos;
+       at = svg.find("<polyline", at + 1))
+    ++lines;
   EXPECT_EQ(lines, 2u);
 }
 
 TEST_F(CliTraining, PresetSetsTheSizeAndExplicitFlagsWin) {
-  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/t --preset tiny --hidden 40 --steps 2 --quiet").code, 0);
+  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ +
+                "/t --preset tiny --hidden 40 --steps 2 --quiet")
+                .code,
+            0);
   auto arch = model_json("t")["architecture"];
   EXPECT_EQ(arch["layers"], 1);
   EXPECT_EQ(arch["hidden"], 40);
@@ -245,8 +275,11 @@ TEST_F(CliTraining, PresetSetsTheSizeAndExplicitFlagsWin) {
 
 TEST_F(CliTraining, MediumPresetIsTheTunedRecipe) {
   // Small sizes and a 0.6 s budget: only the resolved recipe is checked here.
-  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/m --preset medium --hidden 16 --seq 8 --batch 4 "
-                "--minutes 0.01 --threads 1 --quiet").code, 0);
+  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ +
+                "/m --preset medium --hidden 16 --seq 8 --batch 4 "
+                "--minutes 0.01 --threads 1 --quiet")
+                .code,
+            0);
   const auto cfg = model_json("m")["training"]["config"];
   EXPECT_EQ(cfg["layers"], 2);
   EXPECT_EQ(cfg["hidden"], 16);  // given: explicit flags win
@@ -263,7 +296,9 @@ TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {
   ASSERT_EQ(run(train_args("r") + " --steps 5").code, 0);
   Result r = run("train --resume " + dir_ + "/r --hidden 64");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--hidden is 24 in the checkpoint " + dir_ + "/r but 64 was given"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--hidden is 24 in the checkpoint " + dir_ + "/r but 64 was given"),
+            std::string::npos)
+      << r.err;
   write_text(dir_ + "/other.txt", slurp(corpus_) + "more text\n");
   Result c = run("train --resume " + dir_ + "/r --corpus " + dir_ + "/other.txt --steps 10");
   EXPECT_EQ(c.code, 1);
@@ -285,22 +320,28 @@ TEST_F(CliTraining, ResumeWithOneChangedFlagNamesBothValues) {
   args.replace(args.find("--batch 8"), 9, "--batch 4");
   Result r = run(args + " --steps 9 --resume " + dir_ + "/changed");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--batch is 8 in the checkpoint " + dir_ + "/changed but 4 was given"), std::string::npos)
+  EXPECT_NE(r.err.find("--batch is 8 in the checkpoint " + dir_ + "/changed but 4 was given"),
+            std::string::npos)
       << r.err;
   Result m = run("train --resume " + dir_ + "/changed --model " + dir_ + "/elsewhere --steps 9");
   EXPECT_EQ(m.code, 2);
-  EXPECT_NE(m.err.find("--model is " + dir_ + "/elsewhere but --resume continues " + dir_ + "/changed"),
-            std::string::npos) << m.err;
+  EXPECT_NE(
+      m.err.find("--model is " + dir_ + "/elsewhere but --resume continues " + dir_ + "/changed"),
+      std::string::npos)
+      << m.err;
 }
 
 // A preset on --resume is compared as the values it stands for.
 TEST_F(CliTraining, ResumeComparesAPresetByTheValuesItSets) {
-  const std::string start = "train --corpus " + corpus_ + " --model " + dir_ + "/p --preset tiny --threads 1 --quiet";
+  const std::string start =
+      "train --corpus " + corpus_ + " --model " + dir_ + "/p --preset tiny --threads 1 --quiet";
   ASSERT_EQ(run(start + " --steps 3").code, 0);
   EXPECT_EQ(run(start + " --steps 5 --resume " + dir_ + "/p").code, 0);
   Result r = run("train --resume " + dir_ + "/p --preset small --steps 7");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--preset small sets layers to 2, but the checkpoint " + dir_ + "/p has 1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--preset small sets layers to 2, but the checkpoint " + dir_ + "/p has 1"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(CliTraining, EveryCheckpointFromStepZeroCanGenerate) {
@@ -321,25 +362,32 @@ class TorchCrossCheck : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(TorchCrossCheck, PyTorchReadsTheCheckpointToTheSameLoss) {
   if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-    if (std::getenv("CHARRNN_REQUIRE_TORCH")) FAIL() << "CHARRNN_REQUIRE_TORCH is set but python3 cannot import torch";
-    GTEST_SKIP() << "python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)";
+    if (std::getenv("CHARRNN_REQUIRE_TORCH"))
+      FAIL() << "CHARRNN_REQUIRE_TORCH is set but python3 cannot import torch";
+    GTEST_SKIP()
+        << "python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)";
   }
   const std::string dir = "/tmp/charrnn_torch_" + std::to_string(::getpid()) + "_" + GetParam();
   remove_tree(dir);
   make_dirs(dir);
   std::string text;
-  for (int i = 0; i < 200; ++i) text += "To be, or not to be: that is the question " + std::to_string(i % 7) + ".\n";
+  for (int i = 0; i < 200; ++i)
+    text += "To be, or not to be: that is the question " + std::to_string(i % 7) + ".\n";
   write_text(dir + "/c.txt", text);
-  write_text(dir + "/probe.txt", "To be, or not to be: 3 is the question.\nThat is 5 the question.\n");
-  Result t = testing::run_charrnn(std::string("train --corpus ") + dir + "/c.txt --model " + dir + "/m --cell " +
-                                      GetParam() + " --layers 2 --hidden 16 --embed 8 --seq 16 --batch 4 --steps 40 --threads 1 --quiet",
-                                  dir);
+  write_text(dir + "/probe.txt",
+             "To be, or not to be: 3 is the question.\nThat is 5 the question.\n");
+  Result t = testing::run_charrnn(
+      std::string("train --corpus ") + dir + "/c.txt --model " + dir + "/m --cell " + GetParam() +
+          " --layers 2 --hidden 16 --embed 8 --seq 16 --batch 4 --steps 40 --threads 1 --quiet",
+      dir);
   ASSERT_EQ(t.code, 0) << t.err;
-  Result e = testing::run_charrnn("eval --model " + dir + "/m --text " + dir + "/probe.txt --batch 1 --seq 4096 --json", dir);
+  Result e = testing::run_charrnn(
+      "eval --model " + dir + "/m --text " + dir + "/probe.txt --batch 1 --seq 4096 --json", dir);
   ASSERT_EQ(e.code, 0) << e.err;
-  Result p = testing::run_charrnn_cmd("/usr/bin/python3 " + std::string(CHARRNN_SOURCE_DIR) +
-                                          "/tests/torch_crosscheck.py " + dir + "/m " + dir + "/probe.txt",
-                                      dir);
+  Result p =
+      testing::run_charrnn_cmd("/usr/bin/python3 " + std::string(CHARRNN_SOURCE_DIR) +
+                                   "/tests/torch_crosscheck.py " + dir + "/m " + dir + "/probe.txt",
+                               dir);
   ASSERT_EQ(p.code, 0) << p.err;
   const double ours = nlohmann::json::parse(e.out)["nats_per_char"];
   const double torch = nlohmann::json::parse(p.out)["nats_per_char"];

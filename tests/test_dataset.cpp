@@ -4,8 +4,8 @@
 
 #include <numeric>
 
-#include "text/dataset.h"
 #include "charrnn/error.h"
+#include "text/dataset.h"
 
 namespace charrnn {
 namespace {
@@ -34,14 +34,15 @@ TEST(Batcher, StreamsContinueAcrossWindows) {
   EXPECT_EQ(x[0 * 3 + 1], 20);  // t = 0, stream 1 starts at 20
   EXPECT_EQ(y[3 * 3 + 2], 44);  // t = 3, stream 2: input 43, target 44
   EXPECT_FALSE(b.next(x.data(), y.data()));
-  EXPECT_EQ(x[0 * 3 + 0], 4);   // stream 0 continues where window 0 ended
+  EXPECT_EQ(x[0 * 3 + 0], 4);  // stream 0 continues where window 0 ended
 }
 
 // MPI: rank r of K takes streams [r*N, r*N + N) of the K*N streams one process would have.
 TEST(Batcher, RankSlicesTogetherAreTheCombinedBatch) {
   auto ids = iota_ids(97);
   Batcher whole(IdSpan{ids.data(), ids.size()}, 3, 4);  // T = 3, 4 streams
-  Batcher rank0(IdSpan{ids.data(), ids.size()}, 3, 2, 4, 0), rank1(IdSpan{ids.data(), ids.size()}, 3, 2, 4, 2);
+  Batcher rank0(IdSpan{ids.data(), ids.size()}, 3, 2, 4, 0),
+      rank1(IdSpan{ids.data(), ids.size()}, 3, 2, 4, 2);
   EXPECT_EQ(rank1.windows_per_epoch(), whole.windows_per_epoch());
   std::vector<int32_t> x(12), y(12), x0(6), y0(6), x1(6), y1(6);
   for (int w = 0; w < 2 * whole.windows_per_epoch() + 1; ++w) {  // across an epoch wrap
@@ -52,7 +53,8 @@ TEST(Batcher, RankSlicesTogetherAreTheCombinedBatch) {
       for (int n = 0; n < 4; ++n) {
         const auto& xs = n < 2 ? x0 : x1;
         const auto& ys = n < 2 ? y0 : y1;
-        ASSERT_EQ(x[size_t(t * 4 + n)], xs[size_t(t * 2 + n % 2)]) << "window " << w << " t " << t << " n " << n;
+        ASSERT_EQ(x[size_t(t * 4 + n)], xs[size_t(t * 2 + n % 2)])
+            << "window " << w << " t " << t << " n " << n;
         ASSERT_EQ(y[size_t(t * 4 + n)], ys[size_t(t * 2 + n % 2)]);
       }
   }

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <memory>
 
-#include "nn/dnnl_layer.h"
 #include "base/rng.h"
+#include "nn/dnnl_layer.h"
 #include "reference.h"
 
 namespace charrnn {
@@ -20,8 +20,13 @@ struct Layer {  // all tensors in the flat block's layout
   Cell cell;
   std::vector<double> w_ih, w_hh, b, x, h0, c0;
   explicit Layer(Cell c)
-      : cell(c), w_ih(size_t(cell_gates(c) * H * I)), w_hh(size_t(cell_gates(c) * H * H)),
-        b(size_t(cell_bias_gates(c) * H)), x(T * N * I), h0(N * H), c0(N * H) {
+      : cell(c),
+        w_ih(size_t(cell_gates(c) * H * I)),
+        w_hh(size_t(cell_gates(c) * H * H)),
+        b(size_t(cell_bias_gates(c) * H)),
+        x(T * N * I),
+        h0(N * H),
+        c0(N * H) {
     Rng rng(11);
     for (auto* v : {&w_ih, &w_hh, &b, &x, &h0, &c0})
       for (double& e : *v) e = rng.uniform(-0.8, 0.8);
@@ -33,15 +38,17 @@ std::vector<double> naive(const Layer& p, std::vector<double>* hT = nullptr) {
   std::vector<double> h = p.h0, c = p.c0, y(T * N * H);
   for (int t = 0; t < T; ++t)
     for (int n = 0; n < N; ++n) {
-      testing::cell_step(p.cell, p.w_ih.data(), p.w_hh.data(), p.b.data(), &p.x[size_t((t * N + n) * I)], I, H,
-                         &h[size_t(n * H)], &c[size_t(n * H)]);
+      testing::cell_step(p.cell, p.w_ih.data(), p.w_hh.data(), p.b.data(),
+                         &p.x[size_t((t * N + n) * I)], I, H, &h[size_t(n * H)], &c[size_t(n * H)]);
       std::copy(h.begin() + n * H, h.begin() + (n + 1) * H, y.begin() + (t * N + n) * H);
     }
   if (hT) *hT = h;
   return y;
 }
 
-std::vector<float> f32(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+std::vector<float> f32(const std::vector<double>& v) {
+  return {v.begin(), v.end()};
+}
 
 struct LayerRun {  // the oneDNN layer with float copies of a Layer
   std::vector<float> w_ih, w_hh, b, x, h0, c0, dw_ih, dw_hh, db, y, hT, cT, dy, dx;
@@ -49,11 +56,23 @@ struct LayerRun {  // the oneDNN layer with float copies of a Layer
   dnnl::stream strm{eng};
   std::unique_ptr<DnnlLayer> layer;
   LayerRun(const Layer& p, bool training)
-      : w_ih(f32(p.w_ih)), w_hh(f32(p.w_hh)), b(f32(p.b)), x(f32(p.x)), h0(f32(p.h0)),
-        c0(f32(p.c0)), dw_ih(w_ih.size()), dw_hh(w_hh.size()), db(b.size()), y(T * N * H),
-        hT(N * H), cT(N * H), dy(T * N * H), dx(T * N * I) {
-    LstmViews v{w_ih.data(), w_hh.data(), b.data(), dw_ih.data(), dw_hh.data(), db.data(),
-                x.data(), h0.data(), c0.data(), y.data(), hT.data(), cT.data(), dy.data(), dx.data()};
+      : w_ih(f32(p.w_ih)),
+        w_hh(f32(p.w_hh)),
+        b(f32(p.b)),
+        x(f32(p.x)),
+        h0(f32(p.h0)),
+        c0(f32(p.c0)),
+        dw_ih(w_ih.size()),
+        dw_hh(w_hh.size()),
+        db(b.size()),
+        y(T * N * H),
+        hT(N * H),
+        cT(N * H),
+        dy(T * N * H),
+        dx(T * N * I) {
+    LstmViews v{w_ih.data(), w_hh.data(), b.data(),  dw_ih.data(), dw_hh.data(),
+                db.data(),   x.data(),    h0.data(), c0.data(),    y.data(),
+                hT.data(),   cT.data(),   dy.data(), dx.data()};
     layer = std::make_unique<DnnlLayer>(eng, p.cell, T, N, I, H, training, v);
     layer->sync_weights(strm);
     layer->forward(strm);
@@ -86,7 +105,8 @@ TEST_P(RecurrentLayerTest, BackwardMatchesFiniteDifferences) {
     for (size_t k = 0; k < y.size(); ++k) s += wy[k] * y[k];
     return s;
   };
-  auto check = [&](std::vector<double> Layer::*field, const std::vector<float>& analytic, const char* name) {
+  auto check = [&](std::vector<double> Layer::*field, const std::vector<float>& analytic,
+                   const char* name) {
     Layer q = p;
     for (size_t k = 0; k < analytic.size(); ++k) {
       const double keep = (q.*field)[k], h = 1e-6;
@@ -104,8 +124,11 @@ TEST_P(RecurrentLayerTest, BackwardMatchesFiniteDifferences) {
   check(&Layer::b, r.db, "db");
 }
 
-INSTANTIATE_TEST_SUITE_P(Cells, RecurrentLayerTest, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
-                         [](const ::testing::TestParamInfo<Cell>& info) { return cell_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Cells, RecurrentLayerTest,
+                         ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
+                         [](const ::testing::TestParamInfo<Cell>& info) {
+                           return cell_name(info.param);
+                         });
 
 }  // namespace
 }  // namespace charrnn

@@ -9,9 +9,9 @@
 #include <cmath>
 #include <memory>
 
+#include "base/rng.h"
 #include "nn/dnnl_layer.h"
 #include "nn/lstm_bf16.h"
-#include "base/rng.h"
 
 namespace charrnn {
 namespace {

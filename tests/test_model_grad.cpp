@@ -7,8 +7,8 @@
 #include <cmath>
 #include <functional>
 
-#include "nn/model.h"
 #include "base/rng.h"
+#include "nn/model.h"
 #include "reference.h"
 
 namespace charrnn {
@@ -21,7 +21,11 @@ struct Fixture {
   std::vector<int32_t> x, y;
 
   Fixture(int V, int E, int H, int L, int T_, int N_, Cell cell = Cell::lstm) : T(T_), N(N_) {
-    c.cell = cell; c.vocab = V; c.embed = E; c.hidden = H; c.layers = L;
+    c.cell = cell;
+    c.vocab = V;
+    c.embed = E;
+    c.hidden = H;
+    c.layers = L;
     params.resize(parameter_count(c));
     init_parameters(c, params.data(), 7);
     Rng rng(3);
@@ -55,12 +59,13 @@ TEST(ModelForward, InferenceNetMatchesTrainingNet) {
   Net infer(f.c, f.T, f.N, Net::Mode::infer, f.params.data(), nullptr);
   train.forward(f.x.data(), nullptr, nullptr);
   infer.forward(f.x.data(), nullptr, nullptr);
-  for (int i = 0; i < f.T * f.N * f.c.vocab; ++i) ASSERT_NEAR(train.logits()[i], infer.logits()[i], 1e-5);
+  for (int i = 0; i < f.T * f.N * f.c.vocab; ++i)
+    ASSERT_NEAR(train.logits()[i], infer.logits()[i], 1e-5);
 }
 
 TEST_P(ModelCells, GradientMatchesFiniteDifferencesOfReference) {
   Fixture f(7, 5, 6, 2, 5, 3, GetParam());  // odd sizes everywhere
-  f.y[2] = -1;                   // an ignored target must not contribute
+  f.y[2] = -1;                              // an ignored target must not contribute
   Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
   int64_t count = 0;
   net.forward(f.x.data(), f.y.data(), &count);
@@ -78,9 +83,11 @@ TEST_P(ModelCells, GradientMatchesFiniteDifferencesOfReference) {
       const double down = testing::reference_forward(f.c, p, f.T, f.N, f.x.data(), f.y.data()).loss;
       p[k] = keep;
       const double numeric = (up - down) / (2 * h) / double(count);
-      const double err = std::abs(numeric - f.grads[k]) / std::max(1e-3, std::abs(numeric) + std::abs(f.grads[k]));
+      const double err =
+          std::abs(numeric - f.grads[k]) / std::max(1e-3, std::abs(numeric) + std::abs(f.grads[k]));
       worst = std::max(worst, err);
-      ASSERT_LT(err, 1e-3) << t.name << "[" << i << "]: analytic " << f.grads[k] << " numeric " << numeric;
+      ASSERT_LT(err, 1e-3) << t.name << "[" << i << "]: analytic " << f.grads[k] << " numeric "
+                           << numeric;
     }
   }
   EXPECT_LT(worst, 1e-3);
@@ -92,26 +99,32 @@ TEST_P(ModelCells, StateDictRoundTripIsExact) {
   std::vector<StateTensor> sd = to_state_dict(f.c, f.params.data());
   const int64_t G = cell_gates(GetParam()) * 6;
   for (const StateTensor& t : sd)
-    if (t.name.find("weight_hh_l") != std::string::npos) EXPECT_EQ(t.shape, (std::vector<int64_t>{G, 6}));
+    if (t.name.find("weight_hh_l") != std::string::npos)
+      EXPECT_EQ(t.shape, (std::vector<int64_t>{G, 6}));
   std::vector<float> back(f.params.size(), -1.f);
-  from_state_dict(f.c, [&](const std::string& name, const std::vector<int64_t>& shape, float* dst) {
-    for (const StateTensor& t : sd)
-      if (t.name == name && t.shape == shape) {
-        std::copy(t.values.begin(), t.values.end(), dst);
-        return true;
-      }
-    return false;
-  }, back.data());
+  from_state_dict(
+      f.c,
+      [&](const std::string& name, const std::vector<int64_t>& shape, float* dst) {
+        for (const StateTensor& t : sd)
+          if (t.name == name && t.shape == shape) {
+            std::copy(t.values.begin(), t.values.end(), dst);
+            return true;
+          }
+        return false;
+      },
+      back.data());
   EXPECT_EQ(back, f.params);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, ModelCells, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
-                         [](const ::testing::TestParamInfo<Cell>& info) { return cell_name(info.param); });
+                         [](const ::testing::TestParamInfo<Cell>& info) {
+                           return cell_name(info.param);
+                         });
 
 // Every `stride`-th gradient against central differences of `ref` (the summed loss) at p.
 void expect_gradient_near(const std::vector<float>& grads, std::vector<double> p,
-                          const std::function<double(const std::vector<double>&)>& ref, int64_t count,
-                          size_t stride) {
+                          const std::function<double(const std::vector<double>&)>& ref,
+                          int64_t count, size_t stride) {
   const double h = 1e-5;
   for (size_t k = 0; k < p.size(); k += stride) {
     const double keep = p[k];
@@ -140,22 +153,28 @@ void expect_dropout_gradient(double p_between, double q_output, int masks_expect
   std::vector<std::vector<float>> masks;
   for (int l = 0; l < masks_expected; ++l) {
     masks.push_back(net.dropout_mask(l));
-    if (l + 1 < f.c.layers && p_between == 0) std::fill(masks.back().begin(), masks.back().end(), 1.f);
+    if (l + 1 < f.c.layers && p_between == 0)
+      std::fill(masks.back().begin(), masks.back().end(), 1.f);
   }
   int dropped = 0;
   for (auto& m : masks) dropped += int(std::count(m.begin(), m.end(), 0.0f));
   EXPECT_GT(dropped, 0);
   std::vector<double> p = f.params_d();
   auto ref = [&](const std::vector<double>& q) {
-    return testing::reference_forward(f.c, q, f.T, f.N, f.x.data(), f.y.data(), {}, {}, &masks).loss;
+    return testing::reference_forward(f.c, q, f.T, f.N, f.x.data(), f.y.data(), {}, {}, &masks)
+        .loss;
   };
   EXPECT_NEAR(loss, ref(p), 1e-4 * std::abs(loss));
   expect_gradient_near(f.grads, p, ref, count, 3);  // every third: all tensors, all gates
 }
 
-TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.0, 2); }
+TEST(ModelGradient, DropoutMatchesFiniteDifferencesWithTheSameMasks) {
+  expect_dropout_gradient(0.3, 0.0, 2);
+}
 
-TEST(ModelGradient, OutputDropoutMatchesFiniteDifferencesWithTheSameMasks) { expect_dropout_gradient(0.3, 0.4, 3); }
+TEST(ModelGradient, OutputDropoutMatchesFiniteDifferencesWithTheSameMasks) {
+  expect_dropout_gradient(0.3, 0.4, 3);
+}
 
 // The masks: a fraction keep of 1/keep and the rest 0, a new mask every forward, the same masks
 // from the same generator state (what exact resume relies on).
@@ -171,11 +190,14 @@ TEST(ModelDropout, MasksKeepTheFractionScaledAndFollowTheGenerator) {
     return std::make_pair(net.dropout_mask(0), net.weight_mask(1));
   };
   const auto [once, w_once] = masks_after(5, 1);
-  const double kept = double(std::count(once.begin(), once.end(), 1.0f / 0.7f)) / double(once.size());
-  EXPECT_EQ(std::count(once.begin(), once.end(), 0.0f) + std::count(once.begin(), once.end(), 1.0f / 0.7f),
+  const double kept =
+      double(std::count(once.begin(), once.end(), 1.0f / 0.7f)) / double(once.size());
+  EXPECT_EQ(std::count(once.begin(), once.end(), 0.0f) +
+                std::count(once.begin(), once.end(), 1.0f / 0.7f),
             long(once.size()));
   EXPECT_NEAR(kept, 0.7, 0.02);  // 4.4 standard deviations
-  const double w_kept = double(std::count(w_once.begin(), w_once.end(), 2.0f)) / double(w_once.size());
+  const double w_kept =
+      double(std::count(w_once.begin(), w_once.end(), 2.0f)) / double(w_once.size());
   EXPECT_NEAR(w_kept, 0.5, 0.03);  // 4H*H = 4,096 values: 3.8 standard deviations
   EXPECT_EQ(masks_after(5, 1).first, once);
   EXPECT_NE(masks_after(5, 2).first, once);
@@ -205,7 +227,8 @@ TEST_P(ModelCells, WeightDropMatchesFiniteDifferencesWithTheSameMasks) {
   EXPECT_GT(dropped, 0);
   auto ref = [&](std::vector<double> q) {  // by value: masks a copy
     for (int l = 0; l < 2; ++l)
-      for (size_t i = 0; i < w_hh[size_t(l)].size; ++i) q[w_hh[size_t(l)].offset + i] *= net.weight_mask(l)[i];
+      for (size_t i = 0; i < w_hh[size_t(l)].size; ++i)
+        q[w_hh[size_t(l)].offset + i] *= net.weight_mask(l)[i];
     return testing::reference_forward(f.c, q, f.T, f.N, f.x.data(), f.y.data()).loss;
   };
   std::vector<double> p = f.params_d();
@@ -221,7 +244,8 @@ TEST(ModelGradient, BackwardAccumulates) {
   std::vector<float> once = f.grads;
   net.forward(f.x.data(), f.y.data(), nullptr);
   net.backward();
-  for (size_t i = 0; i < once.size(); ++i) ASSERT_NEAR(f.grads[i], 2 * once[i], 1e-5 + 1e-4 * std::abs(once[i]));
+  for (size_t i = 0; i < once.size(); ++i)
+    ASSERT_NEAR(f.grads[i], 2 * once[i], 1e-5 + 1e-4 * std::abs(once[i]));
 }
 
 TEST(ModelState, CarriedStateEqualsOneLongWindow) {
@@ -233,7 +257,8 @@ TEST(ModelState, CarriedStateEqualsOneLongWindow) {
   half.carry_state();
   half.forward(f.x.data() + 3 * 2, nullptr, nullptr);
   const int V = f.c.vocab;
-  for (int i = 0; i < 3 * 2 * V; ++i) ASSERT_NEAR(half.logits()[i], whole.logits()[3 * 2 * V + i], 1e-5);
+  for (int i = 0; i < 3 * 2 * V; ++i)
+    ASSERT_NEAR(half.logits()[i], whole.logits()[3 * 2 * V + i], 1e-5);
 }
 
 }  // namespace

@@ -6,10 +6,10 @@
 
 #include <cmath>
 
-#include "checkpoint/checkpoint.h"
-#include "train/comm.h"
 #include "base/fsutil.h"
+#include "checkpoint/checkpoint.h"
 #include "cli_util.h"
+#include "train/comm.h"
 
 namespace charrnn {
 namespace {
@@ -76,8 +76,12 @@ TEST_F(Mpi, TwoRanksEqualOneProcessWithTheCombinedBatch) {
 
 TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
   // Dropout on: each rank's own generator must be saved and restored; --ema: rank 0's average.
-  ASSERT_EQ(mpirun("-np 2 " + train("whole", 8, "--dropout 0.2 --ema 0.9 --steps 8 --eval-every 4")).code, 0);
-  ASSERT_EQ(mpirun("-np 2 " + train("parts", 8, "--dropout 0.2 --ema 0.9 --steps 4 --eval-every 4")).code, 0);
+  ASSERT_EQ(
+      mpirun("-np 2 " + train("whole", 8, "--dropout 0.2 --ema 0.9 --steps 8 --eval-every 4")).code,
+      0);
+  ASSERT_EQ(
+      mpirun("-np 2 " + train("parts", 8, "--dropout 0.2 --ema 0.9 --steps 4 --eval-every 4")).code,
+      0);
   Result r = mpirun("-np 2 " + std::string(CHARRNN_BIN) + " train --resume " + dir_ +
                     "/parts --steps 8 --threads 1 --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -89,7 +93,8 @@ TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
 
 TEST_F(Mpi, ResumingWithAnotherRankCountIsRefused) {
   ASSERT_EQ(mpirun("-np 2 " + train("k2", 8, "--steps 2")).code, 0);
-  EXPECT_NE(testing::run_charrnn("inspect " + dir_ + "/k2", dir_).out.find("; f32, 2 MPI ranks"), std::string::npos);
+  EXPECT_NE(testing::run_charrnn("inspect " + dir_ + "/k2", dir_).out.find("; f32, 2 MPI ranks"),
+            std::string::npos);
   Result r = testing::run_charrnn("train --resume " + dir_ + "/k2 --steps 4", dir_);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("was trained on 2 process(es); this run has 1"), std::string::npos) << r.err;
@@ -108,12 +113,17 @@ TEST_F(Mpi, RanksWithDifferentConfigurationsEndTheJobWithAMessageFromRankZero) {
 TEST_F(Mpi, RanksRunningDifferentBinariesEndTheJobWithAMessageFromRankZero) {
   // A copy with one byte appended still runs, but its digest differs: another build.
   const std::string other = dir_ + "/charrnn-other";
-  ASSERT_EQ(std::system(("cp " + std::string(CHARRNN_BIN) + " " + other + " && echo x >> " + other).c_str()), 0);
+  ASSERT_EQ(
+      std::system(
+          ("cp " + std::string(CHARRNN_BIN) + " " + other + " && echo x >> " + other).c_str()),
+      0);
   std::string args = train("bin", 8, "--steps 50");
   args = args.substr(args.find(" train "));  // the same flags for both binaries
   Result r = mpirun("-np 1 " + std::string(CHARRNN_BIN) + args + " : -np 1 " + other + args);
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("charrnn (rank 0 of 2): rank 1 runs a different charrnn binary than rank 0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("charrnn (rank 0 of 2): rank 1 runs a different charrnn binary than rank 0"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(Mpi, ARankThatFailsEndsTheJobInsteadOfHanging) {

@@ -42,7 +42,7 @@ TEST(Adam, WeightDecayShrinksOnlyTheGivenRanges) {
 
 TEST(LrSchedule, WarmupThenCosineToTheFloor) {
   LrSchedule s{"cosine", 1.0, 0.1, 10, 110, 0.5, 1000};
-  EXPECT_NEAR(s.at(0), 0.1, 1e-12);    // warmup: (step + 1) / warmup
+  EXPECT_NEAR(s.at(0), 0.1, 1e-12);  // warmup: (step + 1) / warmup
   EXPECT_NEAR(s.at(9), 1.0, 1e-12);
   EXPECT_NEAR(s.at(10), 1.0, 1e-12);   // cosine starts at the peak
   EXPECT_NEAR(s.at(60), 0.55, 1e-12);  // halfway: the mean of peak and floor
@@ -72,7 +72,7 @@ TEST(Ema, AveragesWithTheRampedDecay) {
   }
   EXPECT_NEAR(ema[0], ref0, 1e-5);
   EXPECT_NEAR(ema[1], ref1, 1e-5);
-  EXPECT_DOUBLE_EQ(ema_decay_at(0.95, 0), 0.1);     // the first update mostly takes the weights
+  EXPECT_DOUBLE_EQ(ema_decay_at(0.95, 0), 0.1);      // the first update mostly takes the weights
   EXPECT_DOUBLE_EQ(ema_decay_at(0.95, 1000), 0.95);  // then the given decay
 }
 

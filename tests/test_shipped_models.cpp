@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "checkpoint/checkpoint.h"
 #include "base/fsutil.h"
-#include "text/tokenizer.h"
+#include "checkpoint/checkpoint.h"
 #include "cli_util.h"
+#include "text/tokenizer.h"
 
 namespace charrnn {
 namespace {
@@ -26,7 +26,8 @@ TEST_F(ShippedModels, KjvSmallWritesScripture) {
   const std::string model = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
   LoadedCheckpoint ck = load_checkpoint(model);
   EXPECT_LT(ck.meta.best_val_loss, 1.6);  // trained, not a placeholder
-  testing::Result g = run("generate --model " + model + " --prompt 'And God said' --length 300 --seed 1 --temperature 0.7");
+  testing::Result g = run("generate --model " + model +
+                          " --prompt 'And God said' --length 300 --seed 1 --temperature 0.7");
   ASSERT_EQ(g.code, 0) << g.err;
   EXPECT_EQ(g.out.size(), 12u + 300u);  // ASCII corpus
   EXPECT_NE(g.out.find(" the "), std::string::npos) << g.out;
@@ -37,7 +38,8 @@ TEST_F(ShippedModels, TangSmallWritesChinesePoemLines) {
   const std::string model = std::string(CHARRNN_MODELS_DIR) + "/tang-small";
   LoadedCheckpoint ck = load_checkpoint(model);
   EXPECT_GT(ck.meta.model.vocab, 1000);
-  testing::Result g = run("generate --model " + model + " --prompt '《春' --length 150 --seed 1 --temperature 0.7");
+  testing::Result g =
+      run("generate --model " + model + " --prompt '《春' --length 150 --seed 1 --temperature 0.7");
   ASSERT_EQ(g.code, 0) << g.err;
   EXPECT_EQ(find_invalid_utf8(g.out), std::string::npos);
   EXPECT_NE(g.out.find("。"), std::string::npos) << g.out;

@@ -30,7 +30,10 @@ TEST(Threads, InferenceTakesTheIdleCoresAndAtLeastOne) {
 TEST(Threads, BusyCoresSeesACoreKeptBusy) {
   const int cores = int(std::thread::hardware_concurrency());
   std::atomic<bool> stop{false};
-  std::thread spinner([&] { while (!stop.load(std::memory_order_relaxed)) {} });
+  std::thread spinner([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
   const int busy = busy_cores(200);
   stop = true;
   spinner.join();
@@ -41,10 +44,12 @@ TEST(Threads, BusyCoresSeesACoreKeptBusy) {
 // libgomp prints its settings under OMP_DISPLAY_ENV: the binary has restarted itself with
 // GOMP_SPINCOUNT=1000, and leaves a value the user gave alone.
 TEST(Threads, TheBinaryShortensTheOpenMpSpinUnlessTheUserSetIt) {
-  testing::Result r = testing::run_charrnn_cmd("OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version", "/tmp");
+  testing::Result r =
+      testing::run_charrnn_cmd("OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version", "/tmp");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("GOMP_SPINCOUNT = '1000'"), std::string::npos) << r.err;
-  r = testing::run_charrnn_cmd("GOMP_SPINCOUNT=5000 OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version", "/tmp");
+  r = testing::run_charrnn_cmd(
+      "GOMP_SPINCOUNT=5000 OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version", "/tmp");
   EXPECT_NE(r.err.find("GOMP_SPINCOUNT = '5000'"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("GOMP_SPINCOUNT = '1000'"), std::string::npos) << r.err;
 }

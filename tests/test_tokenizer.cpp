@@ -34,7 +34,8 @@ TEST(Tokenizer, RoundTripsChinese) {
   const std::string poem = "床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。\n";
   EXPECT_EQ(round_trip(poem), poem);
   Tokenizer tok({});
-  EXPECT_EQ(tok.encode(tok.build_vocabulary(poem), poem, "t").size(), 26u);  // 24 hanzi and punctuation + 2 newlines
+  EXPECT_EQ(tok.encode(tok.build_vocabulary(poem), poem, "t").size(),
+            26u);  // 24 hanzi and punctuation + 2 newlines
 }
 
 TEST(Tokenizer, RoundTripsEmoji) {
@@ -64,7 +65,9 @@ TEST(Tokenizer, DropsByteOrderMark) {
 
 TEST(Tokenizer, VocabularyIsSortedByCodePoint) {
   Tokenizer tok({});
-  Vocabulary v = tok.build_vocabulary("ba\xE4\xB8\xAD" "a\n");
+  Vocabulary v = tok.build_vocabulary(
+      "ba\xE4\xB8\xAD"
+      "a\n");
   ASSERT_EQ(v.size(), 4);
   EXPECT_EQ(v.symbol(0), "\n");
   EXPECT_EQ(v.symbol(1), "a");
@@ -80,9 +83,9 @@ TEST(Tokenizer, InvalidUtf8NamesOffsetLineAndColumn) {
 }
 
 TEST(Tokenizer, RejectsTruncatedOverlongAndSurrogateSequences) {
-  EXPECT_NE(error_of("abc\xE4\xB8").find("byte offset 3"), std::string::npos);  // cut at the end
-  EXPECT_NE(error_of("\xC0\xAF").find("byte offset 0"), std::string::npos);     // overlong '/'
-  EXPECT_NE(error_of("x\xED\xA0\x80").find("byte offset 1"), std::string::npos); // surrogate
+  EXPECT_NE(error_of("abc\xE4\xB8").find("byte offset 3"), std::string::npos);    // cut at the end
+  EXPECT_NE(error_of("\xC0\xAF").find("byte offset 0"), std::string::npos);       // overlong '/'
+  EXPECT_NE(error_of("x\xED\xA0\x80").find("byte offset 1"), std::string::npos);  // surrogate
   EXPECT_NE(error_of("\xF4\x90\x80\x80").find("byte offset 0"), std::string::npos);  // > U+10FFFF
 }
 

@@ -26,11 +26,16 @@ struct Case {
 
 TEST(Units, GraphemesVersusCodePoints) {
   const Case cases[] = {
-      {"family emoji", "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7\xE2\x80\x8D\xF0\x9F\x91\xA6", 7, 1},
+      {"family emoji",
+       "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7\xE2\x80\x8D\xF0"
+       "\x9F\x91\xA6",
+       7, 1},
       {"flag", "\xF0\x9F\x87\xAF\xF0\x9F\x87\xB5", 2, 1},
-      {"devanagari namaste", "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4\xE0\xA5\x87", 6, 3},
+      {"devanagari namaste",
+       "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4\xE0\xA5\x87", 6, 3},
       {"stacked combining accents", "q\xCC\x87\xCC\xA3", 3, 1},
-      {"arabic with harakat", "\xD9\x85\xD9\x8E\xD8\xB1\xD9\x92\xD8\xAD\xD9\x8E\xD8\xA8\xD9\x8B\xD8\xA7", 9, 5},
+      {"arabic with harakat",
+       "\xD9\x85\xD9\x8E\xD8\xB1\xD9\x92\xD8\xAD\xD9\x8E\xD8\xA8\xD9\x8B\xD8\xA7", 9, 5},
       {"CR LF", "a\r\nb", 4, 3},
   };
   for (const Case& c : cases) {
@@ -41,7 +46,7 @@ TEST(Units, GraphemesVersusCodePoints) {
 
 TEST(Units, HangulJamoComposeUnderNfcAndClusterWithout) {
   const std::string jamo = "\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB";  // ᄒ ᅡ ᆫ
-  EXPECT_EQ(count(jamo, "codepoint", "nfc"), 1);                     // 한
+  EXPECT_EQ(count(jamo, "codepoint", "nfc"), 1);                    // 한
   EXPECT_EQ(count(jamo, "codepoint", "none"), 3);
   EXPECT_EQ(count(jamo, "grapheme", "none"), 1);
 }
@@ -69,8 +74,8 @@ TEST(Normalization, NfkcFoldsCompatibilityCharactersNfcDoesNot) {
 
 TEST(Normalization, NfcMakesCanonicalEquivalentsEqual) {
   Tokenizer tok({});
-  EXPECT_EQ(tok.prepare("A\xCC\x8A", "t"), tok.prepare("\xC3\x85", "t"));      // Å two ways
-  EXPECT_EQ(tok.prepare("\xE2\x84\xAB", "t"), "\xC3\x85");                     // Angstrom sign
+  EXPECT_EQ(tok.prepare("A\xCC\x8A", "t"), tok.prepare("\xC3\x85", "t"));  // Å two ways
+  EXPECT_EQ(tok.prepare("\xE2\x84\xAB", "t"), "\xC3\x85");                 // Angstrom sign
 }
 
 TEST(Unknown, MinCountMapsRareSymbolsToOneStoredUnknown) {
@@ -78,7 +83,7 @@ TEST(Unknown, MinCountMapsRareSymbolsToOneStoredUnknown) {
   c.min_count = 2;
   Tokenizer tok(c);
   Vocabulary v = tok.build_vocabulary("aaabbc\xE4\xB8\xAD");  // c and 中 occur once
-  ASSERT_EQ(v.size(), 3);                                    // a, b, <unk>
+  ASSERT_EQ(v.size(), 3);                                     // a, b, <unk>
   EXPECT_EQ(v.unknown_id(), 2);
   EXPECT_EQ(v.symbol(2), kUnknownSymbol);
   EXPECT_EQ(tok.encode(v, "abcz", "t"), (std::vector<int32_t>{0, 1, 2, 2}));
@@ -122,8 +127,13 @@ TEST(InvalidUtf8, ErrorAtStartMiddleAndEnd) {
 TEST(InvalidUtf8, ReplaceSubstitutesEachBadByte) {
   TokenizerConfig c;
   c.on_invalid = "replace";
-  EXPECT_EQ(Tokenizer(c).prepare("\x80" "a\xFF\xFE" "b\xE4\xB8", "t"),
-            "\xEF\xBF\xBD" "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Tokenizer(c).prepare("\x80"
+                                 "a\xFF\xFE"
+                                 "b\xE4\xB8",
+                                 "t"),
+            "\xEF\xBF\xBD"
+            "a\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(InvalidUtf8, BomIsDroppedEvenWhenRepairing) {
@@ -133,10 +143,12 @@ TEST(InvalidUtf8, BomIsDroppedEvenWhenRepairing) {
 }
 
 TEST(TokenizerConfig, BadSettingsAreUsageErrors) {
-  for (auto set : std::vector<void (*)(TokenizerConfig&)>{
-           [](TokenizerConfig& c) { c.unit = "word"; }, [](TokenizerConfig& c) { c.normalize = "nfd"; },
-           [](TokenizerConfig& c) { c.on_invalid = "skip"; }, [](TokenizerConfig& c) { c.min_count = 0; },
-           [](TokenizerConfig& c) { c.max_vocab = 1; }}) {
+  for (auto set :
+       std::vector<void (*)(TokenizerConfig&)>{[](TokenizerConfig& c) { c.unit = "word"; },
+                                               [](TokenizerConfig& c) { c.normalize = "nfd"; },
+                                               [](TokenizerConfig& c) { c.on_invalid = "skip"; },
+                                               [](TokenizerConfig& c) { c.min_count = 0; },
+                                               [](TokenizerConfig& c) { c.max_vocab = 1; }}) {
     TokenizerConfig c;
     set(c);
     try {

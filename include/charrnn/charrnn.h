@@ -83,20 +83,20 @@ struct HistoryEntry {
 
 // What `charrnn inspect` shows.
 struct ModelCard {
-  std::string name, dir;               // name: the directory's last component
-  std::string cell;                    // "lstm", "gru" or "rnn"
+  std::string name, dir;  // name: the directory's last component
+  std::string cell;       // "lstm", "gru" or "rnn"
   int layers = 0, hidden = 0, embed = 0, vocab = 0;
   int64_t parameters = 0;
-  std::string unit, normalize;         // how text becomes symbols
-  std::vector<std::string> symbols;    // the vocabulary, in id order
-  int64_t steps = 0, tokens = 0;       // training so far
+  std::string unit, normalize;       // how text becomes symbols
+  std::vector<std::string> symbols;  // the vocabulary, in id order
+  int64_t steps = 0, tokens = 0;     // training so far
   double seconds = 0;
-  double best_val_loss = 0;            // nats/symbol; NaN without a validation split
+  double best_val_loss = 0;  // nats/symbol; NaN without a validation split
   int64_t best_step = -1;
-  std::string corpus;                  // the corpus's name
+  std::string corpus;  // the corpus's name
   uint64_t corpus_bytes = 0;
-  std::vector<HistoryEntry> history;   // one entry per evaluation
-  std::string json;                    // model.json itself (`charrnn inspect --json`)
+  std::vector<HistoryEntry> history;  // one entry per evaluation
+  std::string json;                   // model.json itself (`charrnn inspect --json`)
 };
 
 class Model {
@@ -141,24 +141,24 @@ struct TrainOptions {
   double val_frac = 0.1;            // the last fraction of the corpus held out for validation
   std::string cell = "lstm";        // "lstm", "gru" or "rnn"
   int layers = 2, hidden = 128, embed = 64;
-  double dropout = 0;               // between layers
-  std::string dtype = "f32";        // "f32" or "bf16"
-  int seq = 50, batch = 50;         // BPTT window, parallel streams
-  double lr = 2e-3, clip = 5;       // Adam learning rate, max gradient norm (0: off)
-  int64_t steps = 0;                // stop rules; none given: 10 epochs
+  double dropout = 0;          // between layers
+  std::string dtype = "f32";   // "f32" or "bf16"
+  int seq = 50, batch = 50;    // BPTT window, parallel streams
+  double lr = 2e-3, clip = 5;  // Adam learning rate, max gradient norm (0: off)
+  int64_t steps = 0;           // stop rules; none given: 10 epochs
   double epochs = 0, minutes = 0;
   uint64_t seed = 1;
-  int64_t eval_every = 200;         // validate and save every this many steps
+  int64_t eval_every = 200;  // validate and save every this many steps
 };
 
 struct TrainProgress {
   enum class Kind { info, step, eval, warning } kind;
-  std::string text;                 // info, warning: one line for a person
+  std::string text;  // info, warning: one line for a person
   int64_t step = 0, total_steps = 0;
-  double epoch = 0, loss = 0;       // step: mean training loss since the last report
+  double epoch = 0, loss = 0;  // step: mean training loss since the last report
   double tokens_per_s = 0, seconds = 0, eta_seconds = -1;
-  double val_loss = 0;              // eval: the validation loss (nats/symbol)
-  bool improved = false;            // eval: a new best, saved as the model's weights
+  double val_loss = 0;    // eval: the validation loss (nats/symbol)
+  bool improved = false;  // eval: a new best, saved as the model's weights
 };
 
 struct TrainSummary {

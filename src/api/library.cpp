@@ -7,11 +7,14 @@
 
 namespace charrnn {
 
-const char* version() { return CHARRNN_VERSION_STRING; }
+const char* version() {
+  return CHARRNN_VERSION_STRING;
+}
 
 void set_threads(int threads) {
   if (threads < 0 || threads > 1024)
-    fail_field("threads", "must be between 0 (every core) and 1024, got " + std::to_string(threads));
+    fail_field("threads",
+               "must be between 0 (every core) and 1024, got " + std::to_string(threads));
   omp_set_num_threads(threads == 0 ? omp_get_num_procs() : threads);
 }
 
@@ -68,12 +71,14 @@ TrainProgress progress_of(const TrainEvent& e) {
 
 }  // namespace
 
-TrainSummary train(const TrainOptions& options, const std::function<void(const TrainProgress&)>& on_progress,
+TrainSummary train(const TrainOptions& options,
+                   const std::function<void(const TrainProgress&)>& on_progress,
                    const std::atomic<bool>* stop) {
   TrainConfig c = train_config(options);
   if (c.resume) {  // the checkpoint's own configuration, with the stop rules given here
     const TrainConfig given = c;
-    c = train_config_from_json(load_checkpoint(given.model_dir, WhichWeights::last).meta.train_config);
+    c = train_config_from_json(
+        load_checkpoint(given.model_dir, WhichWeights::last).meta.train_config);
     c.model_dir = given.model_dir;
     c.resume = true;
     c.quiet = true;

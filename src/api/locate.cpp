@@ -45,15 +45,18 @@ std::vector<std::string> model_search_path() {
   else if (const char* home = std::getenv("HOME"); home && *home)
     dirs.push_back(std::string(home) + "/.local/share/charrnn/models");
   const std::string exe_dir = program_dir();
-  if (!exe_dir.empty()) dirs.push_back((fs::path(exe_dir).parent_path() / "share/charrnn/models").string());
+  if (!exe_dir.empty())
+    dirs.push_back((fs::path(exe_dir).parent_path() / "share/charrnn/models").string());
   const std::string installed = std::string(CHARRNN_INSTALL_DATADIR) + "/charrnn/models";
-  if (dirs.empty() || fs::path(dirs.back()).lexically_normal() != fs::path(installed).lexically_normal())
+  if (dirs.empty() ||
+      fs::path(dirs.back()).lexically_normal() != fs::path(installed).lexically_normal())
     dirs.push_back(installed);
   return dirs;
 }
 
 std::string locate_model(const std::string& model) {
-  if (model.empty()) fail_usage("no model given", "give a checkpoint directory or the name of an installed model");
+  if (model.empty())
+    fail_usage("no model given", "give a checkpoint directory or the name of an installed model");
   std::error_code ec;
   if (fs::is_directory(model, ec) || model.find('/') != std::string::npos) return model;
   const std::vector<std::string> dirs = model_search_path();

@@ -18,7 +18,9 @@ struct Model::Impl {
   Tokenizer tokenizer;
   Vocabulary vocab;
   explicit Impl(LoadedCheckpoint loaded)
-      : ck(std::move(loaded)), tokenizer(ck.meta.tokenizer), vocab(ck.meta.symbols, ck.meta.unknown_id) {}
+      : ck(std::move(loaded)),
+        tokenizer(ck.meta.tokenizer),
+        vocab(ck.meta.symbols, ck.meta.unknown_id) {}
 };
 
 namespace {
@@ -27,7 +29,8 @@ ModelCard card_of(const LoadedCheckpoint& ck) {
   const CheckpointMeta& m = ck.meta;
   ModelCard c;
   c.dir = ck.dir;
-  c.name = ck.dir.substr(ck.dir.find_last_of('/') == std::string::npos ? 0 : ck.dir.find_last_of('/') + 1);
+  c.name = ck.dir.substr(
+      ck.dir.find_last_of('/') == std::string::npos ? 0 : ck.dir.find_last_of('/') + 1);
   c.cell = cell_name(m.model.cell);
   c.layers = m.model.layers;
   c.hidden = m.model.hidden;
@@ -69,15 +72,17 @@ Model Model::open(const std::string& model, const OpenOptions& options) {
     fail_field("weights", "must be best or last, got '" + options.weights + "'");
   Dtype dtype = parse_dtype(options.dtype);
   if (dtype == Dtype::bf16 && !cpu_has_bf16()) dtype = Dtype::f32;
-  LoadedCheckpoint ck = load_checkpoint(locate_model(model),
-                                        options.weights == "last" ? WhichWeights::last : WhichWeights::best);
+  LoadedCheckpoint ck = load_checkpoint(
+      locate_model(model), options.weights == "last" ? WhichWeights::last : WhichWeights::best);
   ck.meta.model.dtype = dtype;
   auto impl = std::make_shared<Impl>(std::move(ck));
   impl->card = card_of(impl->ck);
   return Model(std::move(impl));
 }
 
-const ModelCard& Model::card() const { return impl_->card; }
+const ModelCard& Model::card() const {
+  return impl_->card;
+}
 
 Generation Model::generate(const std::string& prompt, int64_t length, const SampleOptions& options,
                            const std::function<bool(const std::string&)>& on_symbol) const {
@@ -124,13 +129,17 @@ std::vector<Generation> Model::generate_n(
 }
 
 Score Model::score(const std::string& text, const ScoreOptions& options) const {
-  if (options.batch < 1 || options.batch > 100000) fail_field("batch", "must be between 1 and 100000, got " + std::to_string(options.batch));
-  if (options.seq < 1 || options.seq > 100000) fail_field("seq", "must be between 1 and 100000, got " + std::to_string(options.seq));
+  if (options.batch < 1 || options.batch > 100000)
+    fail_field("batch", "must be between 1 and 100000, got " + std::to_string(options.batch));
+  if (options.seq < 1 || options.seq > 100000)
+    fail_field("seq", "must be between 1 and 100000, got " + std::to_string(options.seq));
   const Impl& m = *impl_;
-  const std::vector<int32_t> ids = m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, options.name), options.name);
+  const std::vector<int32_t> ids =
+      m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, options.name), options.name);
   if (ids.size() < 2) fail(options.name + " has fewer than 2 symbols; nothing to score");
   EvalWindows windows(IdSpan{ids.data(), ids.size()}, options.seq, options.batch);
-  Net net(m.ck.meta.model, options.seq, options.batch, Net::Mode::infer, m.ck.params.data(), nullptr);
+  Net net(m.ck.meta.model, options.seq, options.batch, Net::Mode::infer, m.ck.params.data(),
+          nullptr);
   std::vector<int32_t> x_tn(size_t(options.seq) * options.batch), y_tn(x_tn.size());
   double total = 0.0;
   int64_t count = 0;

@@ -18,13 +18,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string sys_error() { return std::strerror(errno); }
+std::string sys_error() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
 void write_file_synced(const std::string& path, const void* data, size_t size) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("cannot create " + path + ": " + sys_error(), "check that the directory is writable");
+  if (fd < 0)
+    fail("cannot create " + path + ": " + sys_error(), "check that the directory is writable");
   const char* p = static_cast<const char*>(data);
   size_t left = size;
   while (left > 0) {
@@ -86,7 +89,8 @@ void make_dirs(const std::string& path) {
   std::error_code ec;
   if (path.empty() || fs::is_directory(path, ec)) return;
   if (!fs::create_directories(path, ec) && ec)
-    fail("cannot create directory " + path + ": " + ec.message(), "check the permissions of its parent");
+    fail("cannot create directory " + path + ": " + ec.message(),
+         "check the permissions of its parent");
 }
 
 void remove_tree(const std::string& path) {

@@ -14,10 +14,10 @@ void fsync_dir(const std::string& path);
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
 bool directory_is_empty(const std::string& path);  // false when unreadable
-void make_dirs(const std::string& path);    // mkdir -p
-void remove_tree(const std::string& path);  // rm -rf; silent when absent
-std::string parent_dir(const std::string& path);  // "." for a bare name
-std::string base_name(const std::string& path);   // last component, trailing '/' ignored
+void make_dirs(const std::string& path);           // mkdir -p
+void remove_tree(const std::string& path);         // rm -rf; silent when absent
+std::string parent_dir(const std::string& path);   // "." for a bare name
+std::string base_name(const std::string& path);    // last component, trailing '/' ignored
 // Atomically puts directory `staged` at `target`, leaving the old target (if any) at `old`
 // until the caller removes it. Uses renameat2(RENAME_EXCHANGE) where the file system has it.
 void replace_directory(const std::string& staged, const std::string& target,

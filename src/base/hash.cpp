@@ -23,13 +23,15 @@ Sha256::Sha256() : ctx_(std::make_unique<Context>()) {
 Sha256::~Sha256() = default;
 
 void Sha256::update(const void* data, size_t size) {
-  if (size > 0 && EVP_DigestUpdate(ctx_->md, data, size) != 1) fail("OpenSSL's SHA-256 update failed");
+  if (size > 0 && EVP_DigestUpdate(ctx_->md, data, size) != 1)
+    fail("OpenSSL's SHA-256 update failed");
 }
 
 std::string Sha256::hex_digest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (EVP_DigestFinal_ex(ctx_->md, digest, &size) != 1) fail("OpenSSL's SHA-256 finalization failed");
+  if (EVP_DigestFinal_ex(ctx_->md, digest, &size) != 1)
+    fail("OpenSSL's SHA-256 finalization failed");
   static const char* digits = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < size; ++i) {

@@ -18,7 +18,8 @@ bool read_cpu_ticks(uint64_t& busy, uint64_t& total) {
   std::ifstream in("/proc/stat");
   std::string cpu;
   uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu")
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu")
     return false;
   busy = user + nice + system + irq + softirq + steal;
   total = busy + idle + iowait;

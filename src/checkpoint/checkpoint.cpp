@@ -11,11 +11,11 @@
 #include <cmath>
 #include <ctime>
 
-#include "charrnn/error.h"
 #include "base/fsutil.h"
+#include "base/hash.h"
+#include "charrnn/error.h"
 #include "checkpoint/model_json.h"
 #include "checkpoint/safetensors.h"
-#include "base/hash.h"
 
 namespace charrnn {
 namespace {
@@ -39,7 +39,8 @@ void remove_stale_staging(const std::string& parent, const std::string& base) {
     const std::string name = e->d_name;
     if (name.rfind(prefix, 0) != 0) continue;
     const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) stale.push_back(parent + "/" + name);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+      stale.push_back(parent + "/" + name);
   }
   ::closedir(d);
   for (const std::string& path : stale) remove_tree(path);
@@ -64,7 +65,8 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
     write_safetensors(staged + "/" + file, refs, st_meta);
     files[key] = {{"path", file}, {"sha256", sha256_file(staged + "/" + file)}, {"step", step}};
   };
-  write("weights", "weights.safetensors", refs_of(to_state_dict(meta.model, t.best)), meta.best_step);
+  write("weights", "weights.safetensors", refs_of(to_state_dict(meta.model, t.best)),
+        meta.best_step);
   if (t.last)
     write("last", "last.safetensors", refs_of(to_state_dict(meta.model, t.last)), meta.state.step);
   if (t.adam_m && t.adam_v) {
@@ -88,6 +90,8 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   remove_tree(old);
 }
 
-bool is_checkpoint_dir(const std::string& dir) { return path_exists(dir + "/model.json"); }
+bool is_checkpoint_dir(const std::string& dir) {
+  return path_exists(dir + "/model.json");
+}
 
 }  // namespace charrnn

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "nn/model.h"
 #include "checkpoint/safetensors.h"
+#include "nn/model.h"
 #include "text/tokenizer.h"
 
 namespace charrnn {
@@ -27,11 +27,11 @@ constexpr int kCheckpointVersion = 1;
 
 struct HistoryPoint {
   int64_t step = 0;
-  int64_t tokens = 0;       // training tokens seen (T * N per step)
-  double seconds = 0;       // wall-clock training time so far, evaluation included
+  int64_t tokens = 0;  // training tokens seen (T * N per step)
+  double seconds = 0;  // wall-clock training time so far, evaluation included
   double epoch = 0;
-  double train_loss = 0;    // mean minibatch loss since the previous point, nats/symbol
-  double val_loss = 0;      // whole validation split, nats/symbol
+  double train_loss = 0;  // mean minibatch loss since the previous point, nats/symbol
+  double val_loss = 0;    // whole validation split, nats/symbol
 };
 
 struct TrainState {
@@ -39,9 +39,9 @@ struct TrainState {
   double seconds = 0;
   int64_t epoch = 0, window = 0;  // data position: windows already taken in this epoch
   double lr = 0;
-  std::array<uint64_t, 4> rng{};  // dropout generator (rank 0)
+  std::array<uint64_t, 4> rng{};                  // dropout generator (rank 0)
   std::vector<std::array<uint64_t, 4>> rank_rng;  // ranks 1..K-1 under MPI (each has its own)
-  double loss_sum = 0;            // training loss accumulated since the last history point
+  double loss_sum = 0;  // training loss accumulated since the last history point
   int64_t loss_steps = 0;
 };
 
@@ -83,8 +83,8 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
 struct LoadedCheckpoint {
   std::string dir;
   CheckpointMeta meta;
-  nlohmann::json json;        // model.json as read
-  std::vector<float> params;  // the requested weights
+  nlohmann::json json;                // model.json as read
+  std::vector<float> params;          // the requested weights
   std::vector<float> adam_m, adam_v;  // when requested and present
   int64_t adam_steps = 0;
   std::map<std::string, std::vector<float>> state;  // the "state.*" tensors, when requested

@@ -7,13 +7,13 @@
 
 #include <cmath>
 
+#include "base/fsutil.h"
+#include "base/hash.h"
+#include "charrnn/error.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/model_json.h"
-#include "nn/recurrent_layer.h"
-#include "charrnn/error.h"
-#include "base/fsutil.h"
 #include "checkpoint/safetensors.h"
-#include "base/hash.h"
+#include "nn/recurrent_layer.h"
 
 namespace charrnn {
 namespace {
@@ -21,15 +21,18 @@ namespace {
 using json = nlohmann::json;
 
 // Checks the file entry `key` (name and SHA-256) and returns its path inside `dir`.
-std::string verified_file(const std::string& dir, const json& files, const char* key, const Fields& f) {
+std::string verified_file(const std::string& dir, const json& files, const char* key,
+                          const Fields& f) {
   const json& entry = f.at(files, key);
   const std::string name = f.string(entry, "path");
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
     f.bad(std::string("files.") + key + ".path must be a plain file name");
   const std::string path = dir + "/" + name;
-  if (!path_exists(path)) fail(path + " is missing", "the checkpoint is incomplete; retrain or restore it");
+  if (!path_exists(path))
+    fail(path + " is missing", "the checkpoint is incomplete; retrain or restore it");
   if (sha256_file(path) != f.string(entry, "sha256"))
-    fail(path + ": SHA-256 does not match model.json", "the file is damaged; retrain or restore it");
+    fail(path + ": SHA-256 does not match model.json",
+         "the file is damaged; retrain or restore it");
   return path;
 }
 
@@ -39,16 +42,20 @@ void read_params(const std::string& path, const ModelConfig& c, std::vector<floa
   struct stat st;
   const uint64_t needed = uint64_t(parameter_count(c)) * sizeof(float);
   if (::stat(path.c_str(), &st) != 0 || uint64_t(st.st_size) < needed)
-    fail(path + " is smaller than the " + std::to_string(needed) + " bytes the architecture in model.json needs",
+    fail(path + " is smaller than the " + std::to_string(needed) +
+             " bytes the architecture in model.json needs",
          "model.json and the weights do not belong together; retrain or restore the checkpoint");
   SafetensorsReader reader(path);
   params.assign(parameter_count(c), 0.f);
   try {
-    from_state_dict(c, [&](const std::string& name, const std::vector<int64_t>& shape, float* dst) {
-      if (!reader.has(name)) return false;
-      reader.read(name, shape, dst);
-      return true;
-    }, params.data());
+    from_state_dict(
+        c,
+        [&](const std::string& name, const std::vector<int64_t>& shape, float* dst) {
+          if (!reader.has(name)) return false;
+          reader.read(name, shape, dst);
+          return true;
+        },
+        params.data());
   } catch (const Error& e) {
     if (std::string(e.what()).rfind(path, 0) == 0) throw;
     fail(path + ": " + e.what(), "the file does not match model.json; retrain or restore it");
@@ -76,15 +83,19 @@ CheckpointMeta parse_model_json(const std::string& text, const std::string& file
   return meta;
 }
 
-LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which, bool with_optimizer) {
+LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which,
+                                 bool with_optimizer) {
   std::string dir = dir_in;
   if (!is_checkpoint_dir(dir)) {
     const std::string old = parent_dir(dir) + "/." + base_name(dir) + ".old";  // interrupted swap
-    if (is_checkpoint_dir(old)) dir = old;
+    if (is_checkpoint_dir(old))
+      dir = old;
     else if (!is_directory(dir))
-      fail("model directory " + dir_in + " does not exist", "train one first: charrnn train --corpus FILE --model " + dir_in);
+      fail("model directory " + dir_in + " does not exist",
+           "train one first: charrnn train --corpus FILE --model " + dir_in);
     else
-      fail(dir_in + " is not a charrnn checkpoint (no model.json)", "pass the directory charrnn train wrote");
+      fail(dir_in + " is not a charrnn checkpoint (no model.json)",
+           "pass the directory charrnn train wrote");
   }
   LoadedCheckpoint out;
   out.dir = dir;

@@ -34,10 +34,12 @@ class Fields {
     return v.get<double>();
   }
   // Fields added after a checkpoint may have been written: absent means `fallback`.
-  int64_t integer_or(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi, int64_t fallback) const {
+  int64_t integer_or(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi,
+                     int64_t fallback) const {
     return j.is_object() && j.contains(key) ? integer(j, key, lo, hi) : fallback;
   }
-  std::string string_or(const nlohmann::json& j, const char* key, const std::string& fallback) const {
+  std::string string_or(const nlohmann::json& j, const char* key,
+                        const std::string& fallback) const {
     return j.is_object() && j.contains(key) ? string(j, key) : fallback;
   }
   std::string string(const nlohmann::json& j, const char* key) const {
@@ -46,7 +48,8 @@ class Fields {
     return v.get<std::string>();
   }
   [[noreturn]] void bad(const std::string& what) const {
-    fail(file_ + ": " + what, "the checkpoint is damaged or was written by another tool; retrain or restore it");
+    fail(file_ + ": " + what,
+         "the checkpoint is damaged or was written by another tool; retrain or restore it");
   }
 
  private:

@@ -32,10 +32,17 @@ std::string onednn_version() {
 // --- architecture
 
 ojson architecture_to_json(const ModelConfig& m) {
-  return {{"cell", cell_name(m.cell)}, {"layers", m.layers}, {"hidden", m.hidden},
-          {"embedding", m.embed}, {"vocab_size", m.vocab}, {"dropout", m.dropout},
-          {"output_dropout", m.output_dropout}, {"weight_drop", m.weight_drop},
-          {"gate_order", m.cell == Cell::lstm ? "ifgo" : m.cell == Cell::gru ? "rzn" : "h"},
+  return {{"cell", cell_name(m.cell)},
+          {"layers", m.layers},
+          {"hidden", m.hidden},
+          {"embedding", m.embed},
+          {"vocab_size", m.vocab},
+          {"dropout", m.dropout},
+          {"output_dropout", m.output_dropout},
+          {"weight_drop", m.weight_drop},
+          {"gate_order", m.cell == Cell::lstm  ? "ifgo"
+                         : m.cell == Cell::gru ? "rzn"
+                                               : "h"},
           {"parameters", parameter_count(m)}};
 }
 
@@ -51,19 +58,25 @@ ModelConfig architecture_from_json(const json& arch, const Fields& f) {
   m.dropout = f.number(arch, "dropout");
   if (!(m.dropout >= 0 && m.dropout < 1)) f.bad("architecture.dropout must be in [0, 1)");
   m.output_dropout = arch.contains("output_dropout") ? f.number(arch, "output_dropout") : 0.0;
-  if (!(m.output_dropout >= 0 && m.output_dropout < 1)) f.bad("architecture.output_dropout must be in [0, 1)");
+  if (!(m.output_dropout >= 0 && m.output_dropout < 1))
+    f.bad("architecture.output_dropout must be in [0, 1)");
   m.weight_drop = arch.contains("weight_drop") ? f.number(arch, "weight_drop") : 0.0;
-  if (!(m.weight_drop >= 0 && m.weight_drop < 1)) f.bad("architecture.weight_drop must be in [0, 1)");
+  if (!(m.weight_drop >= 0 && m.weight_drop < 1))
+    f.bad("architecture.weight_drop must be in [0, 1)");
   return m;
 }
 
 // --- tokenizer (the settings, the vocabulary and <unk>)
 
 ojson tokenizer_to_json(const CheckpointMeta& m) {
-  return {{"unit", m.tokenizer.unit}, {"normalize", m.tokenizer.normalize},
-          {"on_invalid", m.tokenizer.on_invalid}, {"min_count", m.tokenizer.min_count},
-          {"max_vocab", m.tokenizer.max_vocab}, {"unknown", m.unknown_id >= 0 ? "map" : "error"},
-          {"unknown_id", m.unknown_id}, {"symbols", m.symbols}};
+  return {{"unit", m.tokenizer.unit},
+          {"normalize", m.tokenizer.normalize},
+          {"on_invalid", m.tokenizer.on_invalid},
+          {"min_count", m.tokenizer.min_count},
+          {"max_vocab", m.tokenizer.max_vocab},
+          {"unknown", m.unknown_id >= 0 ? "map" : "error"},
+          {"unknown_id", m.unknown_id},
+          {"symbols", m.symbols}};
 }
 
 void tokenizer_from_json(const json& tok, const Fields& f, CheckpointMeta& m) {
@@ -72,16 +85,20 @@ void tokenizer_from_json(const json& tok, const Fields& f, CheckpointMeta& m) {
   m.tokenizer.on_invalid = f.string_or(tok, "on_invalid", "error");
   m.tokenizer.min_count = f.integer_or(tok, "min_count", 1, INT64_MAX, 1);
   m.tokenizer.max_vocab = f.integer_or(tok, "max_vocab", 0, INT64_MAX, 0);
-  if (m.tokenizer.unit != "codepoint" && m.tokenizer.unit != "grapheme") f.bad("unknown tokenizer.unit");
-  if (m.tokenizer.normalize != "nfc" && m.tokenizer.normalize != "nfkc" && m.tokenizer.normalize != "none")
+  if (m.tokenizer.unit != "codepoint" && m.tokenizer.unit != "grapheme")
+    f.bad("unknown tokenizer.unit");
+  if (m.tokenizer.normalize != "nfc" && m.tokenizer.normalize != "nfkc" &&
+      m.tokenizer.normalize != "none")
     f.bad("unknown tokenizer.normalize");
-  if (m.tokenizer.on_invalid != "error" && m.tokenizer.on_invalid != "replace") f.bad("unknown tokenizer.on_invalid");
+  if (m.tokenizer.on_invalid != "error" && m.tokenizer.on_invalid != "replace")
+    f.bad("unknown tokenizer.on_invalid");
   const json& symbols = f.at(tok, "symbols");
   if (!symbols.is_array() || int64_t(symbols.size()) != m.model.vocab)
     f.bad("tokenizer.symbols must list vocab_size (" + std::to_string(m.model.vocab) + ") symbols");
   m.symbols.clear();
   for (const json& s : symbols) {
-    if (!s.is_string() || s.get<std::string>().empty()) f.bad("tokenizer.symbols holds a non-string or empty entry");
+    if (!s.is_string() || s.get<std::string>().empty())
+      f.bad("tokenizer.symbols holds a non-string or empty entry");
     m.symbols.push_back(s.get<std::string>());
   }
   m.unknown_id = int(f.integer_or(tok, "unknown_id", -1, m.model.vocab - 1, -1));
@@ -114,9 +131,16 @@ std::array<uint64_t, 4> rng_from_json(const json& rng, const Fields& f) {
 ojson state_to_json(const TrainState& s) {
   ojson rank_rng = ojson::array();
   for (const auto& r : s.rank_rng) rank_rng.push_back(rng_to_json(r));
-  return {{"step", s.step}, {"tokens", s.tokens}, {"seconds", s.seconds}, {"epoch", s.epoch},
-          {"window", s.window}, {"lr", s.lr}, {"rng", rng_to_json(s.rng)}, {"rank_rng", rank_rng},
-          {"loss_sum", s.loss_sum}, {"loss_steps", s.loss_steps}};
+  return {{"step", s.step},
+          {"tokens", s.tokens},
+          {"seconds", s.seconds},
+          {"epoch", s.epoch},
+          {"window", s.window},
+          {"lr", s.lr},
+          {"rng", rng_to_json(s.rng)},
+          {"rank_rng", rank_rng},
+          {"loss_sum", s.loss_sum},
+          {"loss_steps", s.loss_steps}};
 }
 
 TrainState state_from_json(const json& st, const Fields& f) {
@@ -130,7 +154,8 @@ TrainState state_from_json(const json& st, const Fields& f) {
   s.rng = rng_from_json(f.at(st, "rng"), f);
   if (st.contains("rank_rng")) {  // MPI runs: the other ranks' dropout generators
     const json& ranks = st["rank_rng"];
-    if (!ranks.is_array() || ranks.size() > 65536) f.bad("training.state.rank_rng must be an array");
+    if (!ranks.is_array() || ranks.size() > 65536)
+      f.bad("training.state.rank_rng must be an array");
     for (const json& r : ranks) s.rank_rng.push_back(rng_from_json(r, f));
   }
   s.loss_sum = st.contains("loss_sum") ? f.number(st, "loss_sum") : 0.0;
@@ -143,8 +168,12 @@ TrainState state_from_json(const json& st, const Fields& f) {
 ojson history_to_json(const std::vector<HistoryPoint>& history) {
   ojson out = ojson::array();
   for (const HistoryPoint& h : history)
-    out.push_back({{"step", h.step}, {"tokens", h.tokens}, {"seconds", h.seconds},
-                   {"epoch", h.epoch}, {"train_loss", h.train_loss}, {"val_loss", h.val_loss}});
+    out.push_back({{"step", h.step},
+                   {"tokens", h.tokens},
+                   {"seconds", h.seconds},
+                   {"epoch", h.epoch},
+                   {"train_loss", h.train_loss},
+                   {"val_loss", h.val_loss}});
   return out;
 }
 
@@ -162,9 +191,10 @@ std::vector<HistoryPoint> history_from_json(const json& history, const Fields& f
 
 ojson best_to_json(const CheckpointMeta& m) {
   const bool has_best = m.best_step >= 0;
-  return {{"step", m.best_step},
-          {"val_loss", has_best ? ojson(m.best_val_loss) : ojson(nullptr)},
-          {"val_bits_per_char", has_best ? ojson(m.best_val_loss / std::log(2.0)) : ojson(nullptr)}};
+  return {
+      {"step", m.best_step},
+      {"val_loss", has_best ? ojson(m.best_val_loss) : ojson(nullptr)},
+      {"val_bits_per_char", has_best ? ojson(m.best_val_loss / std::log(2.0)) : ojson(nullptr)}};
 }
 
 void best_from_json(const json& best, const Fields& f, CheckpointMeta& m) {
@@ -175,8 +205,12 @@ void best_from_json(const json& best, const Fields& f, CheckpointMeta& m) {
 // --- corpus
 
 ojson corpus_to_json(const CorpusInfo& c) {
-  return {{"name", c.name}, {"bytes", c.bytes}, {"sha256", c.sha256}, {"symbols", c.symbols},
-          {"train_symbols", c.train_symbols}, {"val_symbols", c.val_symbols}};
+  return {{"name", c.name},
+          {"bytes", c.bytes},
+          {"sha256", c.sha256},
+          {"symbols", c.symbols},
+          {"train_symbols", c.train_symbols},
+          {"val_symbols", c.val_symbols}};
 }
 
 CorpusInfo corpus_from_json(const json& corpus, const Fields& f) {
@@ -213,8 +247,9 @@ CheckpointMeta meta_from_json(const json& j, const Fields& f) {
   if (f.string(j, "format") != kCheckpointFormat) f.bad("not a charrnn checkpoint (format field)");
   const int64_t version = f.integer(j, "version", 0, 1 << 20);
   if (version != kCheckpointVersion)
-    f.bad("checkpoint version " + std::to_string(version) + " is not supported (this charrnn reads version " +
-          std::to_string(kCheckpointVersion) + ")");
+    f.bad("checkpoint version " + std::to_string(version) +
+          " is not supported (this charrnn reads version " + std::to_string(kCheckpointVersion) +
+          ")");
   CheckpointMeta m;
   m.model = architecture_from_json(f.at(j, "architecture"), f);
   tokenizer_from_json(f.at(j, "tokenizer"), f, m);

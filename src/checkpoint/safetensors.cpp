@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "charrnn/error.h"
 #include "base/fsutil.h"
+#include "charrnn/error.h"
 
 namespace charrnn {
 namespace {
@@ -36,7 +36,8 @@ void write_safetensors(const std::string& path, const std::vector<TensorRef>& te
   uint64_t offset = 0;
   for (const TensorRef& t : tensors) {
     uint64_t bytes = element_count(t.shape) * sizeof(float);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -63,21 +64,25 @@ SafetensorsReader::SafetensorsReader(std::string bytes, const std::string& name)
 
 void SafetensorsReader::parse() {
   const std::string& path = path_;
-  if (bytes_.size() < 8) fail(path + ": truncated safetensors file (" + std::to_string(bytes_.size()) + " bytes)");
+  if (bytes_.size() < 8)
+    fail(path + ": truncated safetensors file (" + std::to_string(bytes_.size()) + " bytes)");
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<unsigned char>(bytes_[size_t(i)])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= uint64_t(static_cast<unsigned char>(bytes_[size_t(i)])) << (8 * i);
   if (n > kMaxHeaderBytes || n > bytes_.size() - 8)
     fail(path + ": safetensors header length " + std::to_string(n) + " does not fit the file (" +
-         std::to_string(bytes_.size()) + " bytes)", "the file is truncated or corrupt");
+             std::to_string(bytes_.size()) + " bytes)",
+         "the file is truncated or corrupt");
   data_start_ = 8 + n;
   const uint64_t data_bytes = bytes_.size() - data_start_;
-  nlohmann::json header = nlohmann::json::parse(bytes_.begin() + 8, bytes_.begin() + long(data_start_),
-                                                nullptr, false);
+  nlohmann::json header =
+      nlohmann::json::parse(bytes_.begin() + 8, bytes_.begin() + long(data_start_), nullptr, false);
   if (!header.is_object()) fail(path + ": safetensors header is not a JSON object");
   try {
     parse_entries(header, data_bytes);
   } catch (const nlohmann::json::exception& e) {  // a field of an unexpected type
-    fail(path + ": malformed safetensors header: " + e.what(), "the file is damaged or not a safetensors file");
+    fail(path + ": malformed safetensors header: " + e.what(),
+         "the file is damaged or not a safetensors file");
   }
 }
 
@@ -91,8 +96,9 @@ void SafetensorsReader::parse_entries(const nlohmann::json& header, uint64_t dat
       continue;
     }
     if (!value.is_object() || !value.contains("dtype") || !value["dtype"].is_string() ||
-        value["dtype"].get<std::string>() != "F32" || !value.contains("shape") || !value["shape"].is_array() ||
-        !value.contains("data_offsets") || !value["data_offsets"].is_array() || value["data_offsets"].size() != 2)
+        value["dtype"].get<std::string>() != "F32" || !value.contains("shape") ||
+        !value["shape"].is_array() || !value.contains("data_offsets") ||
+        !value["data_offsets"].is_array() || value["data_offsets"].size() != 2)
       fail(path + ": tensor '" + name + "' is not an F32 tensor entry");
     Entry e;
     for (auto& d : value["shape"]) {
@@ -131,7 +137,8 @@ void SafetensorsReader::read(const std::string& name, const std::vector<int64_t>
   if (it->second.shape != shape)
     fail(path_ + ": tensor '" + name + "' has shape " + shape_str(it->second.shape) +
          ", the architecture needs " + shape_str(shape));
-  std::memcpy(dst, bytes_.data() + data_start_ + it->second.begin, it->second.end - it->second.begin);
+  std::memcpy(dst, bytes_.data() + data_start_ + it->second.begin,
+              it->second.end - it->second.begin);
 }
 
 }  // namespace charrnn

@@ -25,7 +25,8 @@ std::vector<StateTensor> to_state_dict(const ModelConfig& c, const float* p) {
   const int64_t H = c.hidden, G = cell_gates(c.cell);
   const std::string cell = cell_name(c.cell);
   auto take = [&](const TensorInfo& t, std::string name) {
-    return StateTensor{std::move(name), t.shape, std::vector<float>(p + t.offset, p + t.offset + t.size)};
+    return StateTensor{std::move(name), t.shape,
+                       std::vector<float>(p + t.offset, p + t.offset + t.size)};
   };
   std::vector<StateTensor> out = {take(ts[0], "embedding.weight")};
   for (int l = 0; l < c.layers; ++l) {
@@ -35,11 +36,13 @@ std::vector<StateTensor> to_state_dict(const ModelConfig& c, const float* p) {
     const float* b = p + ts[size_t(3 + 3 * l)].offset;
     StateTensor b_ih{cell + ".bias_ih_l" + k, {G * H}, std::vector<float>(b, b + G * H)};
     StateTensor b_hh{cell + ".bias_hh_l" + k, {G * H}, std::vector<float>(size_t(G * H), 0.f)};
-    if (c.cell == Cell::gru) {  // b = (u, r, o, u'): b_ih = (r, z, n) = (r, u, o), b_hh = (0, 0, u')
+    if (c.cell ==
+        Cell::gru) {  // b = (u, r, o, u'): b_ih = (r, z, n) = (r, u, o), b_hh = (0, 0, u')
       for (StateTensor* w : {&w_ih, &w_hh}) {
         const std::vector<float> src = w->values;
         const int64_t cols = w->shape[1];
-        for (int g = 0; g < 3; ++g) copy_gate(src.data(), kGruGate[g], w->values.data(), g, H, cols);
+        for (int g = 0; g < 3; ++g)
+          copy_gate(src.data(), kGruGate[g], w->values.data(), g, H, cols);
       }
       for (int g = 0; g < 3; ++g) copy_gate(b, kGruGate[g], b_ih.values.data(), g, H, 1);
       copy_gate(b, 3, b_hh.values.data(), 2, H, 1);
@@ -61,7 +64,8 @@ void from_state_dict(const ModelConfig& c, const TensorGetter& get, float* p) {
   must("embedding.weight", ts[0].shape, p + ts[0].offset);
   for (int l = 0; l < c.layers; ++l) {
     const std::string k = std::to_string(l);
-    const TensorInfo &ti = ts[size_t(1 + 3 * l)], &th = ts[size_t(2 + 3 * l)], &tb = ts[size_t(3 + 3 * l)];
+    const TensorInfo &ti = ts[size_t(1 + 3 * l)], &th = ts[size_t(2 + 3 * l)],
+                     &tb = ts[size_t(3 + 3 * l)];
     std::vector<float> w_ih(ti.size), w_hh(th.size), b_ih(size_t(G * H)), b_hh(size_t(G * H), 0.f);
     must(cell + ".weight_ih_l" + k, ti.shape, w_ih.data());
     must(cell + ".weight_hh_l" + k, th.shape, w_hh.data());

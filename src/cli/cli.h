@@ -7,8 +7,8 @@
 
 #include <boost/program_options.hpp>
 
-#include "nn/recurrent_layer.h"
 #include "base/threads.h"
+#include "nn/recurrent_layer.h"
 
 #include <signal.h>
 

@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <set>
 
-#include "checkpoint/checkpoint.h"
-#include "train/comm.h"
 #include "charrnn/error.h"
-#include "train/trainer.h"
+#include "checkpoint/checkpoint.h"
 #include "cli.h"
 #include "progress.h"
+#include "train/comm.h"
+#include "train/trainer.h"
 
 namespace charrnn::cli {
 namespace {
@@ -43,25 +43,34 @@ const char* kTrainUsage =
 // Flags that may differ on --resume: stop rules, output, and what does not change the run
 // (threads, precision, the corpus's path as long as its bytes are the same). Any other flag may
 // be given too, as the original command had it; only a value that differs is refused.
-const std::set<std::string> kResumeFlags = {"resume", "steps", "epochs", "minutes", "eval-every",
-                                            "patience", "quiet", "threads", "corpus", "dtype", "force"};
+const std::set<std::string> kResumeFlags = {"resume",     "steps",    "epochs", "minutes",
+                                            "eval-every", "patience", "quiet",  "threads",
+                                            "corpus",     "dtype",    "force"};
 // The training.config keys a preset sets (besides its stop rule and precision).
-const std::vector<std::string> kPresetKeys = {"layers", "hidden", "embed", "seq", "batch", "dropout",
-                                              "lr", "weight_decay", "lr_schedule", "output_dropout",
-                                              "weight_drop"};
+const std::vector<std::string> kPresetKeys = {
+    "layers",       "hidden",      "embed",          "seq",        "batch", "dropout", "lr",
+    "weight_decay", "lr_schedule", "output_dropout", "weight_drop"};
 
 bool given(const po::variables_map& vm, const char* name) {
   return vm.count(name) && !vm[name].defaulted();
 }
 
 void apply_preset(const std::string& name, const po::variables_map& vm, TrainConfig& c) {
-  struct P { int layers, hidden, embed, seq, batch; double dropout, lr; };
+  struct P {
+    int layers, hidden, embed, seq, batch;
+    double dropout, lr;
+  };
   P p;
-  if (name == "tiny") p = {1, 64, 32, 50, 32, 0.0, 2e-3};
-  else if (name == "small") p = {2, 128, 64, 50, 50, 0.0, 2e-3};
-  else if (name == "medium") p = {2, 1024, 64, 100, 64, 0.5, 2e-3};
-  else if (name == "large") p = {3, 1024, 128, 100, 32, 0.5, 1e-3};
-  else fail_usage("unknown --preset '" + name + "'", "use tiny, small, medium or large");
+  if (name == "tiny")
+    p = {1, 64, 32, 50, 32, 0.0, 2e-3};
+  else if (name == "small")
+    p = {2, 128, 64, 50, 50, 0.0, 2e-3};
+  else if (name == "medium")
+    p = {2, 1024, 64, 100, 64, 0.5, 2e-3};
+  else if (name == "large")
+    p = {3, 1024, 128, 100, 32, 0.5, 1e-3};
+  else
+    fail_usage("unknown --preset '" + name + "'", "use tiny, small, medium or large");
   if (!given(vm, "layers")) c.model.layers = p.layers;
   if (!given(vm, "hidden")) c.model.hidden = p.hidden;
   if (!given(vm, "embed")) c.model.embed = p.embed;
@@ -77,7 +86,8 @@ void apply_preset(const std::string& name, const po::variables_map& vm, TrainCon
     if (!given(vm, "weight-decay")) c.adam.weight_decay = 0.1;
     if (!given(vm, "lr-schedule")) c.lr_schedule = "cosine";
     if (!given(vm, "steps") && !given(vm, "epochs")) c.steps = name == "medium" ? 7200 : 20000;
-    if (!given(vm, "dtype") && cpu_has_bf16()) c.model.dtype = Dtype::bf16;  // same loss, 2x faster (bench)
+    if (!given(vm, "dtype") && cpu_has_bf16())
+      c.model.dtype = Dtype::bf16;  // same loss, 2x faster (bench)
   }
   if (name == "medium") {
     if (!given(vm, "output-dropout")) c.model.output_dropout = 0.5;
@@ -109,17 +119,21 @@ void check_same_as_checkpoint(const std::string& dir, const po::variables_map& v
   }
   for (const auto& [key, flag] : keys) {
     if (!ours.contains(key) || !saved.contains(key) || ours[key] == saved[key]) continue;
-    const std::string what = flag == "preset" ? "--preset " + vm["preset"].as<std::string>() + " sets " + key +
-                                                    " to " + ours[key].dump() + ", but the checkpoint " + dir + " has " +
-                                                    saved[key].dump()
-                                              : "--" + flag + " is " + saved[key].dump() + " in the checkpoint " + dir +
-                                                    " but " + ours[key].dump() + " was given";
-    fail_usage(what, "drop --" + flag + " to continue the checkpoint's run, or start a new run with --model and --force");
+    const std::string what =
+        flag == "preset"
+            ? "--preset " + vm["preset"].as<std::string>() + " sets " + key + " to " +
+                  ours[key].dump() + ", but the checkpoint " + dir + " has " + saved[key].dump()
+            : "--" + flag + " is " + saved[key].dump() + " in the checkpoint " + dir + " but " +
+                  ours[key].dump() + " was given";
+    fail_usage(
+        what, "drop --" + flag +
+                  " to continue the checkpoint's run, or start a new run with --model and --force");
   }
 }
 
 // The checkpoint's own configuration, with only stop rules and output flags replaced.
-TrainConfig resume_config(const std::string& dir, const po::variables_map& vm, const TrainConfig& flags) {
+TrainConfig resume_config(const std::string& dir, const po::variables_map& vm,
+                          const TrainConfig& flags) {
   LoadedCheckpoint ck = load_checkpoint(dir, WhichWeights::last);
   check_same_as_checkpoint(dir, vm, flags, ck.meta.train_config);
   TrainConfig c = train_config_from_json(ck.meta.train_config);
@@ -130,11 +144,14 @@ TrainConfig resume_config(const std::string& dir, const po::variables_map& vm, c
   if (given(vm, "steps")) c.steps = flags.steps;
   if (given(vm, "epochs")) c.epochs = flags.epochs;
   // A time budget belongs to one invocation: a run that had only one goes on for as long again.
-  if (given(vm, "minutes")) c.minutes = flags.minutes;
-  else if (c.steps > 0 || c.epochs > 0) c.minutes = 0;
+  if (given(vm, "minutes"))
+    c.minutes = flags.minutes;
+  else if (c.steps > 0 || c.epochs > 0)
+    c.minutes = 0;
   if (given(vm, "eval-every")) c.eval_every = flags.eval_every;
   if (given(vm, "patience")) c.patience = flags.patience;
-  // The precision may change (weights are f32); a bf16 run resumed on a CPU without bf16 falls back.
+  // The precision may change (weights are f32); a bf16 run resumed on a CPU without bf16 falls
+  // back.
   c.model.dtype = given(vm, "dtype") ? flags.model.dtype : resolve_dtype(dtype_name(c.model.dtype));
   return c;
 }
@@ -146,53 +163,74 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   int threads = 0;
   std::string preset, resume;
   po::options_description data("Data");
-  data.add_options()
-      ("corpus", po::value(&c.corpus)->multitoken(), "UTF-8 text file(s) or directories, concatenated")
-      ("val-frac", po::value(&c.val_frac)->default_value(c.val_frac), "last fraction held out for validation")
-      ("normalize", po::value(&c.tokenizer.normalize)->default_value(c.tokenizer.normalize), "Unicode normalization: nfc, nfkc or none")
-      ("unit", po::value(&c.tokenizer.unit)->default_value(c.tokenizer.unit), "symbol unit: codepoint or grapheme")
-      ("min-count", po::value(&c.tokenizer.min_count)->default_value(c.tokenizer.min_count), "rarer symbols become <unk>")
-      ("max-vocab", po::value(&c.tokenizer.max_vocab)->default_value(c.tokenizer.max_vocab), "keep the most frequent symbols, <unk> included (0: all)")
-      ("on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid), "invalid UTF-8: error or replace (with U+FFFD)");
+  data.add_options()("corpus", po::value(&c.corpus)->multitoken(),
+                     "UTF-8 text file(s) or directories, concatenated")(
+      "val-frac", po::value(&c.val_frac)->default_value(c.val_frac),
+      "last fraction held out for validation")(
+      "normalize", po::value(&c.tokenizer.normalize)->default_value(c.tokenizer.normalize),
+      "Unicode normalization: nfc, nfkc or none")(
+      "unit", po::value(&c.tokenizer.unit)->default_value(c.tokenizer.unit),
+      "symbol unit: codepoint or grapheme")(
+      "min-count", po::value(&c.tokenizer.min_count)->default_value(c.tokenizer.min_count),
+      "rarer symbols become <unk>")(
+      "max-vocab", po::value(&c.tokenizer.max_vocab)->default_value(c.tokenizer.max_vocab),
+      "keep the most frequent symbols, <unk> included (0: all)")(
+      "on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid),
+      "invalid UTF-8: error or replace (with U+FFFD)");
   std::string cell = "lstm", dtype = "f32";
   po::options_description model("Model");
-  model.add_options()
-      ("preset", po::value(&preset), "tiny, small, medium or large (see above)")
-      ("cell", po::value(&cell)->default_value(cell), "recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (tanh)")
-      ("dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32, or bf16 (AMX; f32 master weights)")
-      ("layers", po::value(&c.model.layers)->default_value(c.model.layers), "LSTM layers (L)")
-      ("hidden", po::value(&c.model.hidden)->default_value(c.model.hidden), "LSTM state width (H)")
-      ("embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)")
-      ("dropout", po::value(&c.model.dropout)->default_value(c.model.dropout), "dropout between LSTM layers")
-      ("output-dropout", po::value(&c.model.output_dropout)->default_value(c.model.output_dropout), "dropout on the last layer's output, before the head")
-      ("weight-drop", po::value(&c.model.weight_drop)->default_value(c.model.weight_drop), "DropConnect on the recurrent weights, one mask per step (AWD-LSTM)");
+  model.add_options()("preset", po::value(&preset), "tiny, small, medium or large (see above)")(
+      "cell", po::value(&cell)->default_value(cell),
+      "recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (tanh)")(
+      "dtype", po::value(&dtype)->default_value(dtype),
+      "compute precision: f32, or bf16 (AMX; f32 master weights)")(
+      "layers", po::value(&c.model.layers)->default_value(c.model.layers), "LSTM layers (L)")(
+      "hidden", po::value(&c.model.hidden)->default_value(c.model.hidden), "LSTM state width (H)")(
+      "embed", po::value(&c.model.embed)->default_value(c.model.embed), "embedding width (E)")(
+      "dropout", po::value(&c.model.dropout)->default_value(c.model.dropout),
+      "dropout between LSTM layers")(
+      "output-dropout", po::value(&c.model.output_dropout)->default_value(c.model.output_dropout),
+      "dropout on the last layer's output, before the head")(
+      "weight-drop", po::value(&c.model.weight_drop)->default_value(c.model.weight_drop),
+      "DropConnect on the recurrent weights, one mask per step (AWD-LSTM)");
   po::options_description opt("Optimization");
-  opt.add_options()
-      ("seq", po::value(&c.seq)->default_value(c.seq), "BPTT window length (T)")
-      ("batch", po::value(&c.batch)->default_value(c.batch), "parallel streams (N)")
-      ("lr", po::value(&c.adam.lr)->default_value(c.adam.lr), "Adam learning rate (peak)")
-      ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant, cosine (to --min-lr at the last step) or step")
-      ("warmup", po::value(&c.warmup)->default_value(c.warmup), "steps of linear learning-rate warmup")
-      ("min-lr", po::value(&c.min_lr)->default_value(c.min_lr), "cosine: final learning rate (0: lr/10)")
-      ("lr-decay", po::value(&c.lr_decay)->default_value(c.lr_decay), "step: multiply the rate by this ...")
-      ("lr-decay-every", po::value(&c.lr_decay_every)->default_value(c.lr_decay_every), "step: ... every this many steps")
-      ("weight-decay", po::value(&c.adam.weight_decay)->default_value(c.adam.weight_decay), "decoupled weight decay of weight matrices")
-      ("clip", po::value(&c.clip)->default_value(c.clip), "max global gradient norm (0: off)")
-      ("ema", po::value(&c.ema)->default_value(c.ema), "validate and keep an average of the weights, this decay per step (0: off)")
-      ("steps", po::value(&c.steps)->default_value(c.steps), "stop at this many steps in total (0: no limit)")
-      ("epochs", po::value(&c.epochs)->default_value(c.epochs), "stop at this many epochs in total (0: no limit)")
-      ("minutes", po::value(&c.minutes)->default_value(c.minutes), "stop after this many minutes of this run (0: no limit)")
-      ("seed", po::value(&c.seed)->default_value(c.seed), "random seed (initialization, dropout)")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)");
+  opt.add_options()("seq", po::value(&c.seq)->default_value(c.seq), "BPTT window length (T)")(
+      "batch", po::value(&c.batch)->default_value(c.batch), "parallel streams (N)")(
+      "lr", po::value(&c.adam.lr)->default_value(c.adam.lr), "Adam learning rate (peak)")(
+      "lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule),
+      "constant, cosine (to --min-lr at the last step) or step")(
+      "warmup", po::value(&c.warmup)->default_value(c.warmup),
+      "steps of linear learning-rate warmup")("min-lr",
+                                              po::value(&c.min_lr)->default_value(c.min_lr),
+                                              "cosine: final learning rate (0: lr/10)")(
+      "lr-decay", po::value(&c.lr_decay)->default_value(c.lr_decay),
+      "step: multiply the rate by this ...")(
+      "lr-decay-every", po::value(&c.lr_decay_every)->default_value(c.lr_decay_every),
+      "step: ... every this many steps")(
+      "weight-decay", po::value(&c.adam.weight_decay)->default_value(c.adam.weight_decay),
+      "decoupled weight decay of weight matrices")(
+      "clip", po::value(&c.clip)->default_value(c.clip), "max global gradient norm (0: off)")(
+      "ema", po::value(&c.ema)->default_value(c.ema),
+      "validate and keep an average of the weights, this decay per step (0: off)")(
+      "steps", po::value(&c.steps)->default_value(c.steps),
+      "stop at this many steps in total (0: no limit)")(
+      "epochs", po::value(&c.epochs)->default_value(c.epochs),
+      "stop at this many epochs in total (0: no limit)")(
+      "minutes", po::value(&c.minutes)->default_value(c.minutes),
+      "stop after this many minutes of this run (0: no limit)")(
+      "seed", po::value(&c.seed)->default_value(c.seed), "random seed (initialization, dropout)")(
+      "threads", po::value(&threads)->default_value(0), "CPU threads (0: all cores)");
   po::options_description out("Output");
-  out.add_options()
-      ("model", po::value(&c.model_dir), "checkpoint directory")
-      ("resume", po::value(&resume), "continue the checkpoint in this directory exactly")
-      ("eval-every", po::value(&c.eval_every)->default_value(200), "validate and save every N steps (0: at the end)")
-      ("eval-batch", po::value(&c.eval_batch)->default_value(c.eval_batch), "validation streams (0: --batch)")
-      ("patience", po::value(&c.patience)->default_value(c.patience), "stop after N evaluations without improvement (0: never)")
-      ("force", po::bool_switch(&c.force), "replace an existing checkpoint or directory")
-      ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
+  out.add_options()("model", po::value(&c.model_dir), "checkpoint directory")(
+      "resume", po::value(&resume), "continue the checkpoint in this directory exactly")(
+      "eval-every", po::value(&c.eval_every)->default_value(200),
+      "validate and save every N steps (0: at the end)")(
+      "eval-batch", po::value(&c.eval_batch)->default_value(c.eval_batch),
+      "validation streams (0: --batch)")("patience",
+                                         po::value(&c.patience)->default_value(c.patience),
+                                         "stop after N evaluations without improvement (0: never)")(
+      "force", po::bool_switch(&c.force), "replace an existing checkpoint or directory")(
+      "quiet", po::bool_switch(&c.quiet), "print nothing but errors");
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
   set_threads(threads, Workload::train);
@@ -202,7 +240,8 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   if (!resume.empty()) {
     c = resume_config(resume, vm, c);
   } else {
-    if (c.corpus.empty()) fail_usage("the option '--corpus' is required", "pass --corpus FILE (or --resume DIR)");
+    if (c.corpus.empty())
+      fail_usage("the option '--corpus' is required", "pass --corpus FILE (or --resume DIR)");
     if (c.model_dir.empty()) fail_usage("the option '--model' is required", "pass --model DIR");
   }
 
@@ -219,8 +258,10 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   }
   if (r.interrupted) {
     if (speaker)
-      std::fprintf(stderr, "charrnn: interrupted; the checkpoint in %s is saved (resume: charrnn train --resume %s)\n",
-                 c.model_dir.c_str(), c.model_dir.c_str());
+      std::fprintf(stderr,
+                   "charrnn: interrupted; the checkpoint in %s is saved (resume: charrnn train "
+                   "--resume %s)\n",
+                   c.model_dir.c_str(), c.model_dir.c_str());
     return kExitInterrupted;
   }
   return kExitOk;

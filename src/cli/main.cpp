@@ -11,10 +11,10 @@
 
 #include <unistd.h>
 
-#include "train/comm.h"
 #include "charrnn/error.h"
 #include "cli.h"
 #include "omp_env.h"
+#include "train/comm.h"
 
 namespace {
 
@@ -45,7 +45,8 @@ int dispatch(int argc, char** argv, const std::atomic<bool>* stop) {
 std::string prefix() {
   namespace comm = charrnn::comm;
   if (comm::size() == 1) return "charrnn: ";
-  return "charrnn (rank " + std::to_string(comm::rank()) + " of " + std::to_string(comm::size()) + "): ";
+  return "charrnn (rank " + std::to_string(comm::rank()) + " of " + std::to_string(comm::size()) +
+         "): ";
 }
 
 // The library names a bad setting as a field ("top_k must be ..."); here it is the flag (--top-k).
@@ -103,8 +104,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(argv[1], "--version")) {
     const dnnl_version_t* v = dnnl_version();
     std::cout << "charrnn " << CHARRNN_VERSION << " (oneDNN " << v->major << "." << v->minor << "."
-              << v->patch << ", MPI: "
-              << (charrnn::comm::compiled_in() ? "yes" : "no") << ")\n";
+              << v->patch << ", MPI: " << (charrnn::comm::compiled_in() ? "yes" : "no") << ")\n";
     return cli::kExitOk;
   }
   // Over a file-size limit (ulimit -f) the kernel would kill the process with SIGXFSZ; ignored,

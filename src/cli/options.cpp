@@ -7,8 +7,8 @@
 
 #include <iostream>
 
-#include "charrnn/error.h"
 #include "base/threads.h"
+#include "charrnn/error.h"
 #include "cli.h"
 
 namespace charrnn::cli {
@@ -49,7 +49,9 @@ void set_threads(int threads, Workload w) {
 Dtype resolve_dtype(const std::string& name) {
   const Dtype d = parse_dtype(name);
   if (d == Dtype::bf16 && !cpu_has_bf16()) {
-    std::fprintf(stderr, "charrnn: warning: this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32\n");
+    std::fprintf(
+        stderr,
+        "charrnn: warning: this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32\n");
     return Dtype::f32;
   }
   return d;

@@ -8,7 +8,9 @@
 namespace charrnn::cli {
 
 Progress::Progress(std::FILE* out, bool quiet)
-    : out_(out), quiet_(quiet), tty_(::isatty(::fileno(out)) != 0),
+    : out_(out),
+      quiet_(quiet),
+      tty_(::isatty(::fileno(out)) != 0),
       last_(std::chrono::steady_clock::now() - std::chrono::hours(1)),
       interval_s_(tty_ ? 0.25 : 10.0) {}
 
@@ -16,8 +18,10 @@ std::string format_duration(double seconds) {
   if (!(seconds >= 0)) return "?";
   long s = long(seconds + 0.5);
   char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
   return buf;
 }
 
@@ -46,8 +50,12 @@ void Progress::step(const StepReport& r) {
 
 void Progress::event(const TrainEvent& e) {
   switch (e.kind) {
-    case TrainEvent::Kind::info: line(e.text); break;
-    case TrainEvent::Kind::step: step(e.step); break;
+    case TrainEvent::Kind::info:
+      line(e.text);
+      break;
+    case TrainEvent::Kind::step:
+      step(e.step);
+      break;
     case TrainEvent::Kind::warning:
       if (live_open_) std::fputs("\r\033[K", out_);
       live_open_ = false;
@@ -57,12 +65,14 @@ void Progress::event(const TrainEvent& e) {
     case TrainEvent::Kind::eval: {
       const EvalReport& r = e.eval;
       char buf[200];
-      std::snprintf(buf, sizeof buf, "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
+      std::snprintf(buf, sizeof buf,
+                    "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
                     (long long)r.step, r.train_loss, r.val_loss, r.val_loss / std::log(2.0),
                     r.improved ? " | best, saved" : " | saved", format_duration(r.seconds).c_str());
       line(buf);
       if (r.patience_exhausted > 0)
-        line("no improvement in " + std::to_string(r.patience_exhausted) + " evaluations: stopping (--patience)");
+        line("no improvement in " + std::to_string(r.patience_exhausted) +
+             " evaluations: stopping (--patience)");
       break;
     }
   }

@@ -11,7 +11,6 @@
 
 namespace charrnn::cli {
 
-
 class Progress {
  public:
   Progress(std::FILE* out, bool quiet);

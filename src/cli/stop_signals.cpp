@@ -17,8 +17,8 @@
 #include <csignal>
 #include <cstring>
 
-#include "train/comm.h"
 #include "cli.h"
+#include "train/comm.h"
 
 namespace charrnn::cli {
 namespace {

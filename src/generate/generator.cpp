@@ -6,7 +6,10 @@
 namespace charrnn {
 
 Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
-    : cfg_(c), params_(params), K_(num_samples), x_k_(size_t(num_samples), 0),
+    : cfg_(c),
+      params_(params),
+      K_(num_samples),
+      x_k_(size_t(num_samples), 0),
       live_k_(size_t(num_samples), 1) {
   if (num_samples < 1) fail_usage("--num-samples must be at least 1");
   step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
@@ -15,7 +18,8 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
 Generator::~Generator() = default;
 
 void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
-                         std::vector<Sampler>& samplers, const std::function<bool(int, int)>& emit) {
+                         std::vector<Sampler>& samplers,
+                         const std::function<bool(int, int)>& emit) {
   if (prompt.empty()) fail_usage("the prompt is empty", "pass --prompt TEXT");
   if (int(samplers.size()) != K_) fail("the generator needs one sampler per sample");
   const int P = int(prompt.size()), V = cfg_.vocab;

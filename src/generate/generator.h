@@ -9,8 +9,8 @@
 #include <memory>
 #include <vector>
 
-#include "nn/model.h"
 #include "generate/sampler.h"
+#include "nn/model.h"
 
 namespace charrnn {
 

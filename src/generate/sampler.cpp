@@ -13,13 +13,18 @@ void validate_sample_config(const SampleConfig& c) {
   if (!(c.temperature >= 0.0f) || c.temperature > 100.0f)
     fail_field("temperature", "must be between 0 and 100, got " + std::to_string(c.temperature),
                "use 0 for greedy decoding, about 0.5-1.0 for sampling");
-  if (c.top_k < 0) fail_field("top_k", "must be 0 (off) or positive, got " + std::to_string(c.top_k));
+  if (c.top_k < 0)
+    fail_field("top_k", "must be 0 (off) or positive, got " + std::to_string(c.top_k));
   if (!(c.top_p > 0.0f && c.top_p <= 1.0f))
     fail_field("top_p", "must be in (0, 1], got " + std::to_string(c.top_p), "1 turns it off");
 }
 
 Sampler::Sampler(int vocab, SampleConfig config, int banned)
-    : V_(vocab), cfg_(config), banned_(banned), rng_(config.seed), idx_v_(size_t(vocab)),
+    : V_(vocab),
+      cfg_(config),
+      banned_(banned),
+      rng_(config.seed),
+      idx_v_(size_t(vocab)),
       prob_v_(size_t(vocab)) {
   validate_sample_config(config);
 }
@@ -36,7 +41,9 @@ int Sampler::sample(const float* logits) {
   int n = 0;
   for (int v = 0; v < V_; ++v)
     if (v != banned_) idx_v_[size_t(n++)] = v;
-  auto by_logit = [logits](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  auto by_logit = [logits](int a, int b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
   if (cfg_.top_k > 0 && cfg_.top_k < n) {
     std::nth_element(idx_v_.begin(), idx_v_.begin() + cfg_.top_k, idx_v_.begin() + n, by_logit);
     n = cfg_.top_k;

@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "nn/dnnl_util.h"
 #include "charrnn/error.h"
+#include "nn/dnnl_util.h"
 
 namespace charrnn {
 namespace {
@@ -15,7 +15,9 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 constexpr auto kDir = dnnl::rnn_direction::unidirectional_left2right;
 
-memory::desc md(const memory::dims& dims, tag t, dt type = dt::f32) { return memory::desc(dims, type, t); }
+memory::desc md(const memory::dims& dims, tag t, dt type = dt::f32) {
+  return memory::desc(dims, type, t);
+}
 
 // A reorder src -> dst; with accumulate, dst += src (sum post-op).
 dnnl::reorder make_reorder(const memory& src, const memory& dst, bool accumulate) {
@@ -28,12 +30,18 @@ struct LayerDescs {
   memory::desc src_layer, state, state_c, bias, dst_layer, any_w_ih, any_w_hh;
   memory::desc diff_src_layer, diff_state, diff_dst_layer, any_dw_ih, any_dw_hh;
   LayerDescs(int T, int N, int I, int H, int G, int Gb, dt a)
-      : src_layer(md({T, N, I}, tag::tnc, a)), state(md({1, 1, N, H}, tag::ldnc, a)),
-        state_c(md({1, 1, N, H}, tag::ldnc)), bias(md({1, 1, Gb, H}, tag::ldgo)),
-        dst_layer(md({T, N, H}, tag::tnc, a)), any_w_ih(md({1, 1, I, G, H}, tag::any, a)),
-        any_w_hh(md({1, 1, H, G, H}, tag::any, a)), diff_src_layer(md({T, N, I}, tag::tnc)),
-        diff_state(md({1, 1, N, H}, tag::ldnc)), diff_dst_layer(md({T, N, H}, tag::tnc)),
-        any_dw_ih(md({1, 1, I, G, H}, tag::any)), any_dw_hh(md({1, 1, H, G, H}, tag::any)) {}
+      : src_layer(md({T, N, I}, tag::tnc, a)),
+        state(md({1, 1, N, H}, tag::ldnc, a)),
+        state_c(md({1, 1, N, H}, tag::ldnc)),
+        bias(md({1, 1, Gb, H}, tag::ldgo)),
+        dst_layer(md({T, N, H}, tag::tnc, a)),
+        any_w_ih(md({1, 1, I, G, H}, tag::any, a)),
+        any_w_hh(md({1, 1, H, G, H}, tag::any, a)),
+        diff_src_layer(md({T, N, I}, tag::tnc)),
+        diff_state(md({1, 1, N, H}, tag::ldnc)),
+        diff_dst_layer(md({T, N, H}, tag::tnc)),
+        any_dw_ih(md({1, 1, I, G, H}, tag::any)),
+        any_dw_hh(md({1, 1, H, G, H}, tag::any)) {}
 };
 
 // What the layer keeps of its primitive descriptors.
@@ -58,7 +66,8 @@ void take_backward(const PD& pd, DnnlLayer::Chosen& c) {
 void DnnlLayer::build_primitives(const dnnl::engine& eng, bool training) {
   const LayerDescs d(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_),
                      dtype_ == Dtype::bf16 ? dt::bf16 : dt::f32);
-  const auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  const auto prop =
+      training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   const auto bwd = dnnl::prop_kind::backward;
   const auto &s = d.state, &c = d.state_c, &ds = d.diff_state;
   if (cell_ == Cell::lstm) {
@@ -68,8 +77,10 @@ void DnnlLayer::build_primitives(const dnnl::engine& eng, bool training) {
     fwd_prim_ = dnnl::lstm_forward(fpd);
     if (!training) return;
     dnnl::lstm_backward::primitive_desc bpd(
-        {bwd, kDir, d.src_layer, s, c, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, s, c, d.diff_src_layer, ds,
-         ds, d.any_dw_ih, d.any_dw_hh, d.bias, d.diff_dst_layer, ds, ds}, eng, fpd);
+        {bwd, kDir, d.src_layer,      s,  c,  d.any_w_ih,  d.any_w_hh,  d.bias, d.dst_layer,
+         s,   c,    d.diff_src_layer, ds, ds, d.any_dw_ih, d.any_dw_hh, d.bias, d.diff_dst_layer,
+         ds,  ds},
+        eng, fpd);
     take_backward(bpd, chosen_);
     bwd_prim_ = dnnl::lstm_backward(bpd);
   } else if (cell_ == Cell::gru) {
@@ -79,8 +90,9 @@ void DnnlLayer::build_primitives(const dnnl::engine& eng, bool training) {
     fwd_prim_ = dnnl::lbr_gru_forward(fpd);
     if (!training) return;
     dnnl::lbr_gru_backward::primitive_desc bpd(
-        {bwd, kDir, d.src_layer, s, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, s, d.diff_src_layer, ds,
-         d.any_dw_ih, d.any_dw_hh, d.bias, d.diff_dst_layer, ds}, eng, fpd);
+        {bwd, kDir, d.src_layer, s, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, s,
+         d.diff_src_layer, ds, d.any_dw_ih, d.any_dw_hh, d.bias, d.diff_dst_layer, ds},
+        eng, fpd);
     take_backward(bpd, chosen_);
     bwd_prim_ = dnnl::lbr_gru_backward(bpd);
   } else {
@@ -91,21 +103,23 @@ void DnnlLayer::build_primitives(const dnnl::engine& eng, bool training) {
     fwd_prim_ = dnnl::vanilla_rnn_forward(fpd);
     if (!training) return;
     dnnl::vanilla_rnn_backward::primitive_desc bpd(
-        {bwd, tanh, kDir, d.src_layer, s, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, s, d.diff_src_layer,
-         ds, d.any_dw_ih, d.any_dw_hh, d.bias, d.diff_dst_layer, ds}, eng, fpd);
+        {bwd, tanh, kDir, d.src_layer, s, d.any_w_ih, d.any_w_hh, d.bias, d.dst_layer, s,
+         d.diff_src_layer, ds, d.any_dw_ih, d.any_dw_hh, d.bias, d.diff_dst_layer, ds},
+        eng, fpd);
     take_backward(bpd, chosen_);
     bwd_prim_ = dnnl::vanilla_rnn_backward(bpd);
   }
 }
 
-DnnlLayer::DnnlLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H,
-                               bool training, const LstmViews& v, Dtype dtype)
+DnnlLayer::DnnlLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, int H, bool training,
+                     const LstmViews& v, Dtype dtype)
     : cell_(cell), dtype_(dtype), T_(T), N_(N), I_(I), H_(H), training_(training) {
   try {
     build_primitives(eng, training);
   } catch (const dnnl::error& e) {
-    fail("oneDNN refused a " + cell_name(cell) + " layer (T=" + std::to_string(T) + ", N=" + std::to_string(N) +
-         ", I=" + std::to_string(I) + ", H=" + std::to_string(H) + ", " + dtype_name(dtype) + "): " + e.what());
+    fail("oneDNN refused a " + cell_name(cell) + " layer (T=" + std::to_string(T) +
+         ", N=" + std::to_string(N) + ", I=" + std::to_string(I) + ", H=" + std::to_string(H) +
+         ", " + dtype_name(dtype) + "): " + e.what());
   }
   const int G = cell_gates(cell);
   user_w_ih_mem_ = view(md({1, 1, I, G, H}, tag::ldgoi), eng, v.w_ih_gi);
@@ -126,7 +140,8 @@ DnnlLayer::DnnlLayer(const dnnl::engine& eng, Cell cell, int T, int N, int I, in
 // copies with the reorders that convert them.
 void DnnlLayer::build_forward_args(const dnnl::engine& eng, const LstmViews& v) {
   const bool bf16 = dtype_ == Dtype::bf16;
-  const LayerDescs d(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_), bf16 ? dt::bf16 : dt::f32);
+  const LayerDescs d(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_),
+                     bf16 ? dt::bf16 : dt::f32);
   const LayerDescs f(T_, N_, I_, H_, cell_gates(cell_), cell_bias_gates(cell_), dt::f32);
   x_f32_mem_ = view(f.src_layer, eng, v.x_tni);
   h0_f32_mem_ = view(f.state, eng, v.h0_nh);
@@ -227,6 +242,8 @@ void DnnlLayer::backward(dnnl::stream& strm) {
   strm.wait();
 }
 
-size_t DnnlLayer::workspace_bytes() const { return training_ ? chosen_.workspace.get_size() : 0; }
+size_t DnnlLayer::workspace_bytes() const {
+  return training_ ? chosen_.workspace.get_size() : 0;
+}
 
 }  // namespace charrnn

@@ -64,13 +64,13 @@ class DnnlLayer : public RecurrentLayer {
   dnnl::memory fwd_w_ih_mem_, fwd_w_hh_mem_;    // forward layouts
   dnnl::reorder fwd_w_ih_reorder_prim_, fwd_w_hh_reorder_prim_;
   dnnl::memory workspace_mem_;
-  dnnl::memory bwd_w_ih_mem_, bwd_w_hh_mem_;    // backward layouts
+  dnnl::memory bwd_w_ih_mem_, bwd_w_hh_mem_;  // backward layouts
   dnnl::reorder bwd_w_ih_reorder_prim_, bwd_w_hh_reorder_prim_;
   dnnl::memory diff_w_ih_mem_, diff_w_hh_mem_;  // backward's own gradient layouts
   dnnl::memory user_dw_ih_mem_, user_dw_hh_mem_;
-  dnnl::reorder dw_ih_reorder_prim_, dw_hh_reorder_prim_;  // += into the gradient block
-  dnnl::memory zero_state_mem_;                            // no gradient crosses windows
-  dnnl::memory diff_h0_scratch_mem_, diff_c0_scratch_mem_; // d(initial state): unused
+  dnnl::reorder dw_ih_reorder_prim_, dw_hh_reorder_prim_;   // += into the gradient block
+  dnnl::memory zero_state_mem_;                             // no gradient crosses windows
+  dnnl::memory diff_h0_scratch_mem_, diff_c0_scratch_mem_;  // d(initial state): unused
   // bf16 only: the layer's own copies of x, h0 (in) and y, hT (out), converted at the boundary.
   dnnl::memory x_f32_mem_, h0_f32_mem_, y_f32_mem_, hT_f32_mem_;
   dnnl::memory x_bf16_mem_, h0_bf16_mem_, y_bf16_mem_, hT_bf16_mem_;

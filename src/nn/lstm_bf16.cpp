@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "nn/dnnl_util.h"
 #include "charrnn/error.h"
+#include "nn/dnnl_util.h"
 #include "nn/lstm_gates.h"
 
 namespace charrnn {

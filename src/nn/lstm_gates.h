@@ -1,8 +1,8 @@
 // lstm_gates.h — the elementwise half of one LSTM time step (gate nonlinearities, cell update
 // and their backward) for the bf16 layer of lstm_bf16.h, plus f32 -> bf16 conversion.
 //
-// Letters: N streams, H hidden width; gate order i, f, g (= c~), o as in recurrent_layer.h, so a row of
-// gates_n4h is [i | f | g | o], each H wide.
+// Letters: N streams, H hidden width; gate order i, f, g (= c~), o as in recurrent_layer.h, so a
+// row of gates_n4h is [i | f | g | o], each H wide.
 //
 // lstm_gates.cpp is compiled for AVX-512 (the bf16 layer runs only where cpu_has_bf16(), which
 // implies AVX-512 with BW and VL) and holds nothing but plain loops, so no inline function of a

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/rng.h"
+#include "charrnn/error.h"
 #include "nn/dnnl_util.h"
 #include "nn/layer_factory.h"
-#include "charrnn/error.h"
-#include "base/rng.h"
 
 namespace charrnn {
 namespace {
@@ -42,7 +42,7 @@ void validate_model_config(const ModelConfig& c) {
   auto check = [](int v, int lo, int hi, const char* flag) {
     if (v < lo || v > hi)
       fail_usage(std::string("--") + flag + " must be between " + std::to_string(lo) + " and " +
-                     std::to_string(hi) + ", got " + std::to_string(v));
+                 std::to_string(hi) + ", got " + std::to_string(v));
   };
   check(c.layers, 1, 16, "layers");
   check(c.hidden, 1, 8192, "hidden");
@@ -101,8 +101,15 @@ void init_parameters(const ModelConfig& c, float* p, uint64_t seed) {
 }
 
 Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, float* grads)
-    : cfg_(c), T_(T), N_(N), M_(T * N), training_(mode == Mode::train), params_(params),
-      grads_(grads), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
+    : cfg_(c),
+      T_(T),
+      N_(N),
+      M_(T * N),
+      training_(mode == Mode::train),
+      params_(params),
+      grads_(grads),
+      eng_(dnnl::engine::kind::cpu, 0),
+      strm_(eng_) {
   validate_model_config(c);
   if (training_ && !grads) fail("internal: a training Net needs a gradient block");
   const int L = c.layers, E = c.embed, H = c.hidden, V = c.vocab;
@@ -154,7 +161,8 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
       v.dy_tnh = dy_lmh_[l].data();
       v.dx_tni = l == 0 ? dx_me_.data() : dy_lmh_[l - 1].data();
     }
-    layers_.push_back(make_recurrent_layer(eng_, c.cell, T, N, l == 0 ? E : H, H, training_, v, c.dtype));
+    layers_.push_back(
+        make_recurrent_layer(eng_, c.cell, T, N, l == 0 ? E : H, H, training_, v, c.dtype));
   }
   build_head();
   sync_weights();
@@ -216,8 +224,10 @@ void Net::sync_weights() {
 double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
   if (profile_) lap_start_ = std::chrono::steady_clock::now();
   std::copy(x_tn, x_tn + M_, x_m_.begin());
-  if (y_tn) std::copy(y_tn, y_tn + M_, y_m_.begin());
-  else std::fill(y_m_.begin(), y_m_.end(), -1);
+  if (y_tn)
+    std::copy(y_tn, y_tn + M_, y_m_.begin());
+  else
+    std::fill(y_m_.begin(), y_m_.end(), -1);
   embedding_forward();
   lap(&PhaseTimes::gather);
   for (int l = 0; l < cfg_.layers; ++l) {
@@ -318,7 +328,8 @@ void Net::head_forward() {
   strm_.wait();
 }
 
-// With dlogits in logits_mv: db_head += column sums, dW_head += dlogits^T . y, dy = dlogits . W_head.
+// With dlogits in logits_mv: db_head += column sums, dW_head += dlogits^T . y, dy = dlogits .
+// W_head.
 void Net::head_backward() {
   const int V = cfg_.vocab;
   for (int m = 0; m < M_; ++m) {

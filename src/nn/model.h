@@ -29,12 +29,13 @@ namespace charrnn {
 
 struct ModelConfig {
   Cell cell = Cell::lstm;  // recurrent cell: lstm, gru or rnn
-  int vocab = 0;     // V: set from the corpus
-  int embed = 64;    // E: embedding width (torch-rnn's default word vector size)
-  int hidden = 128;  // H: LSTM state width
-  int layers = 2;    // L: stacked LSTM layers
-  double dropout = 0; // inverted dropout on the outputs of every layer but the last (training)
-  double output_dropout = 0;  // the same on the last layer's output, before the head (Zaremba et al.)
+  int vocab = 0;           // V: set from the corpus
+  int embed = 64;          // E: embedding width (torch-rnn's default word vector size)
+  int hidden = 128;        // H: LSTM state width
+  int layers = 2;          // L: stacked LSTM layers
+  double dropout = 0;      // inverted dropout on the outputs of every layer but the last (training)
+  double output_dropout =
+      0;  // the same on the last layer's output, before the head (Zaremba et al.)
   // DropConnect on every layer's recurrent weights w_hh (training): one mask per step, shared
   // by all streams and time steps (the "weight drop" of Merity et al. 2017, AWD-LSTM).
   double weight_drop = 0;
@@ -72,8 +73,8 @@ void from_state_dict(const ModelConfig& c, const TensorGetter& get, float* param
 
 // Seconds per phase of a training step, accumulated when profiling is on (benchmarks only).
 struct PhaseTimes {
-  double gather = 0, rnn_fwd = 0, head_fwd = 0, loss = 0, head_bwd = 0, rnn_bwd = 0,
-         scatter = 0, reorder = 0, clip = 0, optimizer = 0,
+  double gather = 0, rnn_fwd = 0, head_fwd = 0, loss = 0, head_bwd = 0, rnn_bwd = 0, scatter = 0,
+         reorder = 0, clip = 0, optimizer = 0,
          comm = 0;  // gradient allreduce (MPI)
 };
 
@@ -118,12 +119,12 @@ class Net {
 
  private:
   void build_head();
-  void embedding_forward();   // x_me <- rows x_m of W_emb
-  void embedding_backward();  // dW_emb += scatter-add of dx_me
-  void head_forward();        // logits_mv <- y W_head^T + b_head
-  void head_backward();       // dW_head, db_head += ...; dy <- dlogits W_head
-  void dropout_forward(int l);   // yd_l = y_l * mask_l, with a fresh mask
-  void dropout_backward(int l);  // dy_l *= mask_l
+  void embedding_forward();          // x_me <- rows x_m of W_emb
+  void embedding_backward();         // dW_emb += scatter-add of dx_me
+  void head_forward();               // logits_mv <- y W_head^T + b_head
+  void head_backward();              // dW_head, db_head += ...; dy <- dlogits W_head
+  void dropout_forward(int l);       // yd_l = y_l * mask_l, with a fresh mask
+  void dropout_backward(int l);      // dy_l *= mask_l
   void weight_drop_forward(int l);   // whd_l = w_hh_l * wmask_l, with a fresh mask; re-sync
   void weight_drop_backward(int l);  // dw_hh_l += dwhd_l * wmask_l
   double xent_forward();
@@ -134,23 +135,23 @@ class Net {
   bool training_;
   const float* params_;
   float* grads_;
-  const float* emb_ve_;          // (V, E) view of the parameter block
-  float* demb_ve_ = nullptr;     // (V, E) view of the gradient block
-  float* dhead_b_v_ = nullptr;   // (V)
-  int64_t count_ = 0;  // targets scored by the last forward()
+  const float* emb_ve_;         // (V, E) view of the parameter block
+  float* demb_ve_ = nullptr;    // (V, E) view of the gradient block
+  float* dhead_b_v_ = nullptr;  // (V)
+  int64_t count_ = 0;           // targets scored by the last forward()
 
   dnnl::engine eng_;
   dnnl::stream strm_;
 
-  std::vector<int32_t> x_m_, y_m_;              // (M) cached ids of the last forward()
-  std::vector<float> x_me_, dx_me_;             // (M, E) gathered embeddings and their gradient
-  std::vector<std::vector<float>> y_lmh_;       // L x (M, H) layer outputs
-  std::vector<std::vector<float>> dy_lmh_;      // L x (M, H) gradients of the layer outputs
-  std::vector<std::vector<float>> mask_lmh_;    // (L) x (M, H) dropout: 0 or 1/(1-p); [L-1]: output
-  std::vector<std::vector<float>> yd_lmh_;      // (L-1) x (M, H) dropped outputs, next input
-  bool dropout_on_ = false;         // between layers
-  bool output_dropout_on_ = false;  // before the head
-  bool weight_drop_on_ = false;     // on w_hh
+  std::vector<int32_t> x_m_, y_m_;            // (M) cached ids of the last forward()
+  std::vector<float> x_me_, dx_me_;           // (M, E) gathered embeddings and their gradient
+  std::vector<std::vector<float>> y_lmh_;     // L x (M, H) layer outputs
+  std::vector<std::vector<float>> dy_lmh_;    // L x (M, H) gradients of the layer outputs
+  std::vector<std::vector<float>> mask_lmh_;  // (L) x (M, H) dropout: 0 or 1/(1-p); [L-1]: output
+  std::vector<std::vector<float>> yd_lmh_;    // (L-1) x (M, H) dropped outputs, next input
+  bool dropout_on_ = false;                   // between layers
+  bool output_dropout_on_ = false;            // before the head
+  bool weight_drop_on_ = false;               // on w_hh
   // L x (G H, H), weight drop only: the mask, the dropped weights the layers read, and the
   // gradient the layers accumulate into (w.r.t. the dropped weights).
   std::vector<std::vector<float>> wmask_lgh_, whd_lgh_, dwhd_lgh_;
@@ -160,13 +161,12 @@ class Net {
   std::chrono::steady_clock::time_point lap_start_;
   class Rng* dropout_rng_ = nullptr;
   std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
-  std::vector<float> logits_mv_;                // (M, V); backward turns it into dlogits
-  std::vector<float> lse_m_;                    // (M) log-sum-exp of each row, for backward
+  std::vector<float> logits_mv_;  // (M, V); backward turns it into dlogits
+  std::vector<float> lse_m_;      // (M) log-sum-exp of each row, for backward
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;
 
   dnnl::matmul head_fwd_prim_, head_bwd_data_prim_, head_bwd_weights_prim_;
-  std::unordered_map<int, dnnl::memory> head_fwd_args_, head_bwd_data_args_,
-      head_bwd_weights_args_;
+  std::unordered_map<int, dnnl::memory> head_fwd_args_, head_bwd_data_args_, head_bwd_weights_args_;
 };
 
 }  // namespace charrnn

@@ -5,8 +5,12 @@
 
 namespace charrnn {
 
-int cell_gates(Cell cell) { return cell == Cell::lstm ? 4 : cell == Cell::gru ? 3 : 1; }
-int cell_bias_gates(Cell cell) { return cell == Cell::rnn ? 1 : 4; }  // lbr_gru: u, r, o, u'
+int cell_gates(Cell cell) {
+  return cell == Cell::lstm ? 4 : cell == Cell::gru ? 3 : 1;
+}
+int cell_bias_gates(Cell cell) {
+  return cell == Cell::rnn ? 1 : 4;
+}  // lbr_gru: u, r, o, u'
 
 Cell parse_cell(const std::string& name) {
   if (name == "lstm") return Cell::lstm;
@@ -15,7 +19,9 @@ Cell parse_cell(const std::string& name) {
   fail_usage("unknown --cell '" + name + "'", "use lstm, gru or rnn");
 }
 
-std::string cell_name(Cell cell) { return cell == Cell::lstm ? "lstm" : cell == Cell::gru ? "gru" : "rnn"; }
+std::string cell_name(Cell cell) {
+  return cell == Cell::lstm ? "lstm" : cell == Cell::gru ? "gru" : "rnn";
+}
 
 Dtype parse_dtype(const std::string& name) {
   if (name == "f32") return Dtype::f32;
@@ -23,7 +29,9 @@ Dtype parse_dtype(const std::string& name) {
   fail_usage("unknown --dtype '" + name + "'", "use f32 or bf16");
 }
 
-std::string dtype_name(Dtype dtype) { return dtype == Dtype::bf16 ? "bf16" : "f32"; }
+std::string dtype_name(Dtype dtype) {
+  return dtype == Dtype::bf16 ? "bf16" : "f32";
+}
 
 bool cpu_has_bf16() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();

@@ -20,10 +20,10 @@
 namespace charrnn {
 
 enum class Cell { lstm, gru, rnn };
-enum class Dtype { f32, bf16 };  // compute precision of the recurrent layers
+enum class Dtype { f32, bf16 };              // compute precision of the recurrent layers
 Dtype parse_dtype(const std::string& name);  // throws a usage Error
 std::string dtype_name(Dtype dtype);
-bool cpu_has_bf16();  // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
+bool cpu_has_bf16();                       // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
 Cell parse_cell(const std::string& name);  // throws a usage Error
 std::string cell_name(Cell cell);
 int cell_gates(Cell cell);       // G: weight gates
@@ -38,14 +38,14 @@ struct LstmViews {
   float* dw_ih_gi = nullptr;       // gradients, same shapes (training only)
   float* dw_hh_gh = nullptr;
   float* db_g = nullptr;
-  const float* x_tni = nullptr;    // (T, N, I) input
-  const float* h0_nh = nullptr;    // (N, H) initial state
+  const float* x_tni = nullptr;  // (T, N, I) input
+  const float* h0_nh = nullptr;  // (N, H) initial state
   const float* c0_nh = nullptr;
-  float* y_tnh = nullptr;          // (T, N, H) output
-  float* hT_nh = nullptr;          // (N, H) final state
+  float* y_tnh = nullptr;  // (T, N, H) output
+  float* hT_nh = nullptr;  // (N, H) final state
   float* cT_nh = nullptr;
-  const float* dy_tnh = nullptr;   // (T, N, H) gradient of the output (training only)
-  float* dx_tni = nullptr;         // (T, N, I) gradient of the input (training only)
+  const float* dy_tnh = nullptr;  // (T, N, H) gradient of the output (training only)
+  float* dx_tni = nullptr;        // (T, N, I) gradient of the input (training only)
 };
 
 // What the model needs of one recurrent layer, built once for a fixed shape.

@@ -1,18 +1,18 @@
 // dataset.cpp — corpus loading, split, training batches and evaluation windows.
 #include "text/dataset.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 
-#include "charrnn/error.h"
 #include "base/fsutil.h"
-#include "base/rng.h"
 #include "base/hash.h"
+#include "base/rng.h"
+#include "charrnn/error.h"
 
 namespace charrnn {
 
@@ -33,8 +33,10 @@ void list_files(const std::string& dir, std::vector<std::string>& out) {
     const std::string path = dir + "/" + n;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) list_files(path, out);
-    else if (S_ISREG(st.st_mode)) out.push_back(path);
+    if (S_ISDIR(st.st_mode))
+      list_files(path, out);
+    else if (S_ISREG(st.st_mode))
+      out.push_back(path);
   }
 }
 
@@ -45,7 +47,8 @@ std::vector<std::string> expand_corpus_paths(const std::vector<std::string>& pat
     if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       const size_t before = files.size();
       list_files(p, files);
-      if (files.size() == before) fail("corpus directory " + p + " holds no files", "put .txt files in it");
+      if (files.size() == before)
+        fail("corpus directory " + p + " holds no files", "put .txt files in it");
     } else {
       files.push_back(p);  // read_file() reports a missing or unreadable path
     }
@@ -68,16 +71,19 @@ Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& token
     corpus.bytes += raw.size();
     std::string text = tokenizer.prepare(raw, path);
     raw = std::string();  // free before the next file
-    if (prepared.empty()) prepared = std::move(text);
-    else prepared += text;
+    if (prepared.empty())
+      prepared = std::move(text);
+    else
+      prepared += text;
   }
-  corpus.name = paths.size() == 1 && files.size() == 1 ? files[0].substr(files[0].find_last_of('/') + 1)
-                                                       : std::to_string(files.size()) + " files";
+  corpus.name = paths.size() == 1 && files.size() == 1
+                    ? files[0].substr(files[0].find_last_of('/') + 1)
+                    : std::to_string(files.size()) + " files";
   if (files.size() > 1) corpus.name += " (" + paths[0] + (paths.size() > 1 ? ", ..." : "") + ")";
   corpus.sha256 = hash.hex_digest();
   if (!expected_sha256.empty() && corpus.sha256 != expected_sha256)
-    fail("the corpus differs from the one the model was trained on (SHA-256 " + corpus.sha256.substr(0, 12) +
-             " vs " + expected_sha256.substr(0, 12) + ")",
+    fail("the corpus differs from the one the model was trained on (SHA-256 " +
+             corpus.sha256.substr(0, 12) + " vs " + expected_sha256.substr(0, 12) + ")",
          "resume with the original corpus (--corpus PATH if it moved), or train a new model");
   if (prepared.find_first_not_of(" \t\r\n") == std::string::npos)
     fail("corpus " + paths.front() + " is empty or only whitespace", "give a file with text in it");
@@ -98,9 +104,9 @@ Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first, uint6
   stream_len_ = ids.size > 0 ? int64_t(ids.size - 1) / streams : 0;
   windows_ = stream_len_ / T;
   if (windows_ < 1)
-    fail("the training split has " + std::to_string(ids.size) + " symbols, fewer than one window of " +
-             std::to_string(T) + " x " + std::to_string(streams) + " (+1) = " +
-             std::to_string(int64_t(T) * streams + 1),
+    fail("the training split has " + std::to_string(ids.size) +
+             " symbols, fewer than one window of " + std::to_string(T) + " x " +
+             std::to_string(streams) + " (+1) = " + std::to_string(int64_t(T) * streams + 1),
          "use a longer corpus, or smaller --seq / --batch");
 }
 
@@ -139,8 +145,8 @@ void EvalWindows::fill(int64_t k, int32_t* x_tn, int32_t* y_tn) const {
   const int64_t preds = targets();
   for (int t = 0; t < T_; ++t) {
     for (int n = 0; n < N_; ++n) {
-      int64_t j = k * T_ + t;               // position within the stream
-      int64_t p = n * stream_len_ + j;      // prediction index: input p, target p + 1
+      int64_t j = k * T_ + t;           // position within the stream
+      int64_t p = n * stream_len_ + j;  // prediction index: input p, target p + 1
       bool valid = j < stream_len_ && p < preds;
       x_tn[t * N_ + n] = valid ? ids_.data[p] : 0;
       y_tn[t * N_ + n] = valid ? ids_.data[p + 1] : -1;

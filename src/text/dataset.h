@@ -21,10 +21,10 @@
 namespace charrnn {
 
 struct Corpus {
-  std::string name;      // file name(s) as given
-  uint64_t bytes = 0;    // raw size
-  std::string sha256;    // of the raw bytes (several files: of their concatenation)
-  Vocabulary vocab;      // every symbol of the corpus
+  std::string name;    // file name(s) as given
+  uint64_t bytes = 0;  // raw size
+  std::string sha256;  // of the raw bytes (several files: of their concatenation)
+  Vocabulary vocab;    // every symbol of the corpus
   std::vector<int32_t> ids;
 };
 
@@ -53,7 +53,10 @@ class Batcher {
   // Fills the next window; returns true when it starts an epoch (the carried state must be
   // reset to zero, as the streams start over).
   bool next(int32_t* x_tn, int32_t* y_tn);
-  void seek(int64_t epoch, int64_t window) { epoch_ = epoch; window_ = window; }
+  void seek(int64_t epoch, int64_t window) {
+    epoch_ = epoch;
+    window_ = window;
+  }
   // Where epoch `e` starts reading the ring of (x, y) pairs: 0 for epoch 0, else a function of
   // (seed, e) alone, so that resuming needs no extra state.
   int64_t rotation(int64_t epoch) const;

@@ -3,8 +3,8 @@
 
 #include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
-#include <unicode/utext.h>
 #include <unicode/unistr.h>
+#include <unicode/utext.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,18 +25,22 @@ constexpr size_t kNormalizeChunk = 1 << 20;
 const icu::Normalizer2* normalizer_for(const std::string& form) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* n = nullptr;
-  if (form == "nfc") n = icu::Normalizer2::getNFCInstance(status);
-  else if (form == "nfkc") n = icu::Normalizer2::getNFKCInstance(status);
-  else if (form == "none") return nullptr;
-  else fail_usage("unknown normalization '" + form + "'", "use nfc, nfkc or none");
+  if (form == "nfc")
+    n = icu::Normalizer2::getNFCInstance(status);
+  else if (form == "nfkc")
+    n = icu::Normalizer2::getNFKCInstance(status);
+  else if (form == "none")
+    return nullptr;
+  else
+    fail_usage("unknown normalization '" + form + "'", "use nfc, nfkc or none");
   if (U_FAILURE(status)) fail(std::string("ICU normalizer unavailable: ") + u_errorName(status));
   return n;
 }
 
 void normalize_chunk(const icu::Normalizer2& n, std::string_view chunk, std::string& out) {
   UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(chunk.data(), int32_t(chunk.size())));
+  icu::UnicodeString u =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(chunk.data(), int32_t(chunk.size())));
   icu::UnicodeString normalized = n.normalize(u, status);
   if (U_FAILURE(status)) fail(std::string("ICU normalization failed: ") + u_errorName(status));
   normalized.toUTF8String(out);
@@ -58,8 +62,10 @@ namespace {
 int valid_sequence_at(std::string_view s, size_t i) {
   const unsigned char c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return 1;
-  const int len = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
-                : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+  const int len = (c >= 0xc2 && c <= 0xdf)   ? 2
+                  : (c >= 0xe0 && c <= 0xef) ? 3
+                  : (c >= 0xf0 && c <= 0xf4) ? 4
+                                             : 0;
   if (len == 0 || i + size_t(len) > s.size()) return 0;
   for (int k = 1; k < len; ++k)
     if ((static_cast<unsigned char>(s[i + size_t(k)]) >> 6) != 0x2) return 0;
@@ -86,7 +92,8 @@ void validate_utf8(std::string_view s, const std::string& source) {
   if (bad == std::string_view::npos) return;
   const size_t line = size_t(std::count(s.begin(), s.begin() + long(bad), '\n')) + 1;
   const size_t line_start = s.rfind('\n', bad == 0 ? 0 : bad - 1);
-  const size_t column = line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+  const size_t column =
+      line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
   char byte[8];
   std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(s[bad]));
   fail(source + ": invalid UTF-8 at byte offset " + std::to_string(bad) + " (line " +
@@ -124,7 +131,8 @@ void grapheme_boundaries(std::string_view text, std::vector<size_t>& ends) {
     fail(std::string("ICU grapheme segmentation unavailable: ") + u_errorName(status));
   }
   it->setText(ut, status);
-  for (int32_t b = it->next(); b != icu::BreakIterator::DONE; b = it->next()) ends.push_back(size_t(b));
+  for (int32_t b = it->next(); b != icu::BreakIterator::DONE; b = it->next())
+    ends.push_back(size_t(b));
   utext_close(ut);
 }
 
@@ -236,8 +244,12 @@ std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view
     std::string list;
     int shown = 0;
     for (auto& [sym, offset] : unknown) {
-      if (shown++ == 8) { list += ", ..."; break; }
-      list += (list.empty() ? "" : ", ") + describe_symbol(sym) + " at byte " + std::to_string(offset);
+      if (shown++ == 8) {
+        list += ", ...";
+        break;
+      }
+      list +=
+          (list.empty() ? "" : ", ") + describe_symbol(sym) + " at byte " + std::to_string(offset);
     }
     fail(source + ": " + std::to_string(unknown.size()) +
              " symbol(s) not in the model's vocabulary: " + list,

@@ -50,7 +50,8 @@ double LrSchedule::at(int64_t step) const {
   if (kind == "cosine") {
     const int64_t span = std::max<int64_t>(1, total - warmup);
     if (s >= span) return min_lr;
-    return min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(3.141592653589793 * double(s) / double(span)));
+    return min_lr +
+           0.5 * (lr - min_lr) * (1.0 + std::cos(3.141592653589793 * double(s) / double(span)));
   }
   if (kind == "step") return lr * std::pow(decay, double(s / std::max<int64_t>(1, decay_every)));
   return lr;

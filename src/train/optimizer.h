@@ -13,11 +13,11 @@
 namespace charrnn {
 
 struct AdamConfig {
-  double lr = 2e-3;          // peak learning rate (char-rnn / torch-rnn default)
-  double beta1 = 0.9;        // first-moment decay
-  double beta2 = 0.999;      // second-moment decay
-  double eps = 1e-8;         // added to sqrt(v_hat)
-  double weight_decay = 0;   // decoupled (AdamW) decay of the weight matrices, per unit of lr
+  double lr = 2e-3;         // peak learning rate (char-rnn / torch-rnn default)
+  double beta1 = 0.9;       // first-moment decay
+  double beta2 = 0.999;     // second-moment decay
+  double eps = 1e-8;        // added to sqrt(v_hat)
+  double weight_decay = 0;  // decoupled (AdamW) decay of the weight matrices, per unit of lr
 };
 
 // A half-open range [begin, end) of the flat block.

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "train/comm.h"
-#include "charrnn/error.h"
 #include "base/fsutil.h"
-#include "train/plot.h"
 #include "base/hash.h"
+#include "charrnn/error.h"
+#include "train/comm.h"
+#include "train/plot.h"
 #include "train/session.h"
 
 namespace charrnn::training {
@@ -234,13 +234,13 @@ void Session::print_config() {
                 (long long)ids_.size(), (long long)train_ids_.size, (long long)val_ids_.size,
                 meta_.model.vocab, meta_.unknown_id >= 0 ? " (with <unk>)" : "");
   info(buf);
-  std::snprintf(
-      buf, sizeof buf,
-      "model: %s, %d layers x %d hidden, embedding %d, dropout %.2f (output %.2f, weight drop %.2f), %zu parameters (oneDNN %s)",
-      cell_name(meta_.model.cell).c_str(), meta_.model.layers, meta_.model.hidden,
-      meta_.model.embed, meta_.model.dropout, meta_.model.output_dropout, meta_.model.weight_drop,
-      parameter_count(meta_.model),
-      train_net_->lstm_implementation().c_str());
+  std::snprintf(buf, sizeof buf,
+                "model: %s, %d layers x %d hidden, embedding %d, dropout %.2f (output %.2f, weight "
+                "drop %.2f), %zu parameters (oneDNN %s)",
+                cell_name(meta_.model.cell).c_str(), meta_.model.layers, meta_.model.hidden,
+                meta_.model.embed, meta_.model.dropout, meta_.model.output_dropout,
+                meta_.model.weight_drop, parameter_count(meta_.model),
+                train_net_->lstm_implementation().c_str());
   info(buf);
   info("config: " + meta_.train_config.dump());
 }

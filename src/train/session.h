@@ -1,8 +1,9 @@
 // session.h — the state of one training run (internal to the core library; see trainer.h).
 //
 // A Session owns the run: the corpus ids, the three flat blocks (parameters, gradients, best
-// parameters, with --ema the averaged parameters), Adam, the training and evaluation nets, the dropout generator and the
-// schedule. session.cpp builds, restores and saves it; trainer.cpp runs its loop.
+// parameters, with --ema the averaged parameters), Adam, the training and evaluation nets, the
+// dropout generator and the schedule. session.cpp builds, restores and saves it; trainer.cpp runs
+// its loop.
 //
 // Under MPI (K ranks, see comm.h) every rank runs a Session on its own N of the K*N streams,
 // with its own dropout generator; train_step() averages the gradients. Stop decisions are
@@ -16,10 +17,10 @@
 #include <memory>
 #include <vector>
 
-#include "checkpoint/checkpoint.h"
-#include "train/comm.h"
-#include "text/dataset.h"
 #include "base/rng.h"
+#include "checkpoint/checkpoint.h"
+#include "text/dataset.h"
+#include "train/comm.h"
 #include "train/train_config.h"
 #include "train/train_step.h"
 
@@ -29,7 +30,9 @@ constexpr int kMaxBadStepsInARow = 5;  // then training stops: the model has div
 
 // Rank 0 leads: it alone evaluates, keeps the best (and averaged) weights, writes the
 // directory and prints; the other ranks only train. Without MPI the one process leads.
-inline bool is_lead() { return comm::rank() == 0; }
+inline bool is_lead() {
+  return comm::rank() == 0;
+}
 
 class Session {
  public:
@@ -63,7 +66,8 @@ class Session {
   IdSpan train_ids_, val_ids_;
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<EvalWindows> eval_windows_;
-  std::vector<float> params_p_, grads_p_, best_p_;  // the three flat blocks (best_p_: the lead only)
+  std::vector<float> params_p_, grads_p_,
+      best_p_;                // the three flat blocks (best_p_: the lead only)
   std::vector<float> ema_p_;  // --ema: the averaged weights the lead validates (else empty)
   std::unique_ptr<Adam> adam_;
   LrSchedule schedule_;

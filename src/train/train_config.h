@@ -25,21 +25,21 @@ struct TrainConfig {
   // Model (vocab is set from the corpus)
   ModelConfig model;
   // Optimization
-  int seq = 50;            // T: BPTT window
-  int batch = 50;          // N: parallel streams (per rank under MPI: K ranks train K * N)
-  AdamConfig adam;         // lr, betas, weight decay
+  int seq = 50;     // T: BPTT window
+  int batch = 50;   // N: parallel streams (per rank under MPI: K ranks train K * N)
+  AdamConfig adam;  // lr, betas, weight decay
   std::string lr_schedule = "constant";  // constant, cosine or step (see LrSchedule)
-  int64_t warmup = 0;      // steps of linear learning-rate warmup
-  double min_lr = 0;       // cosine: final learning rate (0: lr / 10)
-  double lr_decay = 0.5;   // step: factor applied every lr_decay_every steps
+  int64_t warmup = 0;                    // steps of linear learning-rate warmup
+  double min_lr = 0;                     // cosine: final learning rate (0: lr / 10)
+  double lr_decay = 0.5;                 // step: factor applied every lr_decay_every steps
   int64_t lr_decay_every = 1000;
-  double clip = 5.0;       // max global gradient norm; 0 turns clipping off
-  double ema = 0;          // > 0: validate and keep as best an average of the weights with
-                           // this decay per step (e.g. 0.999); 0: the weights themselves
-  int64_t steps = 0;       // stop after this many steps (0: no step limit)
-  double epochs = 0;       // stop after this many passes over the train split (0: no limit)
-  double minutes = 0;      // stop after this much wall-clock time (0: no limit)
-  uint64_t seed = 1;       // initialization (and later dropout) randomness
+  double clip = 5.0;   // max global gradient norm; 0 turns clipping off
+  double ema = 0;      // > 0: validate and keep as best an average of the weights with
+                       // this decay per step (e.g. 0.999); 0: the weights themselves
+  int64_t steps = 0;   // stop after this many steps (0: no step limit)
+  double epochs = 0;   // stop after this many passes over the train split (0: no limit)
+  double minutes = 0;  // stop after this much wall-clock time (0: no limit)
+  uint64_t seed = 1;   // initialization (and later dropout) randomness
   // Output
   std::string model_dir;   // checkpoint directory
   int64_t eval_every = 0;  // validate + checkpoint every this many steps (0: at the end only)
@@ -62,7 +62,7 @@ struct TrainResult {
   double seconds = 0;
   double best_val_loss = 0;  // NaN without a validation split
   int64_t best_step = -1;
-  bool interrupted = false;  // stopped by a signal (after saving)
+  bool interrupted = false;    // stopped by a signal (after saving)
   bool early_stopped = false;  // --patience ran out
 };
 
@@ -78,11 +78,11 @@ struct StepResult {
 struct StepReport {
   int64_t step, total_steps;  // total_steps 0 when the run is bounded by time only
   double epoch;
-  double loss;                // mean training loss since the last report, nats/symbol
+  double loss;  // mean training loss since the last report, nats/symbol
   double tokens_per_s;
-  double seconds;             // elapsed, evaluation included
-  double eta_seconds;         // < 0 when unknown
-  double last_val;            // NaN before the first evaluation
+  double seconds;      // elapsed, evaluation included
+  double eta_seconds;  // < 0 when unknown
+  double last_val;     // NaN before the first evaluation
 };
 
 struct EvalReport {
@@ -90,7 +90,7 @@ struct EvalReport {
   double train_loss, val_loss;  // nats/symbol
   bool improved;                // a new best: the best weights were saved
   double seconds;
-  int64_t patience_exhausted;   // > 0: this many evaluations without a new best; the run stops
+  int64_t patience_exhausted;  // > 0: this many evaluations without a new best; the run stops
 };
 
 struct TrainEvent {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "train/comm.h"
 #include "charrnn/error.h"
+#include "train/comm.h"
 #include "train/session.h"
 
 namespace charrnn {
@@ -54,7 +54,8 @@ double Session::train_step() {
   // A warning, not progress: the CLI shows it even with --quiet (the ranks agree; the lead tells).
   if (report_)
     report_({TrainEvent::Kind::warning, "non-finite loss or gradient at step " +
-                                            std::to_string(meta_.state.step + 1) + "; step skipped"});
+                                            std::to_string(meta_.state.step + 1) +
+                                            "; step skipped"});
   return std::nan("");
 }
 
@@ -96,7 +97,8 @@ void Session::eval_and_save() {
   save();
   if (report_) {
     TrainEvent e{TrainEvent::Kind::eval, {}};
-    e.eval = {s.step, train_loss, val, improved, total_seconds(), early_stopped_ ? cfg_.patience : 0};
+    e.eval = {s.step,   train_loss,      val,
+              improved, total_seconds(), early_stopped_ ? cfg_.patience : 0};
     report_(e);
   }
 }
@@ -116,10 +118,14 @@ TrainResult Session::run() {
     const double secs = elapsed();
     if (report_) {
       TrainEvent e{TrainEvent::Kind::step, {}};
-      e.step = {s.step, cfg_.steps, batcher_->epoch_progress(),
+      e.step = {s.step,
+                cfg_.steps,
+                batcher_->epoch_progress(),
                 s.loss_steps ? s.loss_sum / double(s.loss_steps) : std::nan(""),
                 double(s.step * tokens_per_step) / std::max(1e-9, total_seconds()),
-                total_seconds(), eta(secs), last_val_};
+                total_seconds(),
+                eta(secs),
+                last_val_};
       report_(e);
     }
     if (cfg_.eval_every > 0 && s.step % cfg_.eval_every == 0) eval_and_save();

@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    charrnn::SafetensorsReader reader(std::string(reinterpret_cast<const char*>(data), size), "fuzz.safetensors");
+    charrnn::SafetensorsReader reader(std::string(reinterpret_cast<const char*>(data), size),
+                                      "fuzz.safetensors");
     for (const std::string& name : reader.names()) {
       const std::vector<int64_t> shape = reader.shape(name);
       uint64_t n = 1;

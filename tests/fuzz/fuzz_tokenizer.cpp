@@ -18,11 +18,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     charrnn::Tokenizer tok(cfg);
     const std::string text = tok.prepare(raw, "fuzz");
-    if (charrnn::find_invalid_utf8(text) != std::string::npos) std::abort();  // prepare() output is UTF-8
+    if (charrnn::find_invalid_utf8(text) != std::string::npos)
+      std::abort();  // prepare() output is UTF-8
     charrnn::Vocabulary vocab = tok.build_vocabulary(text);
     std::string back;
     for (int32_t id : tok.encode(vocab, text, "fuzz")) back += vocab.symbol(id);
-    if (vocab.unknown_id() < 0 && back != text) std::abort();  // every symbol kept: exact round trip
+    if (vocab.unknown_id() < 0 && back != text)
+      std::abort();  // every symbol kept: exact round trip
   } catch (const charrnn::Error&) {
   }
   return 0;
