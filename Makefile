@@ -26,7 +26,7 @@ FUZZ_SEED ?= 0
 MINUTES ?= 90
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
-.PHONY: all deps build test test-sanitize test-fresh test-install install package fuzz demo bench \
+.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench \
         quality models corpora clean
 
 all: build
@@ -45,6 +45,11 @@ install: build
 package: build
 	@bash scripts/deps.sh dpkg-dev file
 	cd $(BUILD) && cpack -G DEB
+
+# The checked-in .clang-format, followed: lists the files that differ and fails.
+format-check:
+	@bash scripts/deps.sh clang-format >/dev/null
+	@git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror && echo "format-check: all files follow .clang-format"
 
 test-install: build
 	bash scripts/test-install.sh $(BUILD)
