@@ -117,10 +117,11 @@ step "unpack the root and clone HEAD into /work/src" "$work/unpack.log" bash -eu
 step "apt-get install make (the README's only prerequisite)" "$work/make.log" \
   in_root "$root" "apt-get update -qq && apt-get install -y -qq make"
 step "make test" "$work/test.log" in_root "$root" "cd /work/src && make test"
-grep -E "tests passed|tests failed" "$work/test.log" | tail -n 1
+show() { tail -n "$1" "$2" | sed 's/^/  | /'; echo; }  # a step's last lines, set apart
+grep -E "tests passed|tests failed" "$work/test.log" | tail -n 1 | sed 's/^/  | /'
 step "make demo DEMO_MINUTES=$demo_minutes" "$work/demo.log" \
   in_root "$root" "cd /work/src && make demo DEMO_MINUTES=$demo_minutes"
-tail -n 3 "$work/demo.log"
+show 3 "$work/demo.log"
 
 if [[ -n "$package" ]]; then
   deb_root="$work/deb-root"
@@ -130,6 +131,6 @@ if [[ -n "$package" ]]; then
     "$work/deb.log" in_root "$deb_root" \
     "apt-get update -qq && apt-get install -y -qq /tmp.deb && cd / && command -v charrnn &&
      charrnn generate --model kjv-small --prompt 'And God said' --length 80 --seed 1"
-  tail -n 2 "$work/deb.log"
+  show 2 "$work/deb.log"
 fi
 echo "test-fresh: $passed passed, $failed failed"
