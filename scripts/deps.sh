@@ -8,7 +8,7 @@ set -euo pipefail
 
 # ocl-icd-opencl-dev: libdnnl-dev's CMake package config calls find_package(OpenCL), but the
 # package only *recommends* it, and --no-install-recommends below leaves it out.
-packages=(g++ cmake make pkg-config libdnnl-dev ocl-icd-opencl-dev libicu-dev nlohmann-json3-dev libssl-dev
+packages=(g++ cmake make pkg-config libdnnl-dev ocl-icd-opencl-dev libicu-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
           libboost-program-options-dev libgtest-dev openmpi-bin libopenmpi-dev
           bible-kjv fortunes-zh "$@")
 

@@ -27,6 +27,7 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop);  // stop: S
 int cmd_generate(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_serve(int argc, char** argv, const std::atomic<bool>* stop);  // stop: StopSignals::flag()
 
 // Parses argv (argv[0] is the verb) into vm. Prints help and returns false for --help.
 bool parse(int argc, char** argv, const std::string& usage,

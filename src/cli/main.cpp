@@ -28,6 +28,7 @@ const char* kUsage =
     "  generate  --model DIR [--prompt TEXT] write text from a checkpoint\n"
     "  inspect   DIR [--json]                describe a checkpoint\n"
     "  eval      --model DIR --text FILE     loss, bits per char and perplexity of a text\n"
+    "  serve     --model DIR [--port P]      HTTP: OpenAI-style completions, a web page\n"
     "\n"
     "exit codes: 0 ok, 1 runtime error, 2 usage error, 130 interrupted (after saving)\n";
 
@@ -38,6 +39,7 @@ int dispatch(int argc, char** argv, const std::atomic<bool>* stop) {
   if (verb == "generate") return cli::cmd_generate(argc - 1, argv + 1);
   if (verb == "inspect") return cli::cmd_inspect(argc - 1, argv + 1);
   if (verb == "eval") return cli::cmd_eval(argc - 1, argv + 1);
+  if (verb == "serve") return cli::cmd_serve(argc - 1, argv + 1, stop);
   charrnn::fail_usage("unknown command '" + verb + "'", "run charrnn --help for the commands");
 }
 
@@ -112,12 +114,11 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   // Training takes SIGINT/SIGTERM on a watcher thread. It blocks them first, so that every
   // later thread (OpenMP's, MPI's) inherits the mask; then MPI starts, under mpirun only.
+  // serve takes them the same way: the first stops it cleanly (exit 0).
   const bool training = !std::strcmp(argv[1], "train");
   std::optional<cli::StopSignals> stop_signals;
-  if (training) {
-    stop_signals.emplace();
-    charrnn::comm::init(&argc, &argv);
-  }
+  if (training || !std::strcmp(argv[1], "serve")) stop_signals.emplace();
+  if (training) charrnn::comm::init(&argc, &argv);
   const int code = run(argc, argv, stop_signals ? stop_signals->flag() : nullptr);
   // After an error with several ranks, MPI_Abort ends the others: none waits forever.
   if (training) charrnn::comm::finish(code == cli::kExitRuntime || code == cli::kExitUsage, code);

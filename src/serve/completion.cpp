@@ -1,0 +1,181 @@
+// completion.cpp — completions on the engine, answered whole or streamed (see completion.h).
+#include "serve/completion.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "charrnn/error.h"
+#include "nn/recurrent_layer.h"
+#include "serve/request.h"
+
+namespace charrnn::serve {
+namespace {
+
+using json = nlohmann::json;
+
+using Jobs = std::vector<std::shared_ptr<Job>>;
+
+// One completion object, or one SSE chunk of it ("text_completion" either way).
+json completion_json(const std::string& id, int64_t created, const std::string& model, const json& choices) {
+  return {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model}, {"choices", choices}};
+}
+
+json choice_json(int index, const std::string& text, const std::string& finish_reason) {
+  return {{"text", text}, {"index", index}, {"logprobs", nullptr},
+          {"finish_reason", finish_reason.empty() ? json(nullptr) : json(finish_reason)}};
+}
+
+// OpenAI says "length" or "stop"; a job the server cancelled (shutdown) ends as "length".
+std::string reason_of(const Job& job) { return job.finish_reason == "stop" ? "stop" : "length"; }
+
+void cancel(const Jobs& jobs) {
+  for (const auto& job : jobs) job->cancelled = true;
+}
+
+// Waits until a job has news (text or done), at most `ms`; returns what it took.
+bool take(Job& job, std::string& text, bool& done, int ms) {
+  std::unique_lock<std::mutex> lock(job.mu);
+  job.cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !job.text.empty() || job.done; });
+  text.swap(job.text);
+  job.text.clear();
+  done = job.done;
+  return !text.empty() || done;
+}
+
+// The Server-Sent Events of a streamed completion: a chunk per piece of text of each choice,
+// a last chunk per choice with its finish_reason, then "data: [DONE]".
+void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, std::string model,
+            int64_t* symbols) {
+  auto finished = std::make_shared<std::vector<char>>(jobs.size(), 0);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [jobs, finished, id, created, model, symbols](size_t, httplib::DataSink& sink) {
+        auto send = [&](const json& chunk) {
+          const std::string event = "data: " + chunk.dump() + "\n\n";
+          return sink.write(event.data(), event.size());
+        };
+        size_t open = 0;
+        for (size_t i = 0; i < jobs.size(); ++i) {
+          if ((*finished)[i]) continue;
+          ++open;
+          std::string text;
+          bool done = false;
+          if (!take(*jobs[i], text, done, jobs.size() == 1 ? 200 : 20)) continue;
+          if (!text.empty() && !send(completion_json(id, created, model, json::array({choice_json(int(i), text, "")})))) break;
+          if (done) {
+            *symbols += jobs[i]->symbols;
+            (*finished)[i] = 1;
+            if (!send(completion_json(id, created, model, json::array({choice_json(int(i), "", reason_of(*jobs[i]))})))) break;
+          }
+        }
+        if (open == 0) {
+          const std::string last = "data: [DONE]\n\n";
+          sink.write(last.data(), last.size());
+          sink.done();
+          return true;
+        }
+        if (!sink.is_writable()) {  // the client left: its slots are freed at the next step
+          cancel(jobs);
+          return false;
+        }
+        return true;
+      },
+      [jobs](bool success) {
+        if (!success) cancel(jobs);
+      });
+}
+
+}  // namespace
+
+Completions::Completions(const std::string& dir, const ServerConfig& c)
+    : cfg_(c), ck_(load_checkpoint(dir)), tokenizer_(ck_.meta.tokenizer), vocab_(ck_.meta.symbols, ck_.meta.unknown_id) {
+  Dtype dtype = parse_dtype(c.dtype);
+  ck_.meta.model.dtype = dtype == Dtype::bf16 && !cpu_has_bf16() ? Dtype::f32 : dtype;
+  engine_ = std::make_unique<Engine>(ck_, c.slots, c.queue, c.threads);
+}
+
+Completions::~Completions() { engine_->shutdown(); }
+
+std::vector<int32_t> Completions::encode(const std::string& prompt) const {
+  if (prompt.empty()) {  // as charrnn generate without --prompt: from a new line
+    const int nl = vocab_.find("\n");
+    return {nl >= 0 ? nl : 0};
+  }
+  try {
+    return tokenizer_.encode(vocab_, tokenizer_.prepare(prompt, "prompt"), "prompt");
+  } catch (const Error& e) {  // symbols the model does not know: the client's mistake
+    throw Error(Error::Kind::usage, e.what(), e.hint(), "prompt");
+  }
+}
+
+void Completions::handle(const std::string& body, const std::string& model_id, httplib::Response& res,
+                         int64_t& symbols) {
+  const CompletionRequest r = parse_completion_request(body, cfg_.max_tokens, cfg_.slots);
+  const std::vector<int32_t> ids = encode(r.prompt);
+  const uint64_t seed = r.seed ? *r.seed : std::random_device{}();
+  SampleConfig sc;
+  sc.temperature = float(r.temperature);
+  sc.top_k = r.top_k;
+  sc.top_p = float(r.top_p);
+  Jobs jobs;
+  for (int i = 0; i < r.n; ++i) {
+    sc.seed = seed + uint64_t(i);
+    jobs.push_back(std::make_shared<Job>(ids, r.max_tokens, sc, ck_.meta.model.vocab, ck_.meta.unknown_id, r.stop));
+  }
+  engine_->warm(*jobs[0]);  // the same prompt: warmed once, its state copied
+  for (size_t i = 1; i < jobs.size(); ++i) {
+    jobs[i]->h_lh = jobs[0]->h_lh;
+    jobs[i]->c_lh = jobs[0]->c_lh;
+  }
+  for (const auto& job : jobs) {
+    if (!engine_->submit(job)) {
+      cancel(jobs);
+      res.set_header("Retry-After", "1");
+      res.status = 503;
+      res.set_content(json{{"error",
+                            {{"message", "every slot is busy and the queue is full; retry shortly"},
+                             {"type", "server_error"}, {"param", nullptr}, {"code", "overloaded"}}}}
+                          .dump(),
+                      "application/json");
+      return;
+    }
+  }
+  const std::string id = "cmpl-" + std::to_string(next_id_.fetch_add(1)) + "-" + std::to_string(seed);
+  const int64_t created = int64_t(std::time(nullptr));
+  if (r.stream) {
+    stream(res, jobs, id, created, model_id, &symbols);
+    return;
+  }
+  json choices = json::array();
+  int64_t completion = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::string text, piece;
+    bool done = false;
+    while (!done) {
+      take(*jobs[i], piece, done, 1000);
+      text += piece;
+    }
+    completion += jobs[i]->symbols;
+    choices.push_back(choice_json(int(i), text, reason_of(*jobs[i])));
+  }
+  symbols = completion;
+  const int64_t prompt_symbols = r.prompt.empty() ? 0 : int64_t(ids.size());
+  json out = completion_json(id, created, model_id, choices);
+  out["usage"] = {{"prompt_tokens", prompt_symbols}, {"completion_tokens", completion},
+                  {"total_tokens", prompt_symbols + completion}};
+  res.set_content(out.dump(), "application/json");
+}
+
+bool Completions::reload(const std::string& dir) {
+  LoadedCheckpoint fresh = load_checkpoint(dir);
+  const ModelConfig &a = fresh.meta.model, &b = ck_.meta.model;
+  if (a.cell != b.cell || a.layers != b.layers || a.hidden != b.hidden || a.embed != b.embed ||
+      fresh.meta.symbols != ck_.meta.symbols)
+    return false;
+  engine_->reload(fresh.params);
+  return true;
+}
+
+}  // namespace charrnn::serve
