@@ -18,7 +18,8 @@ struct Shape {
 
 // Logits of row 0 after feeding `steps` symbols one step at a time, in a batch of N rows whose
 // other rows read other symbols.
-std::vector<float> row0_logits(const ModelConfig& c, const std::vector<float>& params, int N, int steps) {
+std::vector<float> row0_logits(const ModelConfig& c, const std::vector<float>& params, int N,
+                               int steps) {
   Net net(c, 1, N, Net::Mode::infer, params.data(), nullptr);
   net.reset_state();
   std::vector<int32_t> x_n(static_cast<size_t>(N));
@@ -56,8 +57,10 @@ TEST_P(BatchRows, ARowsLogitsAreBitIdenticalWhateverTheBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchRows,
-                         ::testing::Values(Shape{2, 128, 64, 65, Dtype::f32}, Shape{2, 512, 64, 97, Dtype::f32},
-                                           Shape{1, 37, 11, 23, Dtype::f32}, Shape{2, 512, 64, 97, Dtype::bf16}));
+                         ::testing::Values(Shape{2, 128, 64, 65, Dtype::f32},
+                                           Shape{2, 512, 64, 97, Dtype::f32},
+                                           Shape{1, 37, 11, 23, Dtype::f32},
+                                           Shape{2, 512, 64, 97, Dtype::bf16}));
 
 }  // namespace
 }  // namespace charrnn

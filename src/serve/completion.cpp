@@ -17,17 +17,26 @@ using json = nlohmann::json;
 using Jobs = std::vector<std::shared_ptr<Job>>;
 
 // One completion object, or one SSE chunk of it ("text_completion" either way).
-json completion_json(const std::string& id, int64_t created, const std::string& model, const json& choices) {
-  return {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model}, {"choices", choices}};
+json completion_json(const std::string& id, int64_t created, const std::string& model,
+                     const json& choices) {
+  return {{"id", id},
+          {"object", "text_completion"},
+          {"created", created},
+          {"model", model},
+          {"choices", choices}};
 }
 
 json choice_json(int index, const std::string& text, const std::string& finish_reason) {
-  return {{"text", text}, {"index", index}, {"logprobs", nullptr},
+  return {{"text", text},
+          {"index", index},
+          {"logprobs", nullptr},
           {"finish_reason", finish_reason.empty() ? json(nullptr) : json(finish_reason)}};
 }
 
 // OpenAI says "length" or "stop"; a job the server cancelled (shutdown) ends as "length".
-std::string reason_of(const Job& job) { return job.finish_reason == "stop" ? "stop" : "length"; }
+std::string reason_of(const Job& job) {
+  return job.finish_reason == "stop" ? "stop" : "length";
+}
 
 void cancel(const Jobs& jobs) {
   for (const auto& job : jobs) job->cancelled = true;
@@ -36,7 +45,8 @@ void cancel(const Jobs& jobs) {
 // Waits until a job has news (text or done), at most `ms`; returns what it took.
 bool take(Job& job, std::string& text, bool& done, int ms) {
   std::unique_lock<std::mutex> lock(job.mu);
-  job.cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !job.text.empty() || job.done; });
+  job.cv.wait_for(lock, std::chrono::milliseconds(ms),
+                  [&] { return !job.text.empty() || job.done; });
   text.swap(job.text);
   job.text.clear();
   done = job.done;
@@ -57,26 +67,32 @@ void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, 
           return sink.write(event.data(), event.size());
         };
         size_t open = 0;
-        for (size_t i = 0; i < jobs.size(); ++i) {
+        bool sent = true;  // false once a write fails: the client is gone
+        for (size_t i = 0; i < jobs.size() && sent; ++i) {
           if ((*finished)[i]) continue;
           ++open;
           std::string text;
           bool done = false;
           if (!take(*jobs[i], text, done, jobs.size() == 1 ? 200 : 20)) continue;
-          if (!text.empty() && !send(completion_json(id, created, model, json::array({choice_json(int(i), text, "")})))) break;
-          if (done) {
+          if (!text.empty())
+            sent = send(
+                completion_json(id, created, model, json::array({choice_json(int(i), text, "")})));
+          if (sent && done) {
             *symbols += jobs[i]->symbols;
             (*finished)[i] = 1;
-            if (!send(completion_json(id, created, model, json::array({choice_json(int(i), "", reason_of(*jobs[i]))})))) break;
+            sent = send(completion_json(
+                id, created, model, json::array({choice_json(int(i), "", reason_of(*jobs[i]))})));
           }
         }
-        if (open == 0) {
+        if (sent && open == 0) {
           const std::string last = "data: [DONE]\n\n";
           sink.write(last.data(), last.size());
           sink.done();
           return true;
         }
-        if (!sink.is_writable()) {  // the client left: its slots are freed at the next step
+        // Only a failed write says the client left (is_writable() is a zero-timeout select, false
+        // whenever the send buffer is momentarily full); its slots are freed at the next step.
+        if (!sent) {
           cancel(jobs);
           return false;
         }
@@ -90,13 +106,18 @@ void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, 
 }  // namespace
 
 Completions::Completions(const std::string& dir, const ServerConfig& c)
-    : cfg_(c), ck_(load_checkpoint(dir)), tokenizer_(ck_.meta.tokenizer), vocab_(ck_.meta.symbols, ck_.meta.unknown_id) {
+    : cfg_(c),
+      ck_(load_checkpoint(dir)),
+      tokenizer_(ck_.meta.tokenizer),
+      vocab_(ck_.meta.symbols, ck_.meta.unknown_id) {
   Dtype dtype = parse_dtype(c.dtype);
   ck_.meta.model.dtype = dtype == Dtype::bf16 && !cpu_has_bf16() ? Dtype::f32 : dtype;
   engine_ = std::make_unique<Engine>(ck_, c.slots, c.queue, c.threads);
 }
 
-Completions::~Completions() { engine_->shutdown(); }
+Completions::~Completions() {
+  engine_->shutdown();
+}
 
 std::vector<int32_t> Completions::encode(const std::string& prompt) const {
   if (prompt.empty()) {  // as charrnn generate without --prompt: from a new line
@@ -110,8 +131,8 @@ std::vector<int32_t> Completions::encode(const std::string& prompt) const {
   }
 }
 
-void Completions::handle(const std::string& body, const std::string& model_id, httplib::Response& res,
-                         int64_t& symbols) {
+void Completions::handle(const std::string& body, const std::string& model_id,
+                         httplib::Response& res, int64_t& symbols) {
   const CompletionRequest r = parse_completion_request(body, cfg_.max_tokens, cfg_.slots);
   const std::vector<int32_t> ids = encode(r.prompt);
   const uint64_t seed = r.seed ? *r.seed : std::random_device{}();
@@ -122,7 +143,8 @@ void Completions::handle(const std::string& body, const std::string& model_id, h
   Jobs jobs;
   for (int i = 0; i < r.n; ++i) {
     sc.seed = seed + uint64_t(i);
-    jobs.push_back(std::make_shared<Job>(ids, r.max_tokens, sc, ck_.meta.model.vocab, ck_.meta.unknown_id, r.stop));
+    jobs.push_back(std::make_shared<Job>(ids, r.max_tokens, sc, ck_.meta.model.vocab,
+                                         ck_.meta.unknown_id, r.stop));
   }
   engine_->warm(*jobs[0]);  // the same prompt: warmed once, its state copied
   for (size_t i = 1; i < jobs.size(); ++i) {
@@ -136,13 +158,16 @@ void Completions::handle(const std::string& body, const std::string& model_id, h
       res.status = 503;
       res.set_content(json{{"error",
                             {{"message", "every slot is busy and the queue is full; retry shortly"},
-                             {"type", "server_error"}, {"param", nullptr}, {"code", "overloaded"}}}}
+                             {"type", "server_error"},
+                             {"param", nullptr},
+                             {"code", "overloaded"}}}}
                           .dump(),
                       "application/json");
       return;
     }
   }
-  const std::string id = "cmpl-" + std::to_string(next_id_.fetch_add(1)) + "-" + std::to_string(seed);
+  const std::string id =
+      "cmpl-" + std::to_string(next_id_.fetch_add(1)) + "-" + std::to_string(seed);
   const int64_t created = int64_t(std::time(nullptr));
   if (r.stream) {
     stream(res, jobs, id, created, model_id, &symbols);
@@ -163,7 +188,8 @@ void Completions::handle(const std::string& body, const std::string& model_id, h
   symbols = completion;
   const int64_t prompt_symbols = r.prompt.empty() ? 0 : int64_t(ids.size());
   json out = completion_json(id, created, model_id, choices);
-  out["usage"] = {{"prompt_tokens", prompt_symbols}, {"completion_tokens", completion},
+  out["usage"] = {{"prompt_tokens", prompt_symbols},
+                  {"completion_tokens", completion},
                   {"total_tokens", prompt_symbols + completion}};
   res.set_content(out.dump(), "application/json");
 }

@@ -26,7 +26,8 @@ class Completions {
   ~Completions();
 
   // Answers one request into res; `symbols` receives the symbols generated (for the log).
-  void handle(const std::string& body, const std::string& model_id, httplib::Response& res, int64_t& symbols);
+  void handle(const std::string& body, const std::string& model_id, httplib::Response& res,
+              int64_t& symbols);
   // Takes the best weights now in `dir` if the architecture and vocabulary are unchanged.
   bool reload(const std::string& dir);
   void set_threads(int threads) { engine_->set_threads(threads); }

@@ -14,12 +14,21 @@ Job::Job(const std::vector<int32_t>& prompt_ids, int64_t max, const SampleConfig
 }
 
 Engine::Engine(LoadedCheckpoint& ck, int slots, int queue, int threads)
-    : ck_(ck), S_(slots), queue_cap_(queue), L_(ck.meta.model.layers), H_(ck.meta.model.hidden),
-      V_(ck.meta.model.vocab), threads_(threads), x_s_(size_t(slots), 0), slot_job_(size_t(slots)) {
+    : ck_(ck),
+      S_(slots),
+      queue_cap_(queue),
+      L_(ck.meta.model.layers),
+      H_(ck.meta.model.hidden),
+      V_(ck.meta.model.vocab),
+      threads_(threads),
+      x_s_(size_t(slots), 0),
+      slot_job_(size_t(slots)) {
   worker_ = std::thread([this] { run(); });
 }
 
-Engine::~Engine() { shutdown(); }
+Engine::~Engine() {
+  shutdown();
+}
 
 void Engine::warm(Job& job) const {
   std::shared_lock<std::shared_mutex> weights(weights_mu_);
@@ -77,9 +86,11 @@ void Engine::admit(std::unique_lock<std::mutex>& lock) {
     slot_job_[size_t(s)] = job;
     ++active_;
     for (int l = 0; l < L_; ++l) {
-      std::copy_n(job->h_lh.data() + size_t(l) * H_, H_, step_net_->initial_h(l).data() + size_t(s) * H_);
+      std::copy_n(job->h_lh.data() + size_t(l) * H_, H_,
+                  step_net_->initial_h(l).data() + size_t(s) * H_);
       if (!step_net_->initial_c(l).empty())
-        std::copy_n(job->c_lh.data() + size_t(l) * H_, H_, step_net_->initial_c(l).data() + size_t(s) * H_);
+        std::copy_n(job->c_lh.data() + size_t(l) * H_, H_,
+                    step_net_->initial_c(l).data() + size_t(s) * H_);
     }
     x_s_[size_t(s)] = job->prompt.back();
     if (job->max_symbols <= 0) finish(s, "length");
@@ -122,8 +133,10 @@ void Engine::advance() {
       ++job->symbols;
     }
     job->cv.notify_all();
-    if (job->stop.stopped()) finish(s, "stop");
-    else if (job->symbols >= job->max_symbols) finish(s, "length");
+    if (job->stop.stopped())
+      finish(s, "stop");
+    else if (job->symbols >= job->max_symbols)
+      finish(s, "length");
   }
 }
 
@@ -131,13 +144,17 @@ void Engine::run() {
   // Built here, not in the constructor: oneDNN's library scratchpad belongs to the thread that
   // creates a primitive, and executing it from another thread crashed (measured, libdnnl 2.6).
   omp_set_num_threads(threads_.load());
-  step_net_ = std::make_unique<Net>(ck_.meta.model, 1, S_, Net::Mode::infer, ck_.params.data(), nullptr);
+  step_net_ =
+      std::make_unique<Net>(ck_.meta.model, 1, S_, Net::Mode::infer, ck_.params.data(), nullptr);
   step_net_->reset_state();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || active_ > 0 || !pending_params_.empty(); });
+    cv_.wait(lock, [&] {
+      return stopping_ || !queue_.empty() || active_ > 0 || !pending_params_.empty();
+    });
     if (stopping_) break;
-    if (!pending_params_.empty()) {  // between two steps: the running jobs go on with the new weights
+    if (!pending_params_
+             .empty()) {  // between two steps: the running jobs go on with the new weights
       std::unique_lock<std::shared_mutex> weights(weights_mu_);
       std::copy(pending_params_.begin(), pending_params_.end(), ck_.params.begin());
       pending_params_.clear();

@@ -39,14 +39,14 @@ struct Job {
   int64_t max_symbols;
   Sampler sampler;
   StopMatcher stop;
-  std::vector<float> h_lh, c_lh;  // (L, H) state after all but the last prompt symbol
+  std::vector<float> h_lh, c_lh;       // (L, H) state after all but the last prompt symbol
   std::atomic<bool> cancelled{false};  // the client left, or the server stops
 
   // Written by the engine, read by the HTTP thread: take new text under `mu`.
   std::mutex mu;
   std::condition_variable cv;
-  std::string text;           // generated text not yet taken
-  int64_t symbols = 0;        // symbols generated so far
+  std::string text;     // generated text not yet taken
+  int64_t symbols = 0;  // symbols generated so far
   bool done = false;
   std::string finish_reason;  // "length", "stop" or "cancelled"
 };
@@ -81,10 +81,10 @@ class Engine {
   LoadedCheckpoint& ck_;
   const int S_, queue_cap_, L_, H_, V_;
   std::atomic<int> threads_;
-  std::unique_ptr<Net> step_net_;  // T = 1, N = S
-  std::vector<int32_t> x_s_;       // (S) each row's next input symbol
+  std::unique_ptr<Net> step_net_;               // T = 1, N = S
+  std::vector<int32_t> x_s_;                    // (S) each row's next input symbol
   std::vector<std::shared_ptr<Job>> slot_job_;  // (S) the job in each row, or null
-  std::mutex mu_;                  // guards queue_, pending_params_, stopping_
+  std::mutex mu_;                               // guards queue_, pending_params_, stopping_
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
   std::vector<float> pending_params_;

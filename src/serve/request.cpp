@@ -19,9 +19,12 @@ void check_depth(const std::string& body) {
   bool in_string = false, escaped = false;
   for (char ch : body) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
     } else if (ch == '"') {
       in_string = true;
     } else if (ch == '[' || ch == '{') {
@@ -57,9 +60,11 @@ const json& field(const json& j, const char* key) {
 int64_t integer(const json& j, const char* key, int64_t lo, int64_t hi, int64_t fallback) {
   const json& v = field(j, key);
   if (v.is_null()) return fallback;
-  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) ||
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) ||
       v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-    fail_field(key, "must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+    fail_field(key,
+               "must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
   return v.get<int64_t>();
 }
 
@@ -68,7 +73,8 @@ double number(const json& j, const char* key, double lo, double hi, bool lo_open
   if (v.is_null()) return fallback;
   const double x = v.is_number() ? v.get<double>() : std::nan("");
   if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    fail_field(key, std::string("must be a number in ") + (lo_open ? "(" : "[") + plain(lo) + ", " + plain(hi) + "]");
+    fail_field(key, std::string("must be a number in ") + (lo_open ? "(" : "[") + plain(lo) + ", " +
+                        plain(hi) + "]");
   return x;
 }
 
@@ -77,7 +83,8 @@ std::vector<std::string> stops(const json& j) {
   if (v.is_null()) return {};
   if (v.is_string()) return {v.get<std::string>()};
   if (!v.is_array() || v.size() > kMaxStops)
-    fail_field("stop", "must be a string or a list of at most " + std::to_string(kMaxStops) + " strings");
+    fail_field("stop",
+               "must be a string or a list of at most " + std::to_string(kMaxStops) + " strings");
   std::vector<std::string> out;
   for (const json& s : v) {
     if (!s.is_string() || s.get<std::string>().empty() || s.get<std::string>().size() > 256)
@@ -89,20 +96,25 @@ std::vector<std::string> stops(const json& j) {
 
 }  // namespace
 
-CompletionRequest parse_completion_request(const std::string& body, int64_t max_tokens_cap, int max_n) {
+CompletionRequest parse_completion_request(const std::string& body, int64_t max_tokens_cap,
+                                           int max_n) {
   const json j = parse_object(body);
   CompletionRequest r;
   const json& prompt = field(j, "prompt");
-  if (prompt.is_array() && prompt.size() == 1 && prompt[0].is_string()) r.prompt = prompt[0];  // ["text"]
-  else if (prompt.is_string()) r.prompt = prompt.get<std::string>();
-  else if (!prompt.is_null()) fail_field("prompt", "must be a string");
+  if (prompt.is_array() && prompt.size() == 1 && prompt[0].is_string())
+    r.prompt = prompt[0];  // ["text"]
+  else if (prompt.is_string())
+    r.prompt = prompt.get<std::string>();
+  else if (!prompt.is_null())
+    fail_field("prompt", "must be a string");
   r.max_tokens = integer(j, "max_tokens", 0, max_tokens_cap, std::min<int64_t>(16, max_tokens_cap));
   r.temperature = number(j, "temperature", 0, 100, false, 1.0);
   r.top_p = number(j, "top_p", 0, 1, true, 1.0);
   r.top_k = int(integer(j, "top_k", 0, 1 << 21, 0));
   const json& seed = field(j, "seed");
   if (!seed.is_null()) {
-    if (!seed.is_number_integer() || (seed.is_number_integer() && !seed.is_number_unsigned() && seed.get<int64_t>() < 0))
+    if (!seed.is_number_integer() ||
+        (seed.is_number_integer() && !seed.is_number_unsigned() && seed.get<int64_t>() < 0))
       fail_field("seed", "must be a non-negative integer");
     r.seed = seed.get<uint64_t>();
   }

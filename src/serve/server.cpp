@@ -30,15 +30,18 @@ thread_local int64_t t_symbols = 0;
 json error_object(const std::string& message, const std::string& type, const std::string& param,
                   const std::string& code) {
   return {{"error",
-           {{"message", message}, {"type", type}, {"param", param.empty() ? json(nullptr) : json(param)},
+           {{"message", message},
+            {"type", type},
+            {"param", param.empty() ? json(nullptr) : json(param)},
             {"code", code.empty() ? json(nullptr) : json(code)}}}};
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = {}) {
-  const char* type = status == 401 ? "authentication_error"
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& param = {}) {
+  const char* type = status == 401   ? "authentication_error"
                      : status >= 500 ? "server_error"
                                      : "invalid_request_error";
-  const char* code = status == 401 ? "invalid_api_key"
+  const char* code = status == 401   ? "invalid_api_key"
                      : status == 404 ? "not_found"
                      : status == 413 ? "payload_too_large"
                      : status == 503 ? "overloaded"
@@ -47,7 +50,9 @@ void send_error(httplib::Response& res, int status, const std::string& message, 
   res.set_content(error_object(message, type, param, code).dump(), "application/json");
 }
 
-void send_json(httplib::Response& res, const json& body) { res.set_content(body.dump(), "application/json"); }
+void send_json(httplib::Response& res, const json& body) {
+  res.set_content(body.dump(), "application/json");
+}
 
 // The key, as "Authorization: Bearer KEY" or "X-Api-Key: KEY".
 bool has_key(const httplib::Request& req, const std::string& key) {
@@ -66,19 +71,30 @@ class Service {
   }
 
   void routes(httplib::Server& svr) {
-    svr.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
-    svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(page_html(), "text/html"); });
-    svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, {{"object", "list"},
-                      {"data", json::array({{{"id", id_}, {"object", "model"}, {"created", 0}, {"owned_by", "charrnn"}}})}});
+    svr.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      send_json(res, {{"status", "ok"}});
     });
-    auto card = [this](const httplib::Request&, httplib::Response& res) { send_json(res, card_json()); };
+    svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(page_html(), "text/html");
+    });
+    svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      send_json(
+          res,
+          {{"object", "list"},
+           {"data",
+            json::array(
+                {{{"id", id_}, {"object", "model"}, {"created", 0}, {"owned_by", "charrnn"}}})}});
+    });
+    auto card = [this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, card_json());
+    };
     svr.Get("/v1/model", card);
     svr.Get("/props", card);
     svr.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       completions_->handle(req.body, id_, res, t_symbols);
     });
-    svr.Post("/v1/score", [this](const httplib::Request& req, httplib::Response& res) { score(req, res); });
+    svr.Post("/v1/score",
+             [this](const httplib::Request& req, httplib::Response& res) { score(req, res); });
   }
 
   // --watch: a new best checkpoint in the directory is taken between two engine steps.
@@ -93,7 +109,8 @@ class Service {
     if (fresh->card().steps == watched_) return;
     watched_ = fresh->card().steps;
     if (!completions_->reload(fresh->card().dir)) {
-      log_("model in " + fresh->card().dir + " changed shape; keeping the loaded one (restart to serve it)");
+      log_("model in " + fresh->card().dir +
+           " changed shape; keeping the loaded one (restart to serve it)");
       return;
     }
     {
@@ -124,8 +141,11 @@ class Service {
     ScoreOptions o;
     o.name = "text";
     const Score s = model()->score(text, o);
-    send_json(res, {{"symbols", s.symbols}, {"predicted", s.predicted}, {"nats_per_char", s.nats_per_char},
-                    {"bits_per_char", s.bits_per_char}, {"perplexity", s.perplexity}});
+    send_json(res, {{"symbols", s.symbols},
+                    {"predicted", s.predicted},
+                    {"nats_per_char", s.nats_per_char},
+                    {"bits_per_char", s.bits_per_char},
+                    {"perplexity", s.perplexity}});
   }
 
   ServerConfig cfg_;
@@ -150,35 +170,44 @@ void install_handlers(httplib::Server& svr, const ServerConfig& c, const LogFn& 
       res.status = 204;
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (!c.api_key.empty() && req.path != "/health" && req.path != "/" && !has_key(req, c.api_key)) {
-      send_error(res, 401, "a valid API key is required (Authorization: Bearer KEY, or X-Api-Key: KEY)");
+    if (!c.api_key.empty() && req.path != "/health" && req.path != "/" &&
+        !has_key(req, c.api_key)) {
+      send_error(res, 401,
+                 "a valid API key is required (Authorization: Bearer KEY, or X-Api-Key: KEY)");
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    try {
-      std::rethrow_exception(ep);
-    } catch (const Error& e) {
-      send_error(res, e.kind() == Error::Kind::usage ? 400 : 500, e.what(), e.field());
-    } catch (const std::bad_alloc&) {
-      send_error(res, 503, "out of memory");
-    } catch (const std::exception& e) {
-      send_error(res, 500, std::string("internal error: ") + e.what());
-    }
-  });
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([c](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours already
-    if (res.status == 404) send_error(res, 404, "no such endpoint: " + req.method + " " + req.path);
-    else if (res.status == 413)
-      send_error(res, 413, "the body is larger than " + std::to_string(c.max_body_bytes) + " bytes");
-    else send_error(res, res.status, "the request could not be served (HTTP " + std::to_string(res.status) + ")");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  svr.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        try {
+          std::rethrow_exception(ep);
+        } catch (const Error& e) {
+          send_error(res, e.kind() == Error::Kind::usage ? 400 : 500, e.what(), e.field());
+        } catch (const std::bad_alloc&) {
+          send_error(res, 503, "out of memory");
+        } catch (const std::exception& e) {
+          send_error(res, 500, std::string("internal error: ") + e.what());
+        }
+      });
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [c](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours already
+        if (res.status == 404)
+          send_error(res, 404, "no such endpoint: " + req.method + " " + req.path);
+        else if (res.status == 413)
+          send_error(res, 413,
+                     "the body is larger than " + std::to_string(c.max_body_bytes) + " bytes");
+        else
+          send_error(res, res.status,
+                     "the request could not be served (HTTP " + std::to_string(res.status) + ")");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   svr.set_logger([log](const httplib::Request& req, const httplib::Response& res) {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_start).count();
     char buf[64];
-    std::snprintf(buf, sizeof buf, " %d %lld symbols %.1f ms", res.status, (long long)t_symbols, ms);
+    std::snprintf(buf, sizeof buf, " %d %lld symbols %.1f ms", res.status, (long long)t_symbols,
+                  ms);
     log(req.method + " " + req.path + buf);
   });
 }
@@ -193,14 +222,16 @@ void run_server(const ServerConfig& c, const std::atomic<bool>* stop, const LogF
   svr.set_payload_max_length(c.max_body_bytes);
   svr.set_read_timeout(c.timeout_seconds, 0);
   svr.set_write_timeout(c.timeout_seconds, 0);
-  svr.set_keep_alive_timeout(5);
+  svr.set_keep_alive_timeout(2);  // an idle connection holds a worker thread
   install_handlers(svr, c, log);
   service.routes(svr);
-  const int port = c.port == 0 ? svr.bind_to_any_port(c.host) : (svr.bind_to_port(c.host, c.port) ? c.port : -1);
+  const int port =
+      c.port == 0 ? svr.bind_to_any_port(c.host) : (svr.bind_to_port(c.host, c.port) ? c.port : -1);
   if (port < 0)
-    fail("cannot listen on " + c.host + ":" + std::to_string(c.port), "is another server using the port? try --port");
-  log("listening on http://" + c.host + ":" + std::to_string(port) + "/ (" + std::to_string(c.slots) +
-      " slots, " + std::to_string(c.threads) + " threads)");
+    fail("cannot listen on " + c.host + ":" + std::to_string(c.port),
+         "is another server using the port? try --port");
+  log("listening on http://" + c.host + ":" + std::to_string(port) + "/ (" +
+      std::to_string(c.slots) + " slots, " + std::to_string(c.threads) + " threads)");
   std::thread listener([&] { svr.listen_after_bind(); });
   for (int tick = 0; !stop->load(); ++tick) {  // the watcher: signals, --watch
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

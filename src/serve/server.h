@@ -16,19 +16,19 @@
 namespace charrnn::serve {
 
 struct ServerConfig {
-  std::string model;              // checkpoint directory or installed model name
+  std::string model;  // checkpoint directory or installed model name
   std::string host = "127.0.0.1";
-  int port = 8080;                // 0: any free port (the URL printed on start tells which)
-  int slots = 16;                 // completions generated at once (rows of the batch)
-  int queue = 64;                 // completions waiting for a slot; beyond: 503
-  std::string api_key;            // empty: no key needed
-  int threads = 1;                // OpenMP threads of the engine and of prompt warm-up
+  int port = 8080;      // 0: any free port (the URL printed on start tells which)
+  int slots = 16;       // completions generated at once (rows of the batch)
+  int queue = 64;       // completions waiting for a slot; beyond: 503
+  std::string api_key;  // empty: no key needed
+  int threads = 1;      // OpenMP threads of the engine and of prompt warm-up
   std::string dtype = "f32";
-  int64_t max_tokens = 4096;      // the largest max_tokens a request may ask
-  std::string cors_origin;        // Access-Control-Allow-Origin, when set
-  bool watch = false;             // reload the model when `charrnn train` saves a new one
+  int64_t max_tokens = 4096;  // the largest max_tokens a request may ask
+  std::string cors_origin;    // Access-Control-Allow-Origin, when set
+  bool watch = false;         // reload the model when `charrnn train` saves a new one
   size_t max_body_bytes = 1 << 20;
-  int timeout_seconds = 10;       // reading a request, writing a response
+  int timeout_seconds = 5;  // reading a request, writing a response
 };
 
 // One line per event: the URL on start, one line per request, reloads. The caller prints.
