@@ -7,7 +7,8 @@
 #   make quality the quality bar: --preset medium on tinyshakespeare for MINUTES (90), then the
 #                PyTorch peer at the same sizes; table, JSON and curves in quality-results/
 #   make test-sanitize  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make fuzz    libFuzzer on the safetensors reader, model.json and the tokenizer (FUZZ_SECONDS each)
+#   make fuzz    libFuzzer on the safetensors reader, model.json, the tokenizer and the server's
+#                request parser (FUZZ_SECONDS each)
 #   make models  retrain the shipped models/kjv-small and models/tang-small (~12 minutes)
 #   make test-fresh  a fresh minimal Debian 12 root (mmdebstrap, root only): install make, then
 #                make test, then make demo DEMO_MINUTES=0.5, exactly as the README says; then

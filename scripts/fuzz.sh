@@ -9,7 +9,7 @@ build=${1:-build-fuzz}
 seconds=${2:-60}
 seed=${3:-0}
 status=0
-for name in safetensors model_json tokenizer; do
+for name in safetensors model_json tokenizer request; do
   corpus=$build/corpus/$name
   mkdir -p "$corpus" "$build/crashes"
   log=$build/fuzz_$name.log
