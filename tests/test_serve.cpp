@@ -251,6 +251,29 @@ TEST_F(Serve, ThirtyTwoStreamingClientsAllFinishWithTheirLengths) {
   EXPECT_EQ(right.load(), 32) << testing::slurp(*dir_ + "/serve.err");
 }
 
+// The official OpenAI library (npm's `openai`, run by Node) with base URL .../v1: CI installs it
+// into build-node/ and sets CHARRNN_REQUIRE_CLIENTS; elsewhere the test says how and skips.
+TEST_F(Serve, TheOfficialOpenAiLibraryGetsTheSameText) {
+  const std::string modules = std::string(CHARRNN_SOURCE_DIR) + "/build-node/node_modules";
+  if (!path_exists(modules + "/openai") || std::system("node --version >/dev/null 2>&1") != 0) {
+    if (std::getenv("CHARRNN_REQUIRE_CLIENTS")) FAIL() << "CHARRNN_REQUIRE_CLIENTS is set but " << modules << "/openai or node is missing";
+    GTEST_SKIP() << "needs node and `npm install --prefix build-node openai@4`";
+  }
+  Result r = testing::run_charrnn_cmd("NODE_PATH=" + modules + " node " + CHARRNN_SOURCE_DIR +
+                                          "/tests/openai_client.cjs http://127.0.0.1:" + std::to_string(server_->port()),
+                                      *dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["models"], json::array({"kjv-small"}));
+  const std::string cli = generate("--prompt 'And God said' --length 40 --temperature 0.8 --top-p 0.95 --seed 3");
+  EXPECT_EQ("And God said" + j["whole"].get<std::string>(), cli);
+  EXPECT_EQ(j["streamed"], j["whole"]);
+  EXPECT_EQ(j["finish"], "length");
+  EXPECT_EQ(j["usage"]["completion_tokens"], 40);
+  EXPECT_EQ(j["error"]["status"], 400);
+  EXPECT_EQ(j["error"]["param"], "temperature");
+}
+
 TEST(ServeAlone, TheKeyIsRequiredEverywhereButHealth) {
   const std::string dir = testing::scratch_dir("charrnn_serve_key");
   ServerProcess s({"--model", kKjv, "--api-key", "sekret"}, dir);
