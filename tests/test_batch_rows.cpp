@@ -16,20 +16,20 @@ struct Shape {
   Dtype dtype;
 };
 
-// Logits of row 0 after feeding `steps` symbols one step at a time, in a batch of N rows whose
-// other rows read other symbols.
-std::vector<float> row0_logits(const ModelConfig& c, const std::vector<float>& params, int N,
-                               int steps) {
+// Logits of the row at `pos` after feeding `steps` symbols one step at a time, in a batch of N
+// rows whose other rows read other symbols.
+std::vector<float> row_logits(const ModelConfig& c, const std::vector<float>& params, int N, int pos,
+                              int steps) {
   Net net(c, 1, N, Net::Mode::infer, params.data(), nullptr);
   net.reset_state();
   std::vector<int32_t> x_n(static_cast<size_t>(N));
   std::vector<float> out;
   for (int t = 0; t < steps; ++t) {
     for (int n = 0; n < N; ++n) x_n[size_t(n)] = (t * 7 + n * 13) % c.vocab;
-    x_n[0] = (t * 5 + 1) % c.vocab;
+    x_n[size_t(pos)] = (t * 5 + 1) % c.vocab;
     net.forward(x_n.data(), nullptr, nullptr);
     net.carry_state();
-    out.insert(out.end(), net.logits(), net.logits() + c.vocab);
+    out.insert(out.end(), net.logits() + size_t(pos) * c.vocab, net.logits() + size_t(pos + 1) * c.vocab);
   }
   return out;
 }
@@ -47,13 +47,14 @@ TEST_P(BatchRows, ARowsLogitsAreBitIdenticalWhateverTheBatch) {
   c.dtype = s.dtype;
   std::vector<float> params(parameter_count(c));
   init_parameters(c, params.data(), 5);
-  const std::vector<float> alone = row0_logits(c, params, 1, 12);
-  for (int N : {2, 3, 16, 32, 33}) {
-    const std::vector<float> shared = row0_logits(c, params, N, 12);
-    ASSERT_EQ(alone.size(), shared.size());
-    EXPECT_EQ(std::memcmp(alone.data(), shared.data(), alone.size() * sizeof(float)), 0)
-        << "row 0 differs between N = 1 and N = " << N;
-  }
+  const std::vector<float> alone = row_logits(c, params, 1, 0, 12);
+  for (int N : {2, 3, 16, 32, 33})
+    for (int pos : {0, N / 2, N - 1}) {  // the engine packs rows: any position
+      const std::vector<float> shared = row_logits(c, params, N, pos, 12);
+      ASSERT_EQ(alone.size(), shared.size());
+      EXPECT_EQ(std::memcmp(alone.data(), shared.data(), alone.size() * sizeof(float)), 0)
+          << "row " << pos << " of N = " << N << " differs from N = 1";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchRows,

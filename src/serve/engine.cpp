@@ -22,7 +22,8 @@ Engine::Engine(LoadedCheckpoint& ck, int slots, int queue, int threads)
       V_(ck.meta.model.vocab),
       threads_(threads),
       x_s_(size_t(slots), 0),
-      slot_job_(size_t(slots)) {
+      row_job_(size_t(slots)),
+      ending_s_(size_t(slots), nullptr) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -77,29 +78,48 @@ void Engine::shutdown() {
   if (worker_.joinable()) worker_.join();
 }
 
-// Moves queued jobs into free rows: the row's state becomes the job's warmed state.
-void Engine::admit(std::unique_lock<std::mutex>& lock) {
-  for (int s = 0; s < S_ && !queue_.empty(); ++s) {
-    if (slot_job_[size_t(s)]) continue;
-    std::shared_ptr<Job> job = std::move(queue_.front());
-    queue_.pop_front();
-    slot_job_[size_t(s)] = job;
-    ++active_;
-    for (int l = 0; l < L_; ++l) {
-      std::copy_n(job->h_lh.data() + size_t(l) * H_, H_,
-                  step_net_->initial_h(l).data() + size_t(s) * H_);
-      if (!step_net_->initial_c(l).empty())
-        std::copy_n(job->c_lh.data() + size_t(l) * H_, H_,
-                    step_net_->initial_c(l).data() + size_t(s) * H_);
-    }
-    x_s_[size_t(s)] = job->prompt.back();
-    if (job->max_symbols <= 0) finish(s, "length");
+void Engine::copy_row(Net& from, int from_row, Net& to, int to_row) {
+  for (int l = 0; l < L_; ++l) {
+    std::copy_n(from.initial_h(l).data() + size_t(from_row) * H_, H_,
+                to.initial_h(l).data() + size_t(to_row) * H_);
+    if (!from.initial_c(l).empty())
+      std::copy_n(from.initial_c(l).data() + size_t(from_row) * H_, H_,
+                  to.initial_c(l).data() + size_t(to_row) * H_);
   }
-  (void)lock;
 }
 
-void Engine::finish(int s, const char* reason) {
-  std::shared_ptr<Job> job = std::move(slot_job_[size_t(s)]);
+void Engine::fit(int rows) {
+  size_t k = 0;
+  while (nets_[k]->N() < rows) ++k;
+  if (int(k) == current_) return;
+  for (int r = 0; r < active_; ++r) copy_row(*nets_[size_t(current_)], r, *nets_[k], r);
+  current_ = int(k);
+}
+
+// Moves queued jobs into the rows after the active ones: a row's state becomes the job's
+// warmed state. Called with mu_ held.
+void Engine::admit() {
+  while (active_ < S_ && !queue_.empty()) {
+    std::shared_ptr<Job> job = std::move(queue_.front());
+    queue_.pop_front();
+    fit(active_ + 1);
+    Net& net = *nets_[size_t(current_)];
+    const int r = active_++;
+    for (int l = 0; l < L_; ++l) {
+      std::copy_n(job->h_lh.data() + size_t(l) * H_, H_, net.initial_h(l).data() + size_t(r) * H_);
+      if (!net.initial_c(l).empty())
+        std::copy_n(job->c_lh.data() + size_t(l) * H_, H_,
+                    net.initial_c(l).data() + size_t(r) * H_);
+    }
+    x_s_[size_t(r)] = job->prompt.back();
+    row_job_[size_t(r)] = std::move(job);
+    if (row_job_[size_t(r)]->max_symbols <= 0) finish(r, "length");
+  }
+}
+
+// Ends the job in row r; the last active row moves into r, so the rows stay packed.
+void Engine::finish(int r, const char* reason) {
+  std::shared_ptr<Job> job = std::move(row_job_[size_t(r)]);
   {
     std::lock_guard<std::mutex> lock(job->mu);
     if (reason != std::string("stop")) job->text += job->stop.flush();
@@ -107,60 +127,74 @@ void Engine::finish(int s, const char* reason) {
     job->finish_reason = reason;
   }
   job->cv.notify_all();
-  --active_;
+  const int last = --active_;
+  if (r != last) {
+    Net& net = *nets_[size_t(current_)];
+    copy_row(net, last, net, r);
+    x_s_[size_t(r)] = x_s_[size_t(last)];
+    row_job_[size_t(r)] = std::move(row_job_[size_t(last)]);
+  }
   --in_flight_;
 }
 
-// One batched step: every row advances; active rows sample their next symbol.
+// One batched step of the smallest net that holds the active rows; each samples its symbol.
+// Rows end after all have sampled (from the last down), so that moving a row into an ended
+// one never moves logits not yet read.
 void Engine::advance() {
-  step_net_->forward(x_s_.data(), nullptr, nullptr);
-  step_net_->carry_state();
+  fit(active_);
+  Net& net = *nets_[size_t(current_)];
+  net.forward(x_s_.data(), nullptr, nullptr);
+  net.carry_state();
   steps_.fetch_add(1);
-  const float* logits_sv = step_net_->logits();
+  const float* logits_rv = net.logits();
   const std::vector<std::string>& symbols = ck_.meta.symbols;
-  for (int s = 0; s < S_; ++s) {
-    Job* job = slot_job_[size_t(s)].get();
-    if (!job) continue;
-    if (job->cancelled.load()) {
-      finish(s, "cancelled");
+  for (int r = 0; r < active_; ++r) {
+    Job& job = *row_job_[size_t(r)];
+    ending_s_[size_t(r)] = nullptr;
+    if (job.cancelled.load()) {
+      ending_s_[size_t(r)] = "cancelled";
       continue;
     }
-    const int id = job->sampler.sample(logits_sv + size_t(s) * V_);
-    x_s_[size_t(s)] = id;
+    const int id = job.sampler.sample(logits_rv + size_t(r) * V_);
+    x_s_[size_t(r)] = id;
     {
-      std::lock_guard<std::mutex> lock(job->mu);
-      job->text += job->stop.push(symbols[size_t(id)]);
-      ++job->symbols;
+      std::lock_guard<std::mutex> lock(job.mu);
+      job.text += job.stop.push(symbols[size_t(id)]);
+      ++job.symbols;
     }
-    job->cv.notify_all();
-    if (job->stop.stopped())
-      finish(s, "stop");
-    else if (job->symbols >= job->max_symbols)
-      finish(s, "length");
+    job.cv.notify_all();
+    if (job.stop.stopped())
+      ending_s_[size_t(r)] = "stop";
+    else if (job.symbols >= job.max_symbols)
+      ending_s_[size_t(r)] = "length";
   }
+  for (int r = active_ - 1; r >= 0; --r)
+    if (ending_s_[size_t(r)]) finish(r, ending_s_[size_t(r)]);
 }
 
 void Engine::run() {
   // Built here, not in the constructor: oneDNN's library scratchpad belongs to the thread that
   // creates a primitive, and executing it from another thread crashed (measured, libdnnl 2.6).
   omp_set_num_threads(threads_.load());
-  step_net_ =
-      std::make_unique<Net>(ck_.meta.model, 1, S_, Net::Mode::infer, ck_.params.data(), nullptr);
-  step_net_->reset_state();
+  for (int n = 1;; n = std::min(2 * n, S_)) {
+    nets_.push_back(
+        std::make_unique<Net>(ck_.meta.model, 1, n, Net::Mode::infer, ck_.params.data(), nullptr));
+    nets_.back()->reset_state();
+    if (n == S_) break;
+  }
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] {
       return stopping_ || !queue_.empty() || active_ > 0 || !pending_params_.empty();
     });
     if (stopping_) break;
-    if (!pending_params_
-             .empty()) {  // between two steps: the running jobs go on with the new weights
+    if (!pending_params_.empty()) {  // between two steps: running jobs go on with the new weights
       std::unique_lock<std::shared_mutex> weights(weights_mu_);
       std::copy(pending_params_.begin(), pending_params_.end(), ck_.params.begin());
       pending_params_.clear();
-      step_net_->sync_weights();
+      for (auto& net : nets_) net->sync_weights();
     }
-    admit(lock);
+    admit();
     if (active_ == 0) continue;
     lock.unlock();
     omp_set_num_threads(threads_.load());
@@ -168,8 +202,7 @@ void Engine::run() {
     lock.lock();
   }
   lock.unlock();
-  for (int s = 0; s < S_; ++s)
-    if (slot_job_[size_t(s)]) finish(s, "cancelled");
+  while (active_ > 0) finish(active_ - 1, "cancelled");
   lock.lock();
   for (auto& job : queue_) {
     {

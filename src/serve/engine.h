@@ -7,8 +7,9 @@
 // Exactness: a completion gives the same text as `charrnn generate` with the same prompt,
 // options and seed, whatever shares the batch. Its prompt is warmed by warm(), in the caller's
 // thread, with the very computation Generator does (one T = P-1 forward on a network of its
-// own); the step net always has S rows, and a row's logits do not depend on the other rows
-// (tests/test_batch_rows.cpp checks this bitwise). The batch never waits for a prompt.
+// own); a row's logits do not depend on the other rows of the step
+// nor on its position or the number of rows (tests/test_batch_rows.cpp checks this bitwise).
+// The batch never waits for a prompt.
 #pragma once
 
 #include <atomic>
@@ -74,17 +75,21 @@ class Engine {
 
  private:
   void run();
-  void admit(std::unique_lock<std::mutex>& lock);
+  void admit();
   void advance();
-  void finish(int slot, const char* reason);
+  void finish(int row, const char* reason);
+  void fit(int rows);  // moves the packed rows to the smallest net of at least `rows` rows
+  void copy_row(Net& from, int from_row, Net& to, int to_row);
 
   LoadedCheckpoint& ck_;
   const int S_, queue_cap_, L_, H_, V_;
   std::atomic<int> threads_;
-  std::unique_ptr<Net> step_net_;               // T = 1, N = S
-  std::vector<int32_t> x_s_;                    // (S) each row's next input symbol
-  std::vector<std::shared_ptr<Job>> slot_job_;  // (S) the job in each row, or null
-  std::mutex mu_;                               // guards queue_, pending_params_, stopping_
+  std::vector<std::unique_ptr<Net>> nets_;     // T = 1, N = 1, 2, 4, ... S (built in run())
+  int current_ = 0;                            // the net that holds the rows' state
+  std::vector<int32_t> x_s_;                   // (S) each row's next input symbol
+  std::vector<std::shared_ptr<Job>> row_job_;  // (S) rows 0 .. active_-1 hold a job
+  std::vector<const char*> ending_s_;          // (S) this step's finish reason, or null
+  std::mutex mu_;                              // guards queue_, pending_params_, stopping_
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
   std::vector<float> pending_params_;
