@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """browser_test.py CHARRNN_BIN MODEL_DIR OUT_DIR — the web page of `charrnn serve`, as a person
 uses it: headless Chromium (driven by Selenium) opens http://127.0.0.1:PORT/, enters a prompt and
 a seed, clicks Generate, waits for the streamed text, checks it against `charrnn generate` with

@@ -64,7 +64,7 @@ const $ = id => document.getElementById(id);
 let controller = null, lastStep = null;
 const headers = () => { const h = {'Content-Type': 'application/json'}; const k = $('apikey').value || localStorage.getItem('charrnn-key'); if (k) h['Authorization'] = 'Bearer ' + k; return h; };
 function niceStep(span, count) { const raw = span / count, mag = Math.pow(10, Math.floor(Math.log10(raw))); const n = raw / mag; return (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * mag; }
-function ticks(lo, hi, count) { const s = niceStep(hi - lo || 1, count); const out = []; for (let v = Math.floor(lo / s) * s; v <= hi + s * 1e-9; v += s) out.push(+v.toPrecision(12)); return out; }
+function ticks(lo, hi, count) { const s = niceStep(hi - lo || 1, count); const out = []; const top = Math.ceil(hi / s - 1e-9) * s; for (let v = Math.floor(lo / s) * s; v <= top + s * 1e-9; v += s) out.push(+v.toPrecision(12)); return out; }  // round ticks that cover every point
 function fmt(v) { return Math.abs(v) >= 1e6 ? (v / 1e6) + 'M' : Math.abs(v) >= 1e3 ? (v / 1e3) + 'k' : String(v); }
 function drawCurve(history) {
   const svg = $('curve'); const W = 320, H = 200, L = 44, R = 10, T = 10, B = 28;
