@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace charrnn {
 namespace {
@@ -21,6 +22,21 @@ std::string escape(const std::string& s) {
   for (char c : s)
     out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
   return out;
+}
+
+// Round ticks (1, 2 or 5 times a power of ten) from at or below lo to at or above hi, about
+// `count` steps: the axis spans them, so every point is inside the frame.
+std::vector<double> round_ticks(double lo, double hi, int count) {
+  const double raw = (hi - lo) / count, mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double n = raw / mag, step = (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * mag;
+  std::vector<double> ticks;
+  for (double v = std::floor(lo / step + 1e-9) * step; v < hi + step * (1 - 1e-9); v += step)
+    ticks.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  return ticks;
+}
+
+std::string tokens_label(double x) {  // 0, 500k, 1M, 2.5M
+  return x >= 1e6 ? fmt("%gM", x / 1e6) : x >= 1e3 ? fmt("%gk", x / 1e3) : fmt("%g", x);
 }
 
 }  // namespace
@@ -43,6 +59,11 @@ std::string loss_svg(const std::vector<HistoryPoint>& history, const std::string
     y_min -= 0.5;
     y_max += 0.5;
   }
+  const std::vector<double> y_ticks = round_ticks(y_min, y_max, 5),
+                            x_ticks = round_ticks(0, x_max, 5);
+  y_min = y_ticks.front();
+  y_max = y_ticks.back();
+  x_max = x_ticks.back();
   const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
   auto X = [&](double t) { return kLeft + pw * t / x_max; };
   auto Y = [&](double y) { return kTop + ph * (y_max - y) / (y_max - y_min); };
@@ -52,16 +73,15 @@ std::string loss_svg(const std::vector<HistoryPoint>& history, const std::string
       "fill=\"white\"/>\n";
   s += "<text x=\"320\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" + escape(title) +
        "</text>\n";
-  for (int i = 0; i <= 5; ++i) {  // grid and tick labels
-    const double y = y_min + (y_max - y_min) * i / 5, x = x_max * i / 5;
+  for (double y : y_ticks) {  // grid and tick labels
     s += "<line x1=\"" + fmt("%.1f", kLeft) + "\" x2=\"" + fmt("%.1f", kW - kRight) + "\" y1=\"" +
          fmt("%.1f", Y(y)) + "\" y2=\"" + fmt("%.1f", Y(y)) + "\" stroke=\"#ddd\"/>\n";
     s += "<text x=\"" + fmt("%.1f", kLeft - 6) + "\" y=\"" + fmt("%.1f", Y(y) + 4) +
-         "\" text-anchor=\"end\">" + fmt("%.2f", y) + "</text>\n";
-    s += "<text x=\"" + fmt("%.1f", X(x)) + "\" y=\"" + fmt("%.1f", kH - kBottom + 16) +
-         "\" text-anchor=\"middle\">" +
-         (x_max >= 1e6 ? fmt("%.1fM", x / 1e6) : fmt("%.0fk", x / 1e3)) + "</text>\n";
+         "\" text-anchor=\"end\">" + fmt("%g", y) + "</text>\n";
   }
+  for (double x : x_ticks)
+    s += "<text x=\"" + fmt("%.1f", X(x)) + "\" y=\"" + fmt("%.1f", kH - kBottom + 16) +
+         "\" text-anchor=\"middle\">" + tokens_label(x) + "</text>\n";
   s += "<text x=\"320\" y=\"" + fmt("%.0f", kH - 18) +
        "\" text-anchor=\"middle\">tokens seen</text>\n";
   s += "<text transform=\"translate(18 " + fmt("%.0f", kTop + ph / 2) +
