@@ -109,5 +109,12 @@ rm -rf "$out/memory-model"
 
 # Sharing the CPU: generate beside a training run, and two training runs at once.
 bash scripts/bench_share.sh "$build" "$main_corpus" "$runs"
+# charrnn serve under 1, 8 and 32 streaming clients, at the kjv-small size and at 2x512 (weights
+# after one training step: generation speed does not depend on their values).
+serve_model=$(mktemp -d /tmp/charrnn-serve-bench.XXXXXX)
+"$build/charrnn" train --corpus "$main_corpus" --model "$serve_model/2x512" --layers 2 --hidden 512 --embed 64 \
+  --seq 50 --batch 8 --steps 1 --eval-every 0 --val-frac 0.01 --quiet
+/usr/bin/python3 scripts/bench_serve.py "$build/charrnn" "$runs" models/kjv-small kjv-small "$serve_model/2x512" 2x512
+rm -rf "$serve_model"
 
 /usr/bin/python3 scripts/bench_report.py "$runs" "$out/bench.json"

@@ -90,8 +90,20 @@ def print_sharing(sh):
               f"{t['together'][0]:,.0f} + {t['together'][1]:,.0f} tok/s ({100 * t['sum_over_alone']:.0f}% of alone together)")
 
 
+def print_serve(serves):
+    if not serves:
+        return
+    print(f"\ncharrnn serve ({cpu_name()}): streaming clients of 400 symbols each, --slots 32")
+    print("| model | clients | symbols/s | x one client | first symbol p50 / p99 ms | between symbols p50 / p99 ms |")
+    print("|---|---|---|---|---|---|")
+    one = {r["model"]: r["symbols_per_s"] for r in serves if r["clients"] == 1}
+    for r in serves:
+        print(f"| {r['model']} | {r['clients']} | {r['symbols_per_s']:,.0f} | {r['symbols_per_s'] / one[r['model']]:.1f}x "
+              f"| {r['ttft_ms_p50']:.1f} / {r['ttft_ms_p99']:.1f} | {r['gap_ms_p50']:.2f} / {r['gap_ms_p99']:.2f} |")
+
+
 def main(runs_path, out_path):
-    rows, shares = {}, []
+    rows, shares, serves = {}, [], []
     for line in open(runs_path):
         line = line.strip()
         if not line:
@@ -99,6 +111,9 @@ def main(runs_path, out_path):
         r = json.loads(line)
         if r.get("event", "").startswith("share_"):
             shares.append(r)
+            continue
+        if r.get("event") == "serve":
+            serves.append(r)
             continue
         key = r["config"]
         row = rows.setdefault(key, {"config": key})
@@ -168,7 +183,7 @@ def main(runs_path, out_path):
     scal = scaling(rows)
     sh = sharing(shares)
     json.dump({"cpu": cpu_name(), "configs": summary, "memory": memory, "data_parallel": scal,
-               "bf16_quality": quality, "sharing": sh}, open(out_path, "w"), indent=1)
+               "bf16_quality": quality, "sharing": sh, "serve": serves}, open(out_path, "w"), indent=1)
     print(f"\nCPU: {cpu_name()}")
 
     def f(v, fmt="{:,.0f}"):
@@ -219,6 +234,7 @@ def main(runs_path, out_path):
               f"(/usr/bin/time -v), wall {m['wall']}")
     print_scaling(scal)
     print_sharing(sh)
+    print_serve(serves)
     print(f"\nwrote {out_path}")
 
 

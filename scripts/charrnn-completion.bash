@@ -2,7 +2,7 @@
 # share/bash-completion/completions/charrnn): commands, their flags, and files or directories.
 _charrnn() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="train generate inspect eval"
+  local commands="train generate inspect eval serve"
   if [[ $COMP_CWORD -eq 1 ]]; then
     COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
     return

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# deps-clients.sh — what the tests of `charrnn serve` drive it with, beyond curl: headless
+# Chromium with Selenium (Debian packages) for the web page, and the official OpenAI library
+# (npm's `openai`, on Node) into build-node/. `make test` skips those tests, saying so, where
+# these are missing; CI installs them and sets CHARRNN_REQUIRE_CLIENTS, so there they run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh chromium chromium-driver python3-selenium
+command -v npm >/dev/null 2>&1 || bash scripts/deps.sh npm
+if [[ ! -f build-node/node_modules/openai/package.json ]]; then
+  npm install --no-save --no-audit --no-fund --prefix build-node openai@4 >/dev/null
+fi
+echo "deps-clients: chromium $(chromium --version 2>/dev/null | awk '{print $2}'), openai $(sed -n 's/.*"version": "\(.*\)".*/\1/p' build-node/node_modules/openai/package.json)"
