@@ -40,10 +40,11 @@ inline std::string scratch_dir(const std::string& prefix) {
   return dir;
 }
 
-// Runs a shell command with stdin closed; `scratch` holds the captured output files.
+// Runs a shell command (a pipeline may feed it) with stdin otherwise closed; `scratch` holds
+// the captured output files.
 inline Result run_charrnn_cmd(const std::string& command, const std::string& scratch) {
   const std::string out = scratch + "/stdout", err = scratch + "/stderr";
-  const std::string cmd = command + " >" + out + " 2>" + err + " </dev/null";
+  const std::string cmd = "{ " + command + " ; } >" + out + " 2>" + err + " </dev/null";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }

@@ -56,12 +56,16 @@ struct SampleOptions {
   int top_k = 0;             // sample among the k most likely symbols; 0: all
   double top_p = 1.0;        // nucleus: the smallest set whose probability reaches p; 1: all
   uint64_t seed = 0;         // the same model, prompt, options and seed give the same text
+  std::vector<std::string> stop;  // the text ends before the first occurrence of any of them
 };
 
 struct Generation {
   std::string text;           // the continuation (the prompt is not repeated)
-  int64_t symbols = 0;        // symbols generated
-  std::string finish_reason;  // "length" (all symbols generated) or "stopped" (the callback)
+  int64_t symbols = 0;        // symbols generated (a stop string's included)
+  std::string finish_reason;  // "length" (all generated), "stop" (a stop string) or "stopped"
+                              // (the callback)
+  double nats_per_char = 0;   // mean -log p(symbol) of the generated symbols under the model
+                              // (temperature 1, before top-k/top-p)
 };
 
 struct ScoreOptions {
@@ -108,7 +112,8 @@ class Model {
   const ModelCard& card() const;
 
   // Generates up to `length` symbols after `prompt` (empty: from a new line), calling
-  // on_symbol with each one as it is sampled; on_symbol returning false stops early.
+  // on_symbol with the text as it is sampled (a symbol, or with stop strings, what is known
+  // not to start one); on_symbol returning false stops early.
   // Prompt symbols missing from the vocabulary are an Error that names them.
   Generation generate(const std::string& prompt, int64_t length, const SampleOptions& options = {},
                       const std::function<bool(const std::string& symbol)>& on_symbol = {}) const;

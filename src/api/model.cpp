@@ -7,6 +7,7 @@
 #include "checkpoint/checkpoint.h"
 #include "generate/generator.h"
 #include "generate/sampler.h"
+#include "generate/stop_matcher.h"
 #include "text/dataset.h"
 #include "text/tokenizer.h"
 
@@ -113,18 +114,31 @@ std::vector<Generation> Model::generate_n(
     samplers.emplace_back(m.ck.meta.model.vocab, sk, m.ck.meta.unknown_id);
   }
   std::vector<Generation> out(static_cast<size_t>(n));
+  std::vector<StopMatcher> stops(size_t(n), StopMatcher(options.stop));
   for (auto& g : out) g.finish_reason = "length";
   gen.generate(ids, length, samplers, [&](int k, int id) {
     Generation& g = out[size_t(k)];
-    const std::string& symbol = m.ck.meta.symbols[size_t(id)];
-    g.text += symbol;
     ++g.symbols;
-    if (on_symbol && !on_symbol(k, symbol)) {
+    const std::string piece = stops[size_t(k)].push(m.ck.meta.symbols[size_t(id)]);
+    g.text += piece;
+    if (!piece.empty() && on_symbol && !on_symbol(k, piece)) {
       g.finish_reason = "stopped";
+      return false;
+    }
+    if (stops[size_t(k)].stopped()) {
+      g.finish_reason = "stop";
       return false;
     }
     return true;
   });
+  for (int k = 0; k < n; ++k) {
+    Generation& g = out[size_t(k)];
+    g.nats_per_char = gen.mean_nll(k, g.symbols);
+    if (g.finish_reason != "length") continue;
+    const std::string rest = stops[size_t(k)].flush();  // held back, but no stop string came
+    g.text += rest;
+    if (!rest.empty() && on_symbol) on_symbol(k, rest);
+  }
   return out;
 }
 

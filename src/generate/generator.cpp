@@ -1,16 +1,30 @@
 // generator.cpp — prompt warm-up and the per-symbol sampling loop (see generator.h).
 #include "generate/generator.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "charrnn/error.h"
 
 namespace charrnn {
+namespace {
+
+double log_sum_exp(const float* row, int V) {
+  float mx = row[0];
+  for (int v = 1; v < V; ++v) mx = std::max(mx, row[v]);
+  double sum = 0;
+  for (int v = 0; v < V; ++v) sum += std::exp(double(row[v] - mx));
+  return double(mx) + std::log(sum);
+}
+
+}  // namespace
 
 Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
     : cfg_(c),
       params_(params),
       K_(num_samples),
       x_k_(size_t(num_samples), 0),
-      live_k_(size_t(num_samples), 1) {
+      live_k_(size_t(num_samples), 1), nll_k_(size_t(num_samples), 0.0) {
   if (num_samples < 1) fail_usage("--num-samples must be at least 1");
   step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
 }
@@ -37,6 +51,7 @@ void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
   }
   std::fill(x_k_.begin(), x_k_.end(), prompt.back());
   std::fill(live_k_.begin(), live_k_.end(), 1);
+  std::fill(nll_k_.begin(), nll_k_.end(), 0.0);
   int live = K_;
   for (int64_t i = 0; i < length && live > 0; ++i) {
     step_net_->forward(x_k_.data(), nullptr, nullptr);
@@ -44,7 +59,9 @@ void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
     logits_kv = step_net_->logits();
     for (int k = 0; k < K_; ++k) {
       if (!live_k_[size_t(k)]) continue;
-      x_k_[size_t(k)] = samplers[size_t(k)].sample(logits_kv + size_t(k) * V);
+      const float* row = logits_kv + size_t(k) * V;
+      x_k_[size_t(k)] = samplers[size_t(k)].sample(row);
+      nll_k_[size_t(k)] += log_sum_exp(row, V) - double(row[x_k_[size_t(k)]]);
       if (!emit(k, x_k_[size_t(k)])) {
         live_k_[size_t(k)] = 0;
         --live;

@@ -26,6 +26,12 @@ class Generator {
   void generate(const std::vector<int32_t>& prompt, int64_t length, std::vector<Sampler>& samplers,
                 const std::function<bool(int, int)>& emit);
 
+  // Mean -log p(symbol), temperature 1, of the first `symbols` symbols sample k emitted in the
+  // last generate() (the model's own surprise at its text).
+  double mean_nll(int k, int64_t symbols) const {
+    return symbols > 0 ? nll_k_[size_t(k)] / double(symbols) : 0.0;
+  }
+
  private:
   ModelConfig cfg_;
   const float* params_;
@@ -33,6 +39,7 @@ class Generator {
   std::unique_ptr<Net> step_net_;  // T = 1, N = K
   std::vector<int32_t> x_k_;       // (K) the current input symbol of each sample
   std::vector<char> live_k_;       // (K) 1 while the sample goes on
+  std::vector<double> nll_k_;      // (K) summed -log p of the emitted symbols (temperature 1)
 };
 
 }  // namespace charrnn
