@@ -18,8 +18,8 @@ struct Shape {
 
 // Logits of the row at `pos` after feeding `steps` symbols one step at a time, in a batch of N
 // rows whose other rows read other symbols.
-std::vector<float> row_logits(const ModelConfig& c, const std::vector<float>& params, int N, int pos,
-                              int steps) {
+std::vector<float> row_logits(const ModelConfig& c, const std::vector<float>& params, int N,
+                              int pos, int steps) {
   Net net(c, 1, N, Net::Mode::infer, params.data(), nullptr);
   net.reset_state();
   std::vector<int32_t> x_n(static_cast<size_t>(N));
@@ -29,7 +29,8 @@ std::vector<float> row_logits(const ModelConfig& c, const std::vector<float>& pa
     x_n[size_t(pos)] = (t * 5 + 1) % c.vocab;
     net.forward(x_n.data(), nullptr, nullptr);
     net.carry_state();
-    out.insert(out.end(), net.logits() + size_t(pos) * c.vocab, net.logits() + size_t(pos + 1) * c.vocab);
+    out.insert(out.end(), net.logits() + size_t(pos) * c.vocab,
+               net.logits() + size_t(pos + 1) * c.vocab);
   }
   return out;
 }

@@ -256,16 +256,19 @@ TEST_F(Serve, ThirtyTwoStreamingClientsAllFinishWithTheirLengths) {
 TEST_F(Serve, TheOfficialOpenAiLibraryGetsTheSameText) {
   const std::string modules = std::string(CHARRNN_SOURCE_DIR) + "/build-node/node_modules";
   if (!path_exists(modules + "/openai") || std::system("node --version >/dev/null 2>&1") != 0) {
-    if (std::getenv("CHARRNN_REQUIRE_CLIENTS")) FAIL() << "CHARRNN_REQUIRE_CLIENTS is set but " << modules << "/openai or node is missing";
+    if (std::getenv("CHARRNN_REQUIRE_CLIENTS"))
+      FAIL() << "CHARRNN_REQUIRE_CLIENTS is set but " << modules << "/openai or node is missing";
     GTEST_SKIP() << "needs node and `npm install --prefix build-node openai@4`";
   }
-  Result r = testing::run_charrnn_cmd("NODE_PATH=" + modules + " node " + CHARRNN_SOURCE_DIR +
-                                          "/tests/openai_client.cjs http://127.0.0.1:" + std::to_string(server_->port()),
-                                      *dir_);
+  Result r = testing::run_charrnn_cmd(
+      "NODE_PATH=" + modules + " node " + CHARRNN_SOURCE_DIR +
+          "/tests/openai_client.cjs http://127.0.0.1:" + std::to_string(server_->port()),
+      *dir_);
   ASSERT_EQ(r.code, 0) << r.err;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["models"], json::array({"kjv-small"}));
-  const std::string cli = generate("--prompt 'And God said' --length 40 --temperature 0.8 --top-p 0.95 --seed 3");
+  const std::string cli =
+      generate("--prompt 'And God said' --length 40 --temperature 0.8 --top-p 0.95 --seed 3");
   EXPECT_EQ("And God said" + j["whole"].get<std::string>(), cli);
   EXPECT_EQ(j["streamed"], j["whole"]);
   EXPECT_EQ(j["finish"], "length");

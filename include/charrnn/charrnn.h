@@ -52,10 +52,10 @@ struct OpenOptions {
 };
 
 struct SampleOptions {
-  double temperature = 1.0;  // 0: greedy (always the most likely symbol)
-  int top_k = 0;             // sample among the k most likely symbols; 0: all
-  double top_p = 1.0;        // nucleus: the smallest set whose probability reaches p; 1: all
-  uint64_t seed = 0;         // the same model, prompt, options and seed give the same text
+  double temperature = 1.0;       // 0: greedy (always the most likely symbol)
+  int top_k = 0;                  // sample among the k most likely symbols; 0: all
+  double top_p = 1.0;             // nucleus: the smallest set whose probability reaches p; 1: all
+  uint64_t seed = 0;              // the same model, prompt, options and seed give the same text
   std::vector<std::string> stop;  // the text ends before the first occurrence of any of them
 };
 

@@ -24,7 +24,8 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
       params_(params),
       K_(num_samples),
       x_k_(size_t(num_samples), 0),
-      live_k_(size_t(num_samples), 1), nll_k_(size_t(num_samples), 0.0) {
+      live_k_(size_t(num_samples), 1),
+      nll_k_(size_t(num_samples), 0.0) {
   if (num_samples < 1) fail_usage("--num-samples must be at least 1");
   step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
 }
