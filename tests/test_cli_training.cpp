@@ -344,6 +344,28 @@ TEST_F(CliTraining, ResumeComparesAPresetByTheValuesItSets) {
       << r.err;
 }
 
+// --sample-every: after the evaluation line, one sample per temperature, each introduced by a
+// line that says so; none with --quiet; and the training itself is unchanged by sampling.
+TEST_F(CliTraining, SamplesWhileTrainingFollowTheEvaluationLineAndChangeNothing) {
+  const std::string args = " --steps 20 --eval-every 10";
+  const std::string plain = train_args("plain"), sampled = train_args("sampled");
+  ASSERT_EQ(run(plain + args).code, 0);
+  std::string loud = sampled;
+  loud.replace(loud.find(" --quiet"), 8, "");
+  Result r = run(loud + args + " --sample-every 10 --sample-length 30 --sample-temperature 0.5 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t eval10 = r.out.find("step 10 | train"),
+               head = r.out.find("--- sample at step 10, temperature 0.5 ---");
+  ASSERT_NE(eval10, std::string::npos) << r.out;
+  ASSERT_NE(head, std::string::npos) << r.out;
+  EXPECT_LT(eval10, head);
+  EXPECT_NE(r.out.find("--- sample at step 20, temperature 1 ---"), std::string::npos) << r.out;
+  EXPECT_EQ(model_json("plain")["files"]["last"]["sha256"],
+            model_json("sampled")["files"]["last"]["sha256"]);
+  Result quiet = run(train_args("q") + args + " --sample-every 10");
+  EXPECT_EQ(quiet.out.find("sample"), std::string::npos) << quiet.out;
+}
+
 TEST_F(CliTraining, EveryCheckpointFromStepZeroCanGenerate) {
   ASSERT_EQ(run(train_args("z") + " --steps 1 --eval-every 0").code, 0);
   Result g = run("generate --model " + dir_ + "/z --length 20");

@@ -154,16 +154,20 @@ struct TrainOptions {
   double epochs = 0, minutes = 0;
   uint64_t seed = 1;
   int64_t eval_every = 200;  // validate and save every this many steps
+  int64_t sample_every = 0;  // report a sample (TrainProgress::Kind::sample) every N steps
+  int64_t sample_length = 200;
+  std::vector<double> sample_temperatures{1.0};
 };
 
 struct TrainProgress {
-  enum class Kind { info, step, eval, warning } kind;
+  enum class Kind { info, step, eval, warning, sample } kind;
   std::string text;  // info, warning: one line for a person
   int64_t step = 0, total_steps = 0;
   double epoch = 0, loss = 0;  // step: mean training loss since the last report
   double tokens_per_s = 0, seconds = 0, eta_seconds = -1;
-  double val_loss = 0;    // eval: the validation loss (nats/symbol)
-  bool improved = false;  // eval: a new best, saved as the model's weights
+  double val_loss = 0;     // eval: the validation loss (nats/symbol)
+  bool improved = false;   // eval: a new best, saved as the model's weights
+  double temperature = 0;  // sample: its temperature (and step: the step it was drawn at)
 };
 
 struct TrainSummary {

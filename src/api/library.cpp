@@ -43,6 +43,9 @@ TrainConfig train_config(const TrainOptions& o) {
   c.minutes = o.minutes;
   c.seed = o.seed;
   c.eval_every = o.eval_every;
+  c.sample_every = o.sample_every;
+  c.sample_length = o.sample_length;
+  c.sample_temperatures = o.sample_temperatures;
   c.quiet = true;
   return c;
 }
@@ -59,6 +62,9 @@ TrainProgress progress_of(const TrainEvent& e) {
     p.seconds = e.step.seconds;
     p.eta_seconds = e.step.eta_seconds;
     p.val_loss = e.step.last_val;
+  } else if (e.kind == TrainEvent::Kind::sample) {
+    p.step = e.sample.step;
+    p.temperature = e.sample.temperature;
   } else if (e.kind == TrainEvent::Kind::eval) {
     p.step = e.eval.step;
     p.loss = e.eval.train_loss;
@@ -85,6 +91,9 @@ TrainSummary train(const TrainOptions& options,
     if (given.steps > 0) c.steps = given.steps;
     if (given.epochs > 0) c.epochs = given.epochs;
     c.minutes = given.minutes;  // a time budget belongs to one call
+    c.sample_every = given.sample_every;
+    c.sample_length = given.sample_length;
+    c.sample_temperatures = given.sample_temperatures;
   }
   const TrainResult r = charrnn::train(c, stop, [&](const TrainEvent& e) {
     if (on_progress) on_progress(progress_of(e));

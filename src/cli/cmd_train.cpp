@@ -150,6 +150,9 @@ TrainConfig resume_config(const std::string& dir, const po::variables_map& vm,
     c.minutes = 0;
   if (given(vm, "eval-every")) c.eval_every = flags.eval_every;
   if (given(vm, "patience")) c.patience = flags.patience;
+  c.sample_every = flags.sample_every;  // output: this invocation's
+  c.sample_length = flags.sample_length;
+  c.sample_temperatures = flags.sample_temperatures;
   // The precision may change (weights are f32); a bf16 run resumed on a CPU without bf16 falls
   // back.
   c.model.dtype = given(vm, "dtype") ? flags.model.dtype : resolve_dtype(dtype_name(c.model.dtype));
@@ -162,6 +165,7 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   TrainConfig c;
   int threads = 0;
   std::string preset, resume;
+  std::vector<double> temperatures;
   po::options_description data("Data");
   data.add_options()("corpus", po::value(&c.corpus)->multitoken(),
                      "UTF-8 text file(s) or directories, concatenated")(
@@ -230,12 +234,23 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
                                          po::value(&c.patience)->default_value(c.patience),
                                          "stop after N evaluations without improvement (0: never)")(
       "force", po::bool_switch(&c.force), "replace an existing checkpoint or directory")(
-      "quiet", po::bool_switch(&c.quiet), "print nothing but errors");
+      "quiet", po::bool_switch(&c.quiet), "print nothing but errors")(
+      "sample-every", po::value(&c.sample_every)->default_value(c.sample_every),
+      "print a sample every N steps, after the evaluation line (0: never)")(
+      "sample-length", po::value(&c.sample_length)->default_value(c.sample_length),
+      "symbols per sample")("sample-temperature", po::value(&temperatures)->multitoken(),
+                            "temperature(s) of the samples (default 1)");
   po::variables_map vm;
   if (!parse(argc, argv, kTrainUsage, {data, model, opt, out}, vm)) return kExitOk;
   set_threads(threads, Workload::train);
   c.model.cell = parse_cell(cell);
   c.model.dtype = resolve_dtype(dtype);
+  if (!temperatures.empty()) c.sample_temperatures = temperatures;
+  if (c.sample_every < 0) fail_usage("--sample-every must be >= 0 (0: no samples)");
+  if (c.sample_length < 1 || c.sample_length > 100000)
+    fail_usage("--sample-length must be between 1 and 100000");
+  for (double t : c.sample_temperatures)
+    if (!(t >= 0 && t <= 100)) fail_usage("--sample-temperature must be between 0 and 100");
   if (!preset.empty()) apply_preset(preset, vm, c);
   if (!resume.empty()) {
     c = resume_config(resume, vm, c);

@@ -62,6 +62,14 @@ void Progress::event(const TrainEvent& e) {
       std::fflush(out_);
       std::fprintf(stderr, "charrnn: warning: %s\n", e.text.c_str());
       break;
+    case TrainEvent::Kind::sample: {
+      char head[96];
+      std::snprintf(head, sizeof head, "--- sample at step %lld, temperature %g ---",
+                    (long long)e.sample.step, e.sample.temperature);
+      line(head);
+      line(e.text);
+      break;
+    }
     case TrainEvent::Kind::eval: {
       const EvalReport& r = e.eval;
       char buf[200];

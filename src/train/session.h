@@ -49,6 +49,7 @@ class Session {
   double evaluate();
   const std::vector<float>& validated() const { return ema_p_.empty() ? params_p_ : ema_p_; }
   void eval_and_save();
+  void report_samples();  // --sample-every: text from the current weights, one per temperature
   void save();
   void print_config();
   double eta(double secs) const;  // seconds left by the nearest stop rule; < 0 when unknown

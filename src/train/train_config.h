@@ -45,10 +45,14 @@ struct TrainConfig {
   int64_t eval_every = 0;  // validate + checkpoint every this many steps (0: at the end only)
   int eval_batch = 0;      // validation streams (0: same as batch)
   int64_t patience = 0;    // stop after this many evaluations without improvement (0: never)
-  bool force = false;      // replace an existing directory
-  bool quiet = false;      // no progress lines
-  bool resume = false;     // continue the checkpoint in model_dir exactly where it stopped
-  int ranks = 1;           // K, MPI processes (set by train(); a resume needs the same K)
+  // Samples while training (output only: not part of the run, may change on --resume).
+  int64_t sample_every = 0;     // steps between samples (0: none)
+  int64_t sample_length = 200;  // symbols per sample
+  std::vector<double> sample_temperatures{1.0};
+  bool force = false;   // replace an existing directory
+  bool quiet = false;   // no progress lines
+  bool resume = false;  // continue the checkpoint in model_dir exactly where it stopped
+  int ranks = 1;        // K, MPI processes (set by train(); a resume needs the same K)
 };
 
 // Fills defaults (no stop rule given -> 10 epochs) and rejects bad values with a usage Error.
@@ -93,11 +97,17 @@ struct EvalReport {
   int64_t patience_exhausted;  // > 0: this many evaluations without a new best; the run stops
 };
 
+struct SampleReport {
+  int64_t step;
+  double temperature;
+};
+
 struct TrainEvent {
-  enum class Kind { info, step, eval, warning } kind;
-  std::string text;  // info and warning: one line for a person
+  enum class Kind { info, step, eval, warning, sample } kind;
+  std::string text;  // info and warning: one line for a person; sample: the generated text
   StepReport step{};
   EvalReport eval{};
+  SampleReport sample{};
 };
 
 using TrainCallback = std::function<void(const TrainEvent&)>;

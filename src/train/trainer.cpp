@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "charrnn/error.h"
+#include "generate/generator.h"
 #include "train/comm.h"
 #include "train/session.h"
 
@@ -103,6 +104,30 @@ void Session::eval_and_save() {
   }
 }
 
+// Samples from the current weights, after the evaluation line of the same step. They draw from
+// their own generator (seeded by the run's seed and the step), so training is unchanged by them
+// and a resumed run samples the same text.
+void Session::report_samples() {
+  if (!report_) return;  // the lead only, and only when someone listens
+  const int nl = std::max(
+      0, int(std::find(meta_.symbols.begin(), meta_.symbols.end(), "\n") - meta_.symbols.begin()));
+  const int32_t start = nl < int(meta_.symbols.size()) ? nl : 0;
+  Generator gen(meta_.model, params_p_.data(), 1);
+  for (double t : cfg_.sample_temperatures) {
+    SampleConfig sc;
+    sc.temperature = float(t);
+    sc.seed = cfg_.seed * 1000003 + uint64_t(meta_.state.step);
+    std::vector<Sampler> samplers(1, Sampler(meta_.model.vocab, sc, meta_.unknown_id));
+    TrainEvent e{TrainEvent::Kind::sample, {}};
+    e.sample = {meta_.state.step, t};
+    gen.generate({start}, cfg_.sample_length, samplers, [&](int, int id) {
+      e.text += meta_.symbols[size_t(id)];
+      return true;
+    });
+    report_(e);
+  }
+}
+
 TrainResult Session::run() {
   start_ = std::chrono::steady_clock::now();
   TrainState& s = meta_.state;
@@ -129,6 +154,7 @@ TrainResult Session::run() {
       report_(e);
     }
     if (cfg_.eval_every > 0 && s.step % cfg_.eval_every == 0) eval_and_save();
+    if (cfg_.sample_every > 0 && s.step % cfg_.sample_every == 0) report_samples();
   }
   const bool interrupted = comm::any(stop_ && stop_->load());
   if (interrupted)
