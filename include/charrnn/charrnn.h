@@ -125,6 +125,11 @@ class Model {
       const std::string& prompt, int64_t length, int n, const SampleOptions& options = {},
       const std::function<bool(int sample, const std::string& symbol)>& on_symbol = {}) const;
 
+  // The most likely continuation of `length` symbols that a beam of `width` finds (sum of
+  // log p at temperature 1); deterministic. Stop strings end the text before the first one.
+  Generation beam_search(const std::string& prompt, int64_t length, int width,
+                         const std::vector<std::string>& stop = {}) const;
+
   // How well the model predicts `text`, prepared with the model's own tokenizer settings.
   Score score(const std::string& text, const ScoreOptions& options = {}) const;
 

@@ -5,6 +5,7 @@
 
 #include "charrnn/charrnn.h"
 #include "checkpoint/checkpoint.h"
+#include "generate/beam.h"
 #include "generate/generator.h"
 #include "generate/sampler.h"
 #include "generate/stop_matcher.h"
@@ -54,6 +55,15 @@ ModelCard card_of(const LoadedCheckpoint& ck) {
   return c;
 }
 
+// The prompt's ids; empty: a new line, the most natural start for most corpora.
+std::vector<int32_t> encode_prompt(const Model::Impl& m, const std::string& prompt) {
+  if (prompt.empty()) {
+    const int nl = m.vocab.find("\n");
+    return {nl >= 0 ? nl : 0};
+  }
+  return m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
+}
+
 SampleConfig sample_config(const SampleOptions& o) {
   SampleConfig s;
   s.temperature = float(o.temperature);
@@ -99,13 +109,7 @@ std::vector<Generation> Model::generate_n(
   if (n < 1 || n > 4096) fail_field("n", "must be between 1 and 4096, got " + std::to_string(n));
   const SampleConfig sc = sample_config(options);
   const Impl& m = *impl_;
-  std::vector<int32_t> ids;
-  if (prompt.empty()) {  // a fresh line is the most natural start for most corpora
-    const int nl = m.vocab.find("\n");
-    ids = {nl >= 0 ? nl : 0};
-  } else {
-    ids = m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
-  }
+  const std::vector<int32_t> ids = encode_prompt(m, prompt);
   Generator gen(m.ck.meta.model, m.ck.params.data(), n);
   std::vector<Sampler> samplers;  // sample k draws with seed + k; <unk> is never emitted
   for (int k = 0; k < n; ++k) {
@@ -140,6 +144,29 @@ std::vector<Generation> Model::generate_n(
     if (!rest.empty() && on_symbol) on_symbol(k, rest);
   }
   return out;
+}
+
+Generation Model::beam_search(const std::string& prompt, int64_t length, int width,
+                              const std::vector<std::string>& stop) const {
+  if (length < 0) fail_field("length", "must be >= 0, got " + std::to_string(length));
+  const Impl& m = *impl_;
+  const BeamResult r =
+      beam_search_ids(m.ck.meta.model, m.ck.params.data(), encode_prompt(m, prompt), length, width,
+                      m.ck.meta.unknown_id);
+  Generation g;
+  g.symbols = int64_t(r.ids.size());
+  g.finish_reason = "length";
+  g.nats_per_char = g.symbols > 0 ? -r.log_prob / double(g.symbols) : 0.0;
+  StopMatcher matcher(stop);
+  for (int32_t id : r.ids) {
+    g.text += matcher.push(m.ck.meta.symbols[size_t(id)]);
+    if (matcher.stopped()) {
+      g.finish_reason = "stop";
+      return g;
+    }
+  }
+  g.text += matcher.flush();
+  return g;
 }
 
 Score Model::score(const std::string& text, const ScoreOptions& options) const {

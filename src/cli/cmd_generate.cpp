@@ -91,6 +91,7 @@ int cmd_generate(int argc, char** argv) {
   int64_t length = 500;
   int threads = 0, samples = 1;
   bool stats = false, interact = false;
+  int beam = 0;
   std::string prompt_file;
   Output out;
   SampleOptions s;
@@ -110,6 +111,8 @@ int cmd_generate(int argc, char** argv) {
                                          "sample among the k most likely (0: all)")(
       "top-p", po::value(&s.top_p)->default_value(s.top_p), "nucleus sampling mass (1: off)")(
       "seed", po::value(&s.seed)->default_value(s.seed), "random seed")(
+      "beam", po::value(&beam)->default_value(beam),
+      "beam search of this width: the most likely text, deterministic (0: sample)")(
       "stop", po::value(&s.stop)->composing(), "end the text before this string (repeatable)")(
       "num-samples", po::value(&samples)->default_value(samples),
       "independent samples, generated as one batch")(
@@ -136,6 +139,13 @@ int cmd_generate(int argc, char** argv) {
   for (const std::string& stop : s.stop)
     if (stop.empty()) fail_usage("--stop is empty", "give the text that ends the output");
   out.samples = samples;
+  if (beam > 0) {  // deterministic: the sampling flags mean nothing there, so they are refused
+    for (const char* flag : {"temperature", "top-k", "top-p", "seed", "num-samples", "interactive"})
+      if (vm.count(flag) && !vm[flag].defaulted())
+        fail_usage(std::string("--beam is deterministic; --") + flag + " does not apply",
+                   "drop --" + std::string(flag));
+    if (out.json) fail_usage("--beam does not write --json yet", "drop --json");
+  }
 
   const Model model = Model::open(dir, {weights, dtype_name(resolve_dtype(dtype))});
   auto t0 = std::chrono::steady_clock::now();
