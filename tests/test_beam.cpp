@@ -89,6 +89,24 @@ TEST(Beam, TheCommandIsDeterministicAndRefusesSamplingFlags) {
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(a.out, b.out);
   EXPECT_EQ(a.out.size(), 7u + 60u);  // ASCII vocabulary
+  const std::string model = "generate --model " + std::string(CHARRNN_MODELS_DIR) +
+                            "/kjv-small --prompt 'And God' --length 60";
+  EXPECT_EQ(testing::run_charrnn(model + " --beam 1", dir).out,
+            testing::run_charrnn(model + " --temperature 0", dir).out);
+  // A wider beam finds text at least as likely as greedy's: score both with eval.
+  testing::write_text(dir + "/beam.txt", a.out);
+  testing::write_text(dir + "/greedy.txt",
+                      testing::run_charrnn(model + " --temperature 0", dir).out);
+  auto nats = [&](const std::string& file) {
+    const std::string out =
+        testing::run_charrnn("eval --model " + std::string(CHARRNN_MODELS_DIR) +
+                                 "/kjv-small --batch 1 --seq 1000 --json --text " + dir + "/" +
+                                 file,
+                             dir)
+            .out;
+    return std::stod(out.substr(out.find("\"nats_per_char\":") + 16));
+  };
+  EXPECT_LE(nats("beam.txt"), nats("greedy.txt") + 1e-9);
   testing::Result t = testing::run_charrnn(args + " --temperature 0.5", dir);
   EXPECT_EQ(t.code, 2);
   EXPECT_NE(t.err.find("--beam is deterministic; --temperature does not apply"), std::string::npos)

@@ -149,8 +149,15 @@ int cmd_generate(int argc, char** argv) {
 
   const Model model = Model::open(dir, {weights, dtype_name(resolve_dtype(dtype))});
   auto t0 = std::chrono::steady_clock::now();
-  const int64_t symbols = interact ? interactive(model, length, s, out)
-                                   : write_continuation(model, prompt, length, s, out);
+  int64_t symbols = 0;
+  if (beam > 0) {
+    const Generation g = model.beam_search(prompt, length, beam, s.stop);
+    std::printf("%s%s", prompt.c_str(), g.text.c_str());
+    symbols = g.symbols;
+  } else {
+    symbols = interact ? interactive(model, length, s, out)
+                       : write_continuation(model, prompt, length, s, out);
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (samples == 1 && !out.json && !interact && ::isatty(STDOUT_FILENO)) std::printf("\n");
   if (stats)
