@@ -45,7 +45,8 @@ std::string with_commas(long long n);
 // thread exists (see stop_signals.cpp for why a handler is not safe here).
 class StopSignals {
  public:
-  StopSignals();
+  // `first_message` is printed (rank 0) when the first signal arrives.
+  explicit StopSignals(std::string first_message);
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
@@ -54,6 +55,7 @@ class StopSignals {
  private:
   void watch();
   std::atomic<bool> stop_{false}, done_{false};
+  std::string first_message_;
   sigset_t old_mask_;
   std::thread watcher_;
 };

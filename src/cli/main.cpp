@@ -117,7 +117,11 @@ int main(int argc, char** argv) {
   // serve takes them the same way: the first stops it cleanly (exit 0).
   const bool training = !std::strcmp(argv[1], "train");
   std::optional<cli::StopSignals> stop_signals;
-  if (training || !std::strcmp(argv[1], "serve")) stop_signals.emplace();
+  if (training)
+    stop_signals.emplace(
+        "\ncharrnn: stopping after this step and saving (press Ctrl-C again to abort at once)\n");
+  else if (!std::strcmp(argv[1], "serve"))
+    stop_signals.emplace("charrnn serve: stopping: no new requests; running completions end now\n");
   if (training) charrnn::comm::init(&argc, &argv);
   const int code = run(argc, argv, stop_signals ? stop_signals->flag() : nullptr);
   // After an error with several ranks, MPI_Abort ends the others: none waits forever.

@@ -41,7 +41,7 @@ void say(const char* text) {
 
 }  // namespace
 
-StopSignals::StopSignals() {
+StopSignals::StopSignals(std::string first_message) : first_message_(std::move(first_message)) {
   const sigset_t set = watched_set();
   pthread_sigmask(SIG_BLOCK, &set, &old_mask_);  // before any other thread exists
   watcher_ = std::thread([this] { watch(); });
@@ -65,8 +65,7 @@ void StopSignals::watch() {
     }
     if (!stop_.exchange(true)) {
       if (comm::rank() == 0)  // mpirun signals every rank; one line is enough
-        say("\ncharrnn: stopping after this step and saving (press Ctrl-C again to abort at "
-            "once)\n");
+        say(first_message_.c_str());
       continue;
     }
     // Second signal: die of it now, as an unhandled signal would.
