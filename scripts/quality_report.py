@@ -8,6 +8,7 @@ issue's bars (<= 1.45 nats/char by 30 minutes, <= 1.40 by 90); writes DIR/qualit
 DIR/curves.svg (validation loss against minutes, both runs).
 """
 import json
+import math
 import sys
 
 
@@ -30,23 +31,42 @@ def best_by(curve, minute):
     return min(vals) if vals else None
 
 
+def round_ticks(lo, hi, count):
+    """Ticks of 1, 2 or 5 times a power of ten from at or below lo to at or above hi."""
+    raw = (hi - lo) / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if raw / mag <= m * 1.5 or m == 10)
+    first = math.floor(lo / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < hi - 1e-9:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
 def svg(curves, minutes):
+    """Both curves in full (the axes span every point, on round ticks), the quality bars dashed."""
     w, h, pad = 640, 400, 50
-    ys = [v for c in curves.values() for _, v in c]
-    lo, hi = min(ys + [1.35]), min(max(ys), 2.2)
-    def x(t): return pad + (w - 2 * pad) * t / minutes
-    def y(v): return h - pad - (h - 2 * pad) * (min(v, hi) - lo) / (hi - lo)
+    ys = [v for c in curves.values() for _, v in c] + [1.40, 1.45]
+    yt = round_ticks(min(ys), max(ys), 6)
+    xt = round_ticks(0, max([minutes] + [t for c in curves.values() for t, _ in c]), 6)
+    lo, hi, x_hi = yt[0], yt[-1], xt[-1]
+    def x(t): return pad + (w - 2 * pad) * t / x_hi
+    def y(v): return h - pad - (h - 2 * pad) * (v - lo) / (hi - lo)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
              f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
              f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
              f'<text x="{w / 2}" y="{h - 12}" text-anchor="middle">minutes of training</text>',
              f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">validation loss (nats/char)</text>']
+    for v in yt:
+        parts.append(f'<line x1="{pad}" y1="{y(v):.1f}" x2="{w - pad}" y2="{y(v):.1f}" stroke="#eee"/>')
+        parts.append(f'<text x="{pad - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
     for bar in (1.45, 1.40):
         parts.append(f'<line x1="{pad}" y1="{y(bar):.1f}" x2="{w - pad}" y2="{y(bar):.1f}" stroke="#bbb" stroke-dasharray="4"/>')
-        parts.append(f'<text x="{w - pad + 4}" y="{y(bar) + 4:.1f}">{bar:.2f}</text>')
-    for t in range(0, int(minutes) + 1, 10):
-        parts.append(f'<text x="{x(t):.1f}" y="{h - pad + 16}" text-anchor="middle">{t}</text>')
+        above = bar > 1.42  # the two bars are close: one label above its line, one below
+        parts.append(f'<text x="{w - pad + 4}" y="{y(bar) + (-3 if above else 11):.1f}" font-size="10">{bar:.2f}</text>')
+    for t in xt:
+        parts.append(f'<text x="{x(t):.1f}" y="{h - pad + 16}" text-anchor="middle">{t:g}</text>')
     colors = {"charrnn": "#1f77b4", "peer": "#d62728"}
     for i, (name, c) in enumerate(curves.items()):
         if not c:
