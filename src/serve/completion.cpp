@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <random>
+#include <string_view>
 
 #include "charrnn/error.h"
 #include "nn/recurrent_layer.h"
@@ -42,28 +43,85 @@ void cancel(const Jobs& jobs) {
   for (const auto& job : jobs) job->cancelled = true;
 }
 
-// Waits until a job has news (text or done), at most `ms`; returns what it took.
-bool take(Job& job, std::string& text, bool& done, int ms) {
+// Waits until a job has news (text or done), at most `ms`; copies the new text into `text`
+// (whose buffer is reused) and clears the job's, which keeps its capacity for the engine.
+bool take(Job& job, std::string& text, std::vector<uint32_t>& ends, bool& done, int ms) {
   std::unique_lock<std::mutex> lock(job.mu);
   job.cv.wait_for(lock, std::chrono::milliseconds(ms),
                   [&] { return !job.text.empty() || job.done; });
-  text.swap(job.text);
+  text.assign(job.text);
+  ends.assign(job.ends.begin(), job.ends.end());
   job.text.clear();
+  job.ends.clear();
   done = job.done;
   return !text.empty() || done;
 }
+
+// Appends `text` as the body of a JSON string (quotes, backslashes and control characters
+// escaped; UTF-8 as it is).
+void append_json_string(std::string& out, std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += char(ch);
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch < 0x20) {
+      out += "\\u00";
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    } else {
+      out += char(ch);
+    }
+  }
+}
+
+// One SSE event of a streamed completion, written into a buffer that is reused, so that the
+// stream allocates nothing per symbol: the JSON of completion_json() with one choice.
+class EventWriter {
+ public:
+  EventWriter(const std::string& id, int64_t created, const std::string& model) {
+    head_ = "data: {\"id\":\"";
+    append_json_string(head_, id);
+    head_ += "\",\"object\":\"text_completion\",\"created\":" + std::to_string(created) +
+             ",\"model\":\"";
+    append_json_string(head_, model);
+    head_ += "\",\"choices\":[{\"text\":\"";
+    event_.reserve(1 << 12);
+    text_.reserve(1 << 12);
+    ends_.reserve(1 << 12);
+  }
+  // finish_reason empty: null (more text follows).
+  const std::string& event(std::string_view text, size_t index, const std::string& finish_reason) {
+    event_.assign(head_);
+    append_json_string(event_, text);
+    event_ += "\",\"index\":";
+    event_ += std::to_string(index);
+    event_ += ",\"logprobs\":null,\"finish_reason\":";
+    event_ += finish_reason.empty() ? std::string("null") : "\"" + finish_reason + "\"";
+    event_ += "}]}\n\n";
+    return event_;
+  }
+  std::string& text() { return text_; }  // the buffers take() fills
+  std::vector<uint32_t>& ends() { return ends_; }
+
+ private:
+  std::string head_, event_, text_;
+  std::vector<uint32_t> ends_;
+};
 
 // The Server-Sent Events of a streamed completion: a chunk per piece of text of each choice,
 // a last chunk per choice with its finish_reason, then "data: [DONE]".
 void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, std::string model,
             int64_t* symbols) {
   auto finished = std::make_shared<std::vector<char>>(jobs.size(), 0);
+  auto writer = std::make_shared<EventWriter>(id, created, model);
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [jobs, finished, id, created, model, symbols](size_t, httplib::DataSink& sink) {
-        auto send = [&](const json& chunk) {
-          const std::string event = "data: " + chunk.dump() + "\n\n";
+      [jobs, finished, writer, symbols](size_t, httplib::DataSink& sink) {
+        auto send = [&](const std::string& event) {
           return sink.write(event.data(), event.size());
         };
         size_t open = 0;
@@ -71,17 +129,17 @@ void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, 
         for (size_t i = 0; i < jobs.size() && sent; ++i) {
           if ((*finished)[i]) continue;
           ++open;
-          std::string text;
+          std::string& text = writer->text();
+          std::vector<uint32_t>& ends = writer->ends();
           bool done = false;
-          if (!take(*jobs[i], text, done, jobs.size() == 1 ? 200 : 20)) continue;
-          if (!text.empty())
-            sent = send(
-                completion_json(id, created, model, json::array({choice_json(int(i), text, "")})));
+          if (!take(*jobs[i], text, ends, done, jobs.size() == 1 ? 200 : 20)) continue;
+          for (size_t p = 0, begin = 0; p < ends.size() && sent; begin = ends[p++])
+            sent =
+                send(writer->event(std::string_view(text).substr(begin, ends[p] - begin), i, ""));
           if (sent && done) {
             *symbols += jobs[i]->symbols;
             (*finished)[i] = 1;
-            sent = send(completion_json(
-                id, created, model, json::array({choice_json(int(i), "", reason_of(*jobs[i]))})));
+            sent = send(writer->event("", i, reason_of(*jobs[i])));
           }
         }
         if (sent && open == 0) {
@@ -177,9 +235,10 @@ void Completions::handle(const std::string& body, const std::string& model_id,
   int64_t completion = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
     std::string text, piece;
+    std::vector<uint32_t> ends;
     bool done = false;
     while (!done) {
-      take(*jobs[i], piece, done, 1000);
+      take(*jobs[i], piece, ends, done, 1000);
       text += piece;
     }
     completion += jobs[i]->symbols;

@@ -11,6 +11,7 @@ Job::Job(const std::vector<int32_t>& prompt_ids, int64_t max, const SampleConfig
          int banned, std::vector<std::string> stops)
     : prompt(prompt_ids), max_symbols(max), sampler(vocab, sample, banned), stop(std::move(stops)) {
   text.reserve(size_t(std::min<int64_t>(max, 1 << 16)) * 4);  // UTF-8: at most 4 bytes a symbol
+  ends.reserve(size_t(std::min<int64_t>(max, 1 << 16)) + 1);
 }
 
 Engine::Engine(LoadedCheckpoint& ck, int slots, int queue, int threads)
@@ -122,7 +123,13 @@ void Engine::finish(int r, const char* reason) {
   std::shared_ptr<Job> job = std::move(row_job_[size_t(r)]);
   {
     std::lock_guard<std::mutex> lock(job->mu);
-    if (reason != std::string("stop")) job->text += job->stop.flush();
+    if (reason != std::string("stop")) {
+      const std::string rest = job->stop.flush();
+      if (!rest.empty()) {
+        job->text += rest;
+        job->ends.push_back(uint32_t(job->text.size()));
+      }
+    }
     job->done = true;
     job->finish_reason = reason;
   }
@@ -159,7 +166,11 @@ void Engine::advance() {
     x_s_[size_t(r)] = id;
     {
       std::lock_guard<std::mutex> lock(job.mu);
-      job.text += job.stop.push(symbols[size_t(id)]);
+      const std::string piece = job.stop.push(symbols[size_t(id)]);
+      if (!piece.empty()) {
+        job.text += piece;
+        job.ends.push_back(uint32_t(job.text.size()));
+      }
       ++job.symbols;
     }
     job.cv.notify_all();

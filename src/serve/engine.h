@@ -46,8 +46,10 @@ struct Job {
   // Written by the engine, read by the HTTP thread: take new text under `mu`.
   std::mutex mu;
   std::condition_variable cv;
-  std::string text;     // generated text not yet taken
-  int64_t symbols = 0;  // symbols generated so far
+  std::string text;            // generated text not yet taken
+  std::vector<uint32_t> ends;  // where each emitted piece of `text` ends (one per symbol, but
+                               // for text held back by a stop string): one SSE event each
+  int64_t symbols = 0;         // symbols generated so far
   bool done = false;
   std::string finish_reason;  // "length", "stop" or "cancelled"
 };
