@@ -57,7 +57,11 @@ def cpu_name():
 def sharing(shares):
     """Generation beside a training run and two training runs at once (bench_share.sh)."""
     gen, out = {}, {"cpu": cpu_name(), "generate": [], "train": None}
+    serve = {}
     for r in shares:
+        if r["event"] == "serve_beside":
+            serve.setdefault(r["model"], {})[r["beside"]] = r["symbols_per_s"]
+            continue
         if r["event"] == "share_generate":
             gen.setdefault(r["model"], {})[r["beside"]] = sorted(r["symbols_per_s"])
         else:
@@ -71,6 +75,11 @@ def sharing(shares):
             out["generate"].append({"model": model, "beside": beside, "idle": idle, "busy": rates,
                                     "median_over_idle": rates[len(rates) // 2] / med_idle,
                                     "min_over_idle": rates[0] / med_idle})
+    for model, by in serve.items():
+        idle = by.pop("idle", None)
+        for beside, rate in by.items():
+            out["serve"].append({"model": model, "beside": beside, "idle": idle, "busy": rate,
+                                 "over_idle": rate / idle if idle else None})
     return out
 
 
@@ -84,6 +93,9 @@ def print_sharing(sh):
         i, b = g["idle"], g["busy"]
         print(f"| {g['model']} | {i[len(i) // 2]:,.0f}, {i[0]:,.0f} | {g['beside']} | {b[len(b) // 2]:,.0f}, {b[0]:,.0f} "
               f"| {g['median_over_idle']:.2f} | {g['min_over_idle']:.2f} |")
+    for s in sh.get("serve", []):
+        print(f"charrnn serve {s['model']}, one streaming client: idle {s['idle']:,.0f} symbols/s, beside {s['beside']} "
+              f"{s['busy']:,.0f} ({s['over_idle']:.2f} of idle)")
     t = sh["train"]
     if t:
         print(f"training 2x512 T100 N32, 2 threads: alone {t['alone']:,.0f} tok/s; two runs at once "
@@ -114,6 +126,9 @@ def main(runs_path, out_path):
             continue
         if r.get("event") == "serve":
             serves.append(r)
+            continue
+        if r.get("event") == "serve_beside":
+            shares.append(r)
             continue
         key = r["config"]
         row = rows.setdefault(key, {"config": key})

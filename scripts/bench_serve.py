@@ -69,14 +69,25 @@ def run(port, clients):
 
 
 def main(binary, out_path, *models):
+    # --clients 1,8 (first) picks the client counts; --beside TEXT tags the lines (bench_share.sh
+    # measures the server beside a training run).
+    counts, beside, args = (1, 8, 32), None, list(models)
+    while args and args[0].startswith("--"):
+        flag, value = args.pop(0), args.pop(0)
+        if flag == "--clients":
+            counts = tuple(int(c) for c in value.split(","))
+        elif flag == "--beside":
+            beside = value
     with open(out_path, "a") as out:
-        for model, label in zip(models[::2], models[1::2]):
+        for model, label in zip(args[::2], args[1::2]):
             proc, port = start(binary, model)
             try:
                 run(port, 2)  # warm-up: primitives built, pages touched
-                for clients in (1, 8, 32):
+                for clients in counts:
                     r = run(port, clients)
-                    r.update(event="serve", model=label)
+                    r.update(event="serve_beside" if beside else "serve", model=label)
+                    if beside:
+                        r["beside"] = beside
                     print(f"bench: serve {label}, {clients} clients: {r['symbols_per_s']:,.0f} symbols/s, "
                           f"first symbol p50/p99 {r['ttft_ms_p50']:.1f}/{r['ttft_ms_p99']:.1f} ms, "
                           f"between symbols p50/p99 {r['gap_ms_p50']:.2f}/{r['gap_ms_p99']:.2f} ms")

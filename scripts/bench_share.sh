@@ -35,6 +35,12 @@ for m in "${models[@]}"; do
   echo "bench: generate $label, idle"
   gen_runs "$label" "$model" idle
 done
+# The server with one streaming client: idle, then (below) started beside the training run.
+serve_runs() {
+  /usr/bin/python3 scripts/bench_serve.py "$build/charrnn" "$runs" --clients 1 --beside "$1" \
+    models/kjv-small kjv-small "$work/2x512" 2x512
+}
+serve_runs idle
 "$build/charrnn" train --corpus "$corpus" --model "$work/busy" --preset medium --threads 2 \
   --minutes 30 --eval-every 100000 --quiet &
 trainer=$!
@@ -44,6 +50,7 @@ for m in "${models[@]}"; do
   echo "bench: generate $label, beside charrnn train --preset medium --threads 2"
   gen_runs "$label" "$model" "train --preset medium --threads 2"
 done
+serve_runs "train --preset medium --threads 2"
 kill "$trainer"; wait "$trainer" 2>/dev/null || true
 trainer=
 
