@@ -62,6 +62,9 @@ struct CheckpointMeta {
   double best_val_loss = std::numeric_limits<double>::quiet_NaN();
   int64_t best_step = -1;
   CorpusInfo corpus;
+  // A fine-tuned model's parent (train --init-from): {"path", "weights_sha256", "vocab"};
+  // null for a model trained from scratch.
+  nlohmann::json parent;
 };
 
 // What a save writes. `last` and the moments may be null (then only the best weights).

@@ -240,6 +240,7 @@ ojson meta_to_json(const CheckpointMeta& m) {
       {"history", history_to_json(m.history)},
       {"best", best_to_json(m)},
       {"corpus", corpus_to_json(m.corpus)},
+      {"parent", m.parent.is_null() ? ojson(nullptr) : ojson::parse(m.parent.dump())},
   };
 }
 
@@ -259,6 +260,12 @@ CheckpointMeta meta_from_json(const json& j, const Fields& f) {
   m.history = history_from_json(f.at(j, "history"), f);
   best_from_json(f.at(j, "best"), f, m);
   m.corpus = corpus_from_json(f.at(j, "corpus"), f);
+  if (j.contains("parent") && !j["parent"].is_null()) {  // fine-tuned (absent in older files)
+    const json& p = j["parent"];
+    f.string(p, "path");
+    f.string(p, "weights_sha256");
+    m.parent = p;
+  }
   return m;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "charrnn/charrnn.h"
 #include "charrnn/error.h"
 #include "checkpoint/checkpoint.h"
 #include "cli.h"
@@ -131,6 +132,20 @@ void check_same_as_checkpoint(const std::string& dir, const po::variables_map& v
   }
 }
 
+// --init-from takes the parent's architecture and tokenizer: flags that would change them are
+// refused rather than silently ignored. The parent may be named as an installed model.
+void check_init_from(const po::variables_map& vm, TrainConfig& c, const std::string& resume) {
+  for (const char* flag : {"preset", "cell", "layers", "hidden", "embed", "unit", "normalize",
+                           "min-count", "max-vocab", "on-invalid"})
+    if (given(vm, flag))
+      fail_usage(std::string("--") + flag + " cannot be given with --init-from",
+                 std::string("the architecture and tokenizer are the parent's; drop --") + flag);
+  if (!resume.empty() && !given(vm, "corpus"))
+    fail_usage("--init-from starts a new run",
+               "drop --init-from to resume, or --resume to fine-tune");
+  c.init_from = locate_model(c.init_from);
+}
+
 // The checkpoint's own configuration, with only stop rules and output flags replaced.
 TrainConfig resume_config(const std::string& dir, const po::variables_map& vm,
                           const TrainConfig& flags) {
@@ -227,6 +242,8 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
   po::options_description out("Output");
   out.add_options()("model", po::value(&c.model_dir), "checkpoint directory")(
       "resume", po::value(&resume), "continue the checkpoint in this directory exactly")(
+      "init-from", po::value(&c.init_from),
+      "fine-tune: start from this checkpoint's (directory or name) weights and architecture")(
       "eval-every", po::value(&c.eval_every)->default_value(200),
       "validate and save every N steps (0: at the end)")(
       "eval-batch", po::value(&c.eval_batch)->default_value(c.eval_batch),
@@ -251,6 +268,7 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
     fail_usage("--sample-length must be between 1 and 100000");
   for (double t : c.sample_temperatures)
     if (!(t >= 0 && t <= 100)) fail_usage("--sample-temperature must be between 0 and 100");
+  if (!c.init_from.empty()) check_init_from(vm, c, resume);
   if (!preset.empty()) apply_preset(preset, vm, c);
   if (!resume.empty()) {
     c = resume_config(resume, vm, c);

@@ -85,6 +85,21 @@ size_t parameter_count(const ModelConfig& c) {
   return last.offset + last.size;
 }
 
+void copy_parent_parameters(const ModelConfig& parent, const float* parent_p,
+                            const ModelConfig& child, float* child_p) {
+  if (parent.cell != child.cell || parent.layers != child.layers || parent.hidden != child.hidden ||
+      parent.embed != child.embed || parent.vocab > child.vocab)
+    fail("the fine-tuned model must have its parent's architecture and vocabulary first");
+  const std::vector<TensorInfo> from = parameter_tensors(parent), to = parameter_tensors(child);
+  for (size_t i = 0; i < to.size(); ++i) {
+    const TensorInfo &f = from[i], &t = to[i];
+    // Equal shapes: the whole tensor. Otherwise a vocabulary-major [V, ...] tensor: its first
+    // parent.vocab rows, which are contiguous.
+    const size_t n = f.shape == t.shape ? t.size : f.size;
+    std::copy_n(parent_p + f.offset, n, child_p + t.offset);
+  }
+}
+
 void init_parameters(const ModelConfig& c, float* p, uint64_t seed) {
   Rng rng(seed);
   const double k = 1.0 / std::sqrt(double(c.hidden));

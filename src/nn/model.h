@@ -63,6 +63,12 @@ size_t parameter_count(const ModelConfig& c);
 // PyTorch-like initialization: embedding N(0, 1); recurrent and head U(-1/sqrt(H), 1/sqrt(H));
 // LSTM forget-gate bias +1 (so early gradients flow through the cell, as in torch-rnn).
 void init_parameters(const ModelConfig& c, float* params, uint64_t seed);
+// Fine-tuning: copies a parent's parameters into a child block of the same architecture but a
+// vocabulary of child.vocab >= parent.vocab (the parent's symbols first, same ids): tensors of
+// equal shape whole, the embedding and head rows (and head bias entries) of the parent's ids;
+// the child's other rows keep what they hold (a fresh initialization).
+void copy_parent_parameters(const ModelConfig& parent, const float* parent_p,
+                            const ModelConfig& child, float* child_p);
 // The block as PyTorch's state_dict: names "<cell>.weight_ih_l{k}" ..., gate order i,f,g,o
 // (LSTM) or r,z,n (GRU), and the two biases bias_ih / bias_hh.
 std::vector<StateTensor> to_state_dict(const ModelConfig& c, const float* params);

@@ -223,6 +223,13 @@ Vocabulary Tokenizer::build_vocabulary(std::string_view text) const {
   return Vocabulary(std::move(symbols), unk);
 }
 
+Vocabulary Tokenizer::extend_vocabulary(const Vocabulary& parent, const Vocabulary& added) {
+  std::vector<std::string> symbols = parent.symbols();
+  for (const std::string& s : added.symbols())
+    if (parent.find(s) < 0 && s != kUnknownSymbol) symbols.push_back(s);
+  return Vocabulary(std::move(symbols), parent.unknown_id());
+}
+
 std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view text,
                                        const std::string& source) const {
   // Reserve once: the code point count is exact for that unit and an upper bound for

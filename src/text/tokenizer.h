@@ -64,6 +64,10 @@ class Tokenizer {
   // The distinct symbols of `prepared`, sorted by code point, with --min-count / --max-vocab
   // applied (then <unk> is appended).
   Vocabulary build_vocabulary(std::string_view prepared) const;
+  // Fine-tuning (train --init-from): the parent's symbols keep their ids, and the symbols of
+  // `added` the parent lacks follow, in `added`'s order (code point order); <unk> stays the
+  // parent's.
+  static Vocabulary extend_vocabulary(const Vocabulary& parent, const Vocabulary& added);
   // One id per symbol. Symbols missing from `vocab` map to <unk> when it has one; otherwise
   // they are an error that lists them.
   std::vector<int32_t> encode(const Vocabulary& vocab, std::string_view prepared,

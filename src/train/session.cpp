@@ -75,10 +75,15 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const Trai
                                : "resume it with mpirun -np " + std::to_string(cfg_.ranks));
   cfg_.ranks = comm::size();
   if (!cfg_.resume) {
-    load_data(Tokenizer(cfg_.tokenizer));
+    LoadedCheckpoint parent;
+    if (!cfg_.init_from.empty()) parent = load_parent();
+    load_data(Tokenizer(cfg_.tokenizer), cfg_.init_from.empty() ? nullptr : &parent.meta);
     build(meta_.model);
     check_ranks_agree();
     init_parameters(meta_.model, params_p_.data(), cfg_.seed);
+    if (!cfg_.init_from.empty())  // the parent's tensors; rows of new symbols stay fresh
+      copy_parent_parameters(parent.meta.model, parent.params.data(), meta_.model,
+                             params_p_.data());
     if (!ema_p_.empty()) ema_p_ = params_p_;  // same sizes: in-place copies
     if (is_lead()) best_p_ = params_p_;
     train_net_->sync_weights();
@@ -99,11 +104,41 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const Trai
   print_config();
 }
 
-void Session::load_data(const Tokenizer& tokenizer) {
+// --init-from: the parent's architecture and tokenizer (the flags that would change them are
+// refused by the CLI); its weights are copied after the vocabulary is known.
+LoadedCheckpoint Session::load_parent() {
+  LoadedCheckpoint p = load_checkpoint(cfg_.init_from, WhichWeights::best);
+  cfg_.model.cell = p.meta.model.cell;
+  cfg_.model.layers = p.meta.model.layers;
+  cfg_.model.hidden = p.meta.model.hidden;
+  cfg_.model.embed = p.meta.model.embed;
+  cfg_.tokenizer = p.meta.tokenizer;
+  meta_.parent = {{"path", p.dir},
+                  {"weights_sha256", p.json["files"]["weights"]["sha256"]},
+                  {"vocab", p.meta.model.vocab}};
+  return p;
+}
+
+void Session::load_data(const Tokenizer& tokenizer, const CheckpointMeta* parent) {
   std::unique_ptr<Vocabulary> vocab;  // resuming keeps the model's vocabulary
   if (cfg_.resume) vocab = std::make_unique<Vocabulary>(meta_.symbols, meta_.unknown_id);
-  Corpus corpus =
-      load_corpus(cfg_.corpus, tokenizer, vocab.get(), cfg_.resume ? meta_.corpus.sha256 : "");
+  Corpus corpus;
+  if (parent) {  // every symbol of the corpus, then the union with the parent's vocabulary
+    TokenizerConfig all = tokenizer.config();
+    all.min_count = 1;
+    all.max_vocab = 0;
+    corpus = load_corpus(cfg_.corpus, Tokenizer(all), nullptr, "");
+    const Vocabulary parents(parent->symbols, parent->unknown_id);
+    const Vocabulary joined = Tokenizer::extend_vocabulary(parents, corpus.vocab);
+    std::vector<int32_t> to_joined(size_t(corpus.vocab.size()));
+    for (int id = 0; id < corpus.vocab.size(); ++id)
+      to_joined[size_t(id)] = joined.find(corpus.vocab.symbol(id));
+    for (int32_t& id : corpus.ids) id = to_joined[size_t(id)];
+    corpus.vocab = joined;
+  } else {
+    corpus =
+        load_corpus(cfg_.corpus, tokenizer, vocab.get(), cfg_.resume ? meta_.corpus.sha256 : "");
+  }
   ids_ = std::move(corpus.ids);
   split_ids(ids_, cfg_.val_frac, &train_ids_, &val_ids_);
   const int64_t K = comm::size();  // rank r takes streams [r*N, r*N + N) of K*N

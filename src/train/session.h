@@ -40,7 +40,7 @@ class Session {
   TrainResult run();
 
  private:
-  void load_data(const Tokenizer& tokenizer);
+  void load_data(const Tokenizer& tokenizer, const CheckpointMeta* parent = nullptr);
   void build(const ModelConfig& model);
   void restore(const LoadedCheckpoint& last);
   void check_ranks_agree() const;
@@ -50,6 +50,7 @@ class Session {
   const std::vector<float>& validated() const { return ema_p_.empty() ? params_p_ : ema_p_; }
   void eval_and_save();
   void report_samples();  // --sample-every: text from the current weights, one per temperature
+  LoadedCheckpoint load_parent();  // --init-from
   void save();
   void print_config();
   double eta(double secs) const;  // seconds left by the nearest stop rule; < 0 when unknown

@@ -95,7 +95,8 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"eval_every", c.eval_every},
           {"eval_batch", c.eval_batch},
           {"patience", c.patience},
-          {"ranks", c.ranks}};
+          {"ranks", c.ranks},
+          {"init_from", c.init_from}};
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j) {
@@ -138,6 +139,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.eval_batch = j.at("eval_batch");
     c.patience = j.value("patience", int64_t(0));
     c.ranks = j.value("ranks", 1);
+    c.init_from = j.value("init_from", "");
   } catch (const nlohmann::json::exception& e) {
     fail(std::string("the checkpoint's training.config is incomplete: ") + e.what(),
          "this checkpoint cannot be resumed; start a new run");

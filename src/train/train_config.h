@@ -49,10 +49,11 @@ struct TrainConfig {
   int64_t sample_every = 0;     // steps between samples (0: none)
   int64_t sample_length = 200;  // symbols per sample
   std::vector<double> sample_temperatures{1.0};
-  bool force = false;   // replace an existing directory
-  bool quiet = false;   // no progress lines
-  bool resume = false;  // continue the checkpoint in model_dir exactly where it stopped
-  int ranks = 1;        // K, MPI processes (set by train(); a resume needs the same K)
+  bool force = false;     // replace an existing directory
+  bool quiet = false;     // no progress lines
+  bool resume = false;    // continue the checkpoint in model_dir exactly where it stopped
+  std::string init_from;  // fine-tune: start from this checkpoint's weights and architecture
+  int ranks = 1;          // K, MPI processes (set by train(); a resume needs the same K)
 };
 
 // Fills defaults (no stop rule given -> 10 epochs) and rejects bad values with a usage Error.
