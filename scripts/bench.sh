@@ -109,6 +109,8 @@ rm -rf "$out/memory-model"
 
 # Sharing the CPU: generate beside a training run, and two training runs at once.
 bash scripts/bench_share.sh "$build" "$main_corpus" "$runs"
+# Fine-tuning models/kjv-small on 200 KB of another text against training from scratch.
+bash scripts/bench_finetune.sh "$build" "$main_corpus" "$runs"
 # charrnn serve under 1, 8 and 32 streaming clients, at the kjv-small size and at 2x512 (weights
 # after one training step: generation speed does not depend on their values).
 serve_model=$(mktemp -d /tmp/charrnn-serve-bench.XXXXXX)

@@ -127,6 +127,11 @@ def main(runs_path, out_path):
         if r.get("event") == "serve":
             serves.append(r)
             continue
+        if r.get("event") == "finetune":
+            print(f"fine-tuning kjv-small on 200 KB for {r['minutes']:g} min: best val {r['tuned_val']:.4f} nats/char "
+                  f"({r['tuned_steps']} steps); from scratch, same architecture and time: {r['scratch_val']:.4f} "
+                  f"({r['scratch_steps']} steps)")
+            continue
         if r.get("event") == "serve_beside":
             shares.append(r)
             continue
