@@ -67,7 +67,7 @@ function niceStep(span, count) { const raw = span / count, mag = Math.pow(10, Ma
 function ticks(lo, hi, count) { const s = niceStep(hi - lo || 1, count); const out = []; const top = Math.ceil(hi / s - 1e-9) * s; for (let v = Math.floor(lo / s) * s; v <= top + s * 1e-9; v += s) out.push(+v.toPrecision(12)); return out; }  // round ticks that cover every point
 function fmt(v) { return Math.abs(v) >= 1e6 ? (v / 1e6) + 'M' : Math.abs(v) >= 1e3 ? (v / 1e3) + 'k' : String(v); }
 function drawCurve(history) {
-  const svg = $('curve'); const W = 320, H = 200, L = 44, R = 10, T = 10, B = 28;
+  const svg = $('curve'); const W = 320, H = 200, L = 44, R = 18, T = 10, B = 28;
   const pts = history.filter(h => isFinite(h.val_loss));
   if (!pts.length) { svg.innerHTML = '<text x="160" y="100" text-anchor="middle" fill="#6b7385" font-size="12">no evaluations yet</text>'; return; }
   const xs = pts.map(h => h.tokens), ys = pts.map(h => h.val_loss).concat(history.map(h => h.train_loss).filter(isFinite));
