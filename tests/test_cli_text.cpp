@@ -140,3 +140,32 @@ TEST_F(CliText, ChineseModelWritesWellFormedPoemLines) {
 
 }  // namespace
 }  // namespace charrnn
+
+namespace charrnn {
+namespace {
+
+// --script simplified: a corpus in traditional characters trains a model of simplified ones,
+// and a prompt typed in traditional characters works.
+TEST(CliScript, ATraditionalCorpusTrainsASimplifiedModelAndTraditionalPromptsWork) {
+  const std::string dir = testing::scratch_dir("charrnn_script");
+  std::string text;
+  for (int i = 0; i < 120; ++i) text += "春眠不覺曉，處處聞啼鳥。\n夜來風雨聲，花落知多少。\n\n";
+  testing::write_text(dir + "/poems.txt", text);
+  testing::Result t =
+      testing::run_charrnn("train --corpus " + dir + "/poems.txt --model " + dir +
+                               "/m --script simplified --layers 1 --hidden 32 --embed 16 "
+                               "--seq 16 --batch 4 --steps 20 --eval-every 10 --threads 1 --quiet",
+                           dir);
+  ASSERT_EQ(t.code, 0) << t.err;
+  const std::string model = testing::slurp(dir + "/m/model.json");
+  EXPECT_NE(model.find("\"script\": \"simplified\""), std::string::npos);
+  EXPECT_NE(model.find("\"觉\""), std::string::npos);
+  EXPECT_EQ(model.find("\"覺\""), std::string::npos);  // no traditional symbol in the vocabulary
+  testing::Result g =
+      testing::run_charrnn("generate --model " + dir + "/m --prompt 處處 --length 10", dir);
+  ASSERT_EQ(g.code, 0) << g.err;
+  remove_tree(dir);
+}
+
+}  // namespace
+}  // namespace charrnn

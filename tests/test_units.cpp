@@ -162,3 +162,34 @@ TEST(TokenizerConfig, BadSettingsAreUsageErrors) {
 
 }  // namespace
 }  // namespace charrnn
+
+namespace charrnn {
+namespace {
+
+std::string in_script(const char* script, const std::string& text) {
+  TokenizerConfig c;
+  c.script = script;
+  return Tokenizer(c).prepare(text, "t");
+}
+
+TEST(Script, SimplifiedAndTraditionalConvertKnownPairsBothWays) {
+  EXPECT_EQ(in_script("simplified", "春眠不覺曉，處處聞啼鳥。"), "春眠不觉晓，处处闻啼鸟。");
+  EXPECT_EQ(in_script("traditional", "春眠不觉晓，处处闻啼鸟。"), "春眠不覺曉，處處聞啼鳥。");
+  EXPECT_EQ(in_script("simplified", "國 東 風 萬 長 樂 門"), "国 东 风 万 长 乐 门");
+  EXPECT_EQ(in_script("traditional", "国 东 风 万 长 乐 门"), "國 東 風 萬 長 樂 門");
+  EXPECT_EQ(in_script("keep", "覺觉"), "覺觉");
+  EXPECT_EQ(in_script("simplified", "And God said"), "And God said");  // other scripts untouched
+}
+
+TEST(Script, AnUnknownScriptIsAUsageErrorNamingTheField) {
+  try {
+    in_script("cyrillic", "x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::usage);
+    EXPECT_EQ(e.field(), "script");
+  }
+}
+
+}  // namespace
+}  // namespace charrnn

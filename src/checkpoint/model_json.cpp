@@ -74,6 +74,7 @@ ojson tokenizer_to_json(const CheckpointMeta& m) {
           {"on_invalid", m.tokenizer.on_invalid},
           {"min_count", m.tokenizer.min_count},
           {"max_vocab", m.tokenizer.max_vocab},
+          {"script", m.tokenizer.script},
           {"unknown", m.unknown_id >= 0 ? "map" : "error"},
           {"unknown_id", m.unknown_id},
           {"symbols", m.symbols}};
@@ -85,6 +86,10 @@ void tokenizer_from_json(const json& tok, const Fields& f, CheckpointMeta& m) {
   m.tokenizer.on_invalid = f.string_or(tok, "on_invalid", "error");
   m.tokenizer.min_count = f.integer_or(tok, "min_count", 1, INT64_MAX, 1);
   m.tokenizer.max_vocab = f.integer_or(tok, "max_vocab", 0, INT64_MAX, 0);
+  m.tokenizer.script = f.string_or(tok, "script", "keep");
+  if (m.tokenizer.script != "keep" && m.tokenizer.script != "simplified" &&
+      m.tokenizer.script != "traditional")
+    f.bad("unknown tokenizer.script");
   if (m.tokenizer.unit != "codepoint" && m.tokenizer.unit != "grapheme")
     f.bad("unknown tokenizer.unit");
   if (m.tokenizer.normalize != "nfc" && m.tokenizer.normalize != "nfkc" &&

@@ -136,7 +136,7 @@ void check_same_as_checkpoint(const std::string& dir, const po::variables_map& v
 // refused rather than silently ignored. The parent may be named as an installed model.
 void check_init_from(const po::variables_map& vm, TrainConfig& c, const std::string& resume) {
   for (const char* flag : {"preset", "cell", "layers", "hidden", "embed", "unit", "normalize",
-                           "min-count", "max-vocab", "on-invalid"})
+                           "min-count", "max-vocab", "on-invalid", "script"})
     if (given(vm, flag))
       fail_usage(std::string("--") + flag + " cannot be given with --init-from",
                  std::string("the architecture and tokenizer are the parent's; drop --") + flag);
@@ -195,7 +195,9 @@ int cmd_train(int argc, char** argv, const std::atomic<bool>* stop) {
       "max-vocab", po::value(&c.tokenizer.max_vocab)->default_value(c.tokenizer.max_vocab),
       "keep the most frequent symbols, <unk> included (0: all)")(
       "on-invalid", po::value(&c.tokenizer.on_invalid)->default_value(c.tokenizer.on_invalid),
-      "invalid UTF-8: error or replace (with U+FFFD)");
+      "invalid UTF-8: error or replace (with U+FFFD)")(
+      "script", po::value(&c.tokenizer.script)->default_value(c.tokenizer.script),
+      "Chinese script of every text: simplified, traditional or keep");
   std::string cell = "lstm", dtype = "f32";
   po::options_description model("Model");
   model.add_options()("preset", po::value(&preset), "tiny, small, medium or large (see above)")(

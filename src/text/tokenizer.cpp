@@ -37,13 +37,36 @@ const icu::Normalizer2* normalizer_for(const std::string& form) {
   return n;
 }
 
-void normalize_chunk(const icu::Normalizer2& n, std::string_view chunk, std::string& out) {
+// Normalizes (n may be null: none) and transliterates (t may be null) one chunk onto `out`.
+void transform_chunk(const icu::Normalizer2* n, const icu::Transliterator* t, std::mutex* t_mu,
+                     std::string_view chunk, std::string& out) {
   UErrorCode status = U_ZERO_ERROR;
   icu::UnicodeString u =
       icu::UnicodeString::fromUTF8(icu::StringPiece(chunk.data(), int32_t(chunk.size())));
-  icu::UnicodeString normalized = n.normalize(u, status);
-  if (U_FAILURE(status)) fail(std::string("ICU normalization failed: ") + u_errorName(status));
-  normalized.toUTF8String(out);
+  if (n) {
+    u = n->normalize(u, status);
+    if (U_FAILURE(status)) fail(std::string("ICU normalization failed: ") + u_errorName(status));
+  }
+  if (t) {
+    std::lock_guard<std::mutex> lock(*t_mu);
+    t->transliterate(u);
+  }
+  u.toUTF8String(out);
+}
+
+// ICU's transliterator for --script, or null for "keep".
+std::shared_ptr<const icu::Transliterator> transliterator_for(const std::string& script) {
+  if (script == "keep") return nullptr;
+  const char* id = script == "simplified"    ? "Hant-Hans"
+                   : script == "traditional" ? "Hans-Hant"
+                                             : nullptr;
+  if (!id) fail_field("script", "must be simplified, traditional or keep, got '" + script + "'");
+  UErrorCode status = U_ZERO_ERROR;
+  std::shared_ptr<const icu::Transliterator> t(icu::Transliterator::createInstance(
+      icu::UnicodeString::fromUTF8(id), UTRANS_FORWARD, status));
+  if (U_FAILURE(status) || !t)
+    fail(std::string("ICU transliterator ") + id + " unavailable: " + u_errorName(status));
+  return t;
 }
 
 }  // namespace
@@ -170,6 +193,8 @@ Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)) {
   if (config_.max_vocab < 0 || config_.max_vocab == 1)
     fail_usage("--max-vocab must be 0 (no limit) or at least 2");
   normalizer_for(config_.normalize);  // rejects unknown forms early
+  script_ = transliterator_for(config_.script);
+  if (script_) script_mu_ = std::make_shared<std::mutex>();
 }
 
 std::string Tokenizer::prepare(std::string_view raw, const std::string& source) const {
@@ -183,7 +208,7 @@ std::string Tokenizer::prepare(std::string_view raw, const std::string& source) 
   }
   if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);  // BOM: not part of the text
   const icu::Normalizer2* n = normalizer_for(config_.normalize);
-  if (!n) return std::string(raw);
+  if (!n && !script_) return std::string(raw);
   std::string out;
   out.reserve(raw.size());
   size_t start = 0;
@@ -193,7 +218,7 @@ std::string Tokenizer::prepare(std::string_view raw, const std::string& source) 
       size_t nl = raw.rfind('\n', end);
       end = (nl != std::string_view::npos && nl > start) ? nl : raw.size();
     }
-    normalize_chunk(*n, raw.substr(start, end - start), out);
+    transform_chunk(n, script_.get(), script_mu_.get(), raw.substr(start, end - start), out);
     start = end;
   }
   return out;

@@ -12,6 +12,11 @@
 //             model gathers row k of the embedding.
 #pragma once
 
+#include <unicode/translit.h>
+
+#include <memory>
+#include <mutex>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -27,6 +32,9 @@ struct TokenizerConfig {
   std::string on_invalid = "error";  // invalid UTF-8: "error" or "replace" (with U+FFFD)
   int64_t min_count = 1;             // symbols seen fewer times become <unk>
   int64_t max_vocab = 0;             // keep at most this many symbols, <unk> included (0: all)
+  // Chinese script: "simplified" or "traditional" converts every text (corpus, prompts, eval
+  // texts) with ICU's Hant-Hans / Hans-Hant transliterator after normalization; "keep" does not.
+  std::string script = "keep";
 };
 
 // The unknown symbol's spelling. No code point or grapheme is spelled this way (it is five
@@ -75,6 +83,10 @@ class Tokenizer {
 
  private:
   TokenizerConfig config_;
+  // The transliterator for `script` (null for "keep"), shared by copies; ICU's transliterate()
+  // is not documented as thread-safe, so calls are serialized.
+  std::shared_ptr<const icu::Transliterator> script_;
+  std::shared_ptr<std::mutex> script_mu_;
 };
 
 // Throws Error naming `source`, the byte offset, line and column of the first invalid byte.

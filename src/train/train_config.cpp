@@ -66,6 +66,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"on_invalid", c.tokenizer.on_invalid},
           {"min_count", c.tokenizer.min_count},
           {"max_vocab", c.tokenizer.max_vocab},
+          {"script", c.tokenizer.script},
           {"layers", c.model.layers},
           {"hidden", c.model.hidden},
           {"embed", c.model.embed},
@@ -109,6 +110,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.tokenizer.on_invalid = j.value("on_invalid", "error");
     c.tokenizer.min_count = j.value("min_count", int64_t(1));
     c.tokenizer.max_vocab = j.value("max_vocab", int64_t(0));
+    c.tokenizer.script = j.value("script", "keep");
     c.model.cell = parse_cell(j.value("cell", "lstm"));
     c.model.dtype = parse_dtype(j.value("dtype", "f32"));
     c.model.layers = j.at("layers");
