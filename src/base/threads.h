@@ -15,6 +15,8 @@ enum class Workload { train, infer };
 // The number of cores kept busy by other processes over `window_ms` (0 where /proc/stat cannot
 // be read). The caller sleeps meanwhile, so its own threads do not count.
 int busy_cores(int window_ms);
+// The same, not counting this process's own CPU time (a server measuring while it works).
+int other_busy_cores(int window_ms);
 
 // The thread count for `requested` (0: automatic) on a machine with `cores` cores, `busy` of
 // them busy with other work: training takes all cores; inference takes the idle ones, at least 1.

@@ -60,6 +60,7 @@ int cmd_serve(int argc, char** argv, const std::atomic<bool>* stop) {
   }
   set_threads(threads, Workload::infer);
   c.threads = omp_get_max_threads();  // the engine's and prompt warm-up's threads take it too
+  c.follow_load = threads == 0;
   c.dtype = dtype_name(resolve_dtype(c.dtype));
   serve::run_server(c, stop, [](const std::string& line) {
     if (line.rfind("listening on ", 0) == 0) {  // the URL on stdout, for people and scripts

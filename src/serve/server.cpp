@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -233,9 +234,14 @@ void run_server(const ServerConfig& c, const std::atomic<bool>* stop, const LogF
   log("listening on http://" + c.host + ":" + std::to_string(port) + "/ (" +
       std::to_string(c.slots) + " slots, " + std::to_string(c.threads) + " threads)");
   std::thread listener([&] { svr.listen_after_bind(); });
-  for (int tick = 0; !stop->load(); ++tick) {  // the watcher: signals, --watch
+  for (int tick = 0; !stop->load(); ++tick) {  // the watcher: signals, --watch, the load
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (tick % 10 == 9) service.poll_model();
+    if (c.follow_load && tick % 20 == 19) {
+      // Never above the count the networks were built with: their scratchpads are sized for it.
+      const int cores = int(std::thread::hardware_concurrency());
+      service.set_threads(std::clamp(cores - other_busy_cores(100), 1, c.threads));
+    }
   }
   service.shutdown();  // running completions end ("cancelled"), their clients are answered
   svr.stop();

@@ -18,11 +18,13 @@ namespace charrnn::serve {
 struct ServerConfig {
   std::string model;  // checkpoint directory or installed model name
   std::string host = "127.0.0.1";
-  int port = 8080;      // 0: any free port (the URL printed on start tells which)
-  int slots = 16;       // completions generated at once (rows of the batch)
-  int queue = 64;       // completions waiting for a slot; beyond: 503
-  std::string api_key;  // empty: no key needed
-  int threads = 1;      // OpenMP threads of the engine and of prompt warm-up
+  int port = 8080;           // 0: any free port (the URL printed on start tells which)
+  int slots = 16;            // completions generated at once (rows of the batch)
+  int queue = 64;            // completions waiting for a slot; beyond: 503
+  std::string api_key;       // empty: no key needed
+  int threads = 1;           // OpenMP threads of the engine and of prompt warm-up
+  bool follow_load = false;  // --threads 0: fewer threads while other processes keep cores busy
+                             // (a training run started later), back up to `threads` after
   std::string dtype = "f32";
   int64_t max_tokens = 4096;  // the largest max_tokens a request may ask
   std::string cors_origin;    // Access-Control-Allow-Origin, when set
