@@ -57,6 +57,12 @@ struct SampleOptions {
   double top_p = 1.0;             // nucleus: the smallest set whose probability reaches p; 1: all
   uint64_t seed = 0;              // the same model, prompt, options and seed give the same text
   std::vector<std::string> stop;  // the text ends before the first occurrence of any of them
+  // Classical poems: `form` 5 or 7 characters a line, punctuated ，then 。; `lines` lines
+  // (0: the acrostic's length, else 4); `acrostic`: line k starts with its k-th character.
+  // The text then ends with the poem (finish_reason "stop").
+  int form = 0;
+  int lines = 0;
+  std::string acrostic;
 };
 
 struct Generation {

@@ -6,6 +6,7 @@
 #include "charrnn/charrnn.h"
 #include "checkpoint/checkpoint.h"
 #include "generate/beam.h"
+#include "generate/form.h"
 #include "generate/generator.h"
 #include "generate/sampler.h"
 #include "generate/stop_matcher.h"
@@ -64,6 +65,18 @@ std::vector<int32_t> encode_prompt(const Model::Impl& m, const std::string& prom
   return m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
 }
 
+// The code points of a UTF-8 string, one string each (the acrostic's characters).
+std::vector<std::string> split_symbols(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : 4;
+    out.push_back(text.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 SampleConfig sample_config(const SampleOptions& o) {
   SampleConfig s;
   s.temperature = float(o.temperature);
@@ -119,22 +132,28 @@ std::vector<Generation> Model::generate_n(
   }
   std::vector<Generation> out(static_cast<size_t>(n));
   std::vector<StopMatcher> stops(size_t(n), StopMatcher(options.stop));
+  FormConfig form{options.form, options.lines, split_symbols(options.acrostic)};
+  std::vector<FormConstraint> forms;
+  if (form.active()) forms.assign(size_t(n), FormConstraint(form, m.ck.meta.symbols));
   for (auto& g : out) g.finish_reason = "length";
-  gen.generate(ids, length, samplers, [&](int k, int id) {
-    Generation& g = out[size_t(k)];
-    ++g.symbols;
-    const std::string piece = stops[size_t(k)].push(m.ck.meta.symbols[size_t(id)]);
-    g.text += piece;
-    if (!piece.empty() && on_symbol && !on_symbol(k, piece)) {
-      g.finish_reason = "stopped";
-      return false;
-    }
-    if (stops[size_t(k)].stopped()) {
-      g.finish_reason = "stop";
-      return false;
-    }
-    return true;
-  });
+  gen.generate(
+      ids, length, samplers,
+      [&](int k, int id) {
+        Generation& g = out[size_t(k)];
+        ++g.symbols;
+        const std::string piece = stops[size_t(k)].push(m.ck.meta.symbols[size_t(id)]);
+        g.text += piece;
+        if (!piece.empty() && on_symbol && !on_symbol(k, piece)) {
+          g.finish_reason = "stopped";
+          return false;
+        }
+        if (stops[size_t(k)].stopped() || (!forms.empty() && forms[size_t(k)].done())) {
+          g.finish_reason = "stop";
+          return false;
+        }
+        return true;
+      },
+      forms.empty() ? nullptr : &forms);
   for (int k = 0; k < n; ++k) {
     Generation& g = out[size_t(k)];
     g.nats_per_char = gen.mean_nll(k, g.symbols);

@@ -113,6 +113,11 @@ int cmd_generate(int argc, char** argv) {
       "seed", po::value(&s.seed)->default_value(s.seed), "random seed")(
       "beam", po::value(&beam)->default_value(beam),
       "beam search of this width: the most likely text, deterministic (0: sample)")(
+      "form", po::value(&s.form)->default_value(s.form),
+      "classical poem: 5 or 7 characters a line (，then 。)")(
+      "lines", po::value(&s.lines)->default_value(s.lines),
+      "lines of the poem (0: the acrostic's, else 4)")(
+      "acrostic", po::value(&s.acrostic), "藏头诗: line k starts with the k-th character given")(
       "stop", po::value(&s.stop)->composing(), "end the text before this string (repeatable)")(
       "num-samples", po::value(&samples)->default_value(samples),
       "independent samples, generated as one batch")(

@@ -25,6 +25,7 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
       K_(num_samples),
       x_k_(size_t(num_samples), 0),
       live_k_(size_t(num_samples), 1),
+      masked_v_(size_t(c.vocab)),
       nll_k_(size_t(num_samples), 0.0) {
   if (num_samples < 1) fail_usage("--num-samples must be at least 1");
   step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
@@ -33,8 +34,8 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
 Generator::~Generator() = default;
 
 void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
-                         std::vector<Sampler>& samplers,
-                         const std::function<bool(int, int)>& emit) {
+                         std::vector<Sampler>& samplers, const std::function<bool(int, int)>& emit,
+                         std::vector<FormConstraint>* forms) {
   if (prompt.empty()) fail_usage("the prompt is empty", "pass --prompt TEXT");
   if (int(samplers.size()) != K_) fail("the generator needs one sampler per sample");
   const int P = int(prompt.size()), V = cfg_.vocab;
@@ -61,9 +62,16 @@ void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
     for (int k = 0; k < K_; ++k) {
       if (!live_k_[size_t(k)]) continue;
       const float* row = logits_kv + size_t(k) * V;
-      x_k_[size_t(k)] = samplers[size_t(k)].sample(row);
+      const float* drawn_from = row;
+      if (forms) {  // the form's mask on a copy: the model's own row stays for nll
+        std::copy(row, row + V, masked_v_.begin());
+        (*forms)[size_t(k)].mask(masked_v_.data());
+        drawn_from = masked_v_.data();
+      }
+      x_k_[size_t(k)] = samplers[size_t(k)].sample(drawn_from);
       nll_k_[size_t(k)] += log_sum_exp(row, V) - double(row[x_k_[size_t(k)]]);
-      if (!emit(k, x_k_[size_t(k)])) {
+      if (forms) (*forms)[size_t(k)].advance(x_k_[size_t(k)]);
+      if (!emit(k, x_k_[size_t(k)]) || (forms && (*forms)[size_t(k)].done())) {
         live_k_[size_t(k)] = 0;
         --live;
       }

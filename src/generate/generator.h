@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "generate/form.h"
 #include "generate/sampler.h"
 #include "nn/model.h"
 
@@ -23,8 +24,11 @@ class Generator {
   // Emits up to `length` symbols per sample through emit(sample, id), in step order; sample k
   // draws from samplers[k] (one each, so that a sample's text does not depend on the others).
   // emit returning false ends that sample; generation ends when all have ended.
+  // With `forms` (one per sample), each draws only what its form allows and ends when the
+  // form is complete.
   void generate(const std::vector<int32_t>& prompt, int64_t length, std::vector<Sampler>& samplers,
-                const std::function<bool(int, int)>& emit);
+                const std::function<bool(int, int)>& emit,
+                std::vector<FormConstraint>* forms = nullptr);
 
   // Mean -log p(symbol), temperature 1, of the first `symbols` symbols sample k emitted in the
   // last generate() (the model's own surprise at its text).
@@ -39,6 +43,7 @@ class Generator {
   std::unique_ptr<Net> step_net_;  // T = 1, N = K
   std::vector<int32_t> x_k_;       // (K) the current input symbol of each sample
   std::vector<char> live_k_;       // (K) 1 while the sample goes on
+  std::vector<float> masked_v_;    // (V) a row of logits with a form's mask applied
   std::vector<double> nll_k_;      // (K) summed -log p of the emitted symbols (temperature 1)
 };
 
