@@ -69,8 +69,7 @@ std::vector<int32_t> encode_prompt(const Model::Impl& m, const std::string& prom
 std::vector<std::string> split_symbols(const std::string& text) {
   std::vector<std::string> out;
   for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : 4;
+    const size_t n = size_t(utf8_length(static_cast<unsigned char>(text[i])));
     out.push_back(text.substr(i, n));
     i += n;
   }
