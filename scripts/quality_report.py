@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""quality_report.py DIR MINUTES — the table, JSON and SVG of scripts/quality.sh.
+"""quality_report.py DIR MINUTES [BARS] — the table, JSON and SVG of scripts/quality.sh.
 
 Reads DIR/charrnn/model.json (its history: wall seconds, evaluations included) and
 DIR/peer.jsonl (the peer's evaluations: training seconds, evaluations excluded, which favours
 the peer). Prints the best validation loss each reached by 10, 20, 30, ... minutes and the
 issue's bars (<= 1.45 nats/char by 30 minutes, <= 1.40 by 90); writes DIR/quality.json and
-DIR/curves.svg (validation loss against minutes, both runs).
+DIR/curves.svg (validation loss against minutes, both runs). BARS: "none", or bars as
+"30:1.45,90:1.40" (minute:loss, the default); scripts/bench_tang.sh passes none.
 """
 import json
 import math
@@ -43,10 +44,10 @@ def round_ticks(lo, hi, count):
     return ticks
 
 
-def svg(curves, minutes):
+def svg(curves, minutes, bars):
     """Both curves in full (the axes span every point, on round ticks), the quality bars dashed."""
     w, h, pad = 640, 400, 50
-    ys = [v for c in curves.values() for _, v in c] + [1.40, 1.45]
+    ys = [v for c in curves.values() for _, v in c] + [b for _, b in bars]
     yt = round_ticks(min(ys), max(ys), 6)
     xt = round_ticks(0, max([minutes] + [t for c in curves.values() for t, _ in c]), 6)
     lo, hi, x_hi = yt[0], yt[-1], xt[-1]
@@ -61,9 +62,9 @@ def svg(curves, minutes):
     for v in yt:
         parts.append(f'<line x1="{pad}" y1="{y(v):.1f}" x2="{w - pad}" y2="{y(v):.1f}" stroke="#eee"/>')
         parts.append(f'<text x="{pad - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
-    for bar in (1.45, 1.40):
+    for i, (_, bar) in enumerate(bars):
         parts.append(f'<line x1="{pad}" y1="{y(bar):.1f}" x2="{w - pad}" y2="{y(bar):.1f}" stroke="#bbb" stroke-dasharray="4"/>')
-        above = bar > 1.42  # the two bars are close: one label above its line, one below
+        above = i % 2 == 0  # bars may be close: alternate labels above and below their lines
         parts.append(f'<text x="{w - pad + 4}" y="{y(bar) + (-3 if above else 11):.1f}" font-size="10">{bar:.2f}</text>')
     for t in xt:
         parts.append(f'<text x="{x(t):.1f}" y="{h - pad + 16}" text-anchor="middle">{t:g}</text>')
@@ -80,6 +81,8 @@ def svg(curves, minutes):
 
 def main():
     out, minutes = sys.argv[1], float(sys.argv[2])
+    spec = sys.argv[3] if len(sys.argv) > 3 else "30:1.45,90:1.40"
+    bar_list = [] if spec == "none" else [(float(m), float(b)) for m, b in (p.split(":") for p in spec.split(","))]
     curves = {"charrnn": charrnn_curve(f"{out}/charrnn/model.json"), "peer": peer_curve(f"{out}/peer.jsonl")}
     marks = sorted({m for m in (10, 20, 30, 45, 60, 75, 90) if m < minutes} | {minutes})
     table = {name: {m: best_by(c, m) for m in marks} for name, c in curves.items()}
@@ -95,14 +98,14 @@ def main():
         last = f"{c[-1][1]:.4f} ({c[-1][0]:.1f})" if c else "-"
         print(f"| {name} | " + " | ".join(fmt(table[name][m]) for m in marks) + f" | {fmt(v)}{at} | {last} |")
     bars = {}
-    for minute, bar in ((30, 1.45), (90, 1.40)):
+    for minute, bar in bar_list:
         if minute <= minutes:
             v = best_by(curves["charrnn"], minute)
-            bars[f"{minute}min<={bar}"] = v is not None and v <= bar
-            print(f"bar: <= {bar} by {minute} min: {'met' if bars[f'{minute}min<={bar}'] else 'not met'} ({fmt(v)})")
+            bars[f"{minute:g}min<={bar}"] = v is not None and v <= bar
+            print(f"bar: <= {bar} by {minute:g} min: {'met' if bars[f'{minute:g}min<={bar}'] else 'not met'} ({fmt(v)})")
     json.dump({"minutes": minutes, "curves": curves, "best_by_minute": table, "bars": bars},
               open(f"{out}/quality.json", "w"), indent=1)
-    open(f"{out}/curves.svg", "w").write(svg(curves, minutes))
+    open(f"{out}/curves.svg", "w").write(svg(curves, minutes, bar_list))
 
 
 if __name__ == "__main__":
