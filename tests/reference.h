@@ -54,6 +54,7 @@ struct ReferenceOut {
   double loss = 0;                // summed nats over targets >= 0
   std::vector<double> logits_mv;  // (T*N, V)
   std::vector<double> hT_lnh;     // (L, N, H) final hidden state
+  std::vector<double> cT_lnh;     // (L, N, H) final cell state (LSTM)
 };
 
 // h0/c0 (L, N, H) may be empty (zeros). `masks` (L-1 of (T*N, H)), when given, multiply the
@@ -113,6 +114,7 @@ inline ReferenceOut reference_forward(const ModelConfig& c, const std::vector<do
     r.loss += mx + std::log(sum) - z[y_tn[m]];
   }
   r.hT_lnh = std::move(h_lnh);
+  r.cT_lnh = std::move(c_lnh);
   return r;
 }
 

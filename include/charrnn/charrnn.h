@@ -74,16 +74,33 @@ struct Generation {
                               // (temperature 1, before top-k/top-p)
 };
 
+// Dynamic evaluation (Krause et al. 2018): the text is read as one stream, `segment` symbols
+// at a time; after scoring a segment the weights take an RMS-normalised gradient step of size
+// `step` on it, and are pulled back towards the trained weights by `decay`. The mean squared
+// gradients come from the checkpoint's Adam moments (optimizer.safetensors), or where it has
+// none, from the text's own segments already scored. Defaults tuned on the first half of
+// tinyshakespeare's validation split (docs/usage.md).
+struct DynamicEvalOptions {
+  bool enabled = false;
+  int segment = 20;
+  double step = -1;  // < 0: 3e-5 with Adam's moments, 3e-4 with the text's (their scales differ)
+  double decay = 1e-3;
+};
+
 struct ScoreOptions {
   int batch = 32;  // the text is cut into this many streams ...
   int seq = 100;   // ... read in windows of this many symbols, the state carried between them
-  std::string name = "text";  // what error messages call the text (its file's name, say)
+  std::string name = "text";   // what error messages call the text (its file's name, say)
+  DynamicEvalOptions dynamic;  // when enabled, batch and seq are not used
 };
 
 struct Score {
   int64_t symbols = 0;    // symbols in the text
   int64_t predicted = 0;  // symbols scored (all but the first)
   double nats_per_char = 0, bits_per_char = 0, perplexity = 0;
+  std::string statistics;  // dynamic evaluation: where the mean squared gradients came from,
+                           // "adam" or "text"; empty otherwise
+  double step = 0;         // dynamic evaluation: the step size used
 };
 
 struct HistoryEntry {

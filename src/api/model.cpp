@@ -12,6 +12,7 @@
 #include "generate/stop_matcher.h"
 #include "text/dataset.h"
 #include "text/tokenizer.h"
+#include "train/dynamic_eval.h"
 
 namespace charrnn {
 
@@ -187,6 +188,41 @@ Generation Model::beam_search(const std::string& prompt, int64_t length, int wid
   return g;
 }
 
+namespace {
+
+Score score_of(int64_t symbols, int64_t predicted, double nats) {
+  Score s;
+  s.symbols = symbols;
+  s.predicted = predicted;
+  s.nats_per_char = nats / double(predicted);
+  s.bits_per_char = s.nats_per_char / std::log(2.0);
+  s.perplexity = std::exp(s.nats_per_char);
+  return s;
+}
+
+// Dynamic evaluation with the checkpoint's Adam moments where it has them.
+Score score_dynamic(const Model::Impl& m, const std::vector<int32_t>& ids,
+                    const DynamicEvalOptions& o) {
+  const LoadedCheckpoint with_moments = load_checkpoint(m.ck.dir, WhichWeights::best, true);
+  std::vector<float> ms_p;
+  if (!with_moments.adam_v.empty())
+    ms_p = adam_mean_squares(with_moments.adam_v, with_moments.adam_steps,
+                             m.ck.meta.train_config.value("beta2", 0.999));
+  DynamicEvalConfig d;
+  d.segment = o.segment;
+  d.step = o.step >= 0 ? o.step : ms_p.empty() ? 3e-4 : 3e-5;
+  d.decay = o.decay;
+  validate_dynamic_eval_config(d);
+  const DynamicEvalResult r =
+      dynamic_evaluate(m.ck.meta.model, m.ck.params, ms_p, ids.data(), ids.size(), d);
+  Score s = score_of(int64_t(ids.size()), r.count, r.nats);
+  s.statistics = r.adam_ms ? "adam" : "text";
+  s.step = d.step;
+  return s;
+}
+
+}  // namespace
+
 Score Model::score(const std::string& text, const ScoreOptions& options) const {
   if (options.batch < 1 || options.batch > 100000)
     fail_field("batch", "must be between 1 and 100000, got " + std::to_string(options.batch));
@@ -196,6 +232,7 @@ Score Model::score(const std::string& text, const ScoreOptions& options) const {
   const std::vector<int32_t> ids =
       m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, options.name), options.name);
   if (ids.size() < 2) fail(options.name + " has fewer than 2 symbols; nothing to score");
+  if (options.dynamic.enabled) return score_dynamic(m, ids, options.dynamic);
   EvalWindows windows(IdSpan{ids.data(), ids.size()}, options.seq, options.batch);
   Net net(m.ck.meta.model, options.seq, options.batch, Net::Mode::infer, m.ck.params.data(),
           nullptr);
@@ -209,13 +246,7 @@ Score Model::score(const std::string& text, const ScoreOptions& options) const {
     net.carry_state();
     count += scored;
   }
-  Score s;
-  s.symbols = int64_t(ids.size());
-  s.predicted = count;
-  s.nats_per_char = total / double(count);
-  s.bits_per_char = s.nats_per_char / std::log(2.0);
-  s.perplexity = std::exp(s.nats_per_char);
-  return s;
+  return score_of(int64_t(ids.size()), count, total);
 }
 
 }  // namespace charrnn
