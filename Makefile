@@ -30,7 +30,7 @@ FUZZ_SEED ?= 0
 MINUTES ?= 90
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
-.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang \
+.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-dynamic \
         quality models corpora clean
 
 all: build
@@ -109,6 +109,16 @@ models: build corpora
 bench-tang: build corpora
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread icu-devtools util-linux
 	bash scripts/bench_tang.sh $(BUILD)
+
+# Static against dynamic evaluation (eval --dynamic): the small preset trained 10 minutes on
+# tinyshakespeare (kept in bench-results/dynamic/small), with a grid search on it, and
+# DYNAMIC_MODELS (checkpoints trained with a validation split) at the defaults.
+bench-dynamic: build
+	@test -f bench-results/dynamic/small/model.json || $(CHARRNN) train --preset small --quiet \
+	  --corpus ../shared/corpora/tinyshakespeare.txt --model bench-results/dynamic/small --force \
+	  --minutes 10 --eval-every 500
+	/usr/bin/python3 scripts/bench_dynamic.py $(CHARRNN) bench-results/dynamic --grid \
+	  bench-results/dynamic/small $(DYNAMIC_MODELS)
 
 bench: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread time
