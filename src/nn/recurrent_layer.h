@@ -24,6 +24,7 @@ enum class Dtype { f32, bf16 };              // compute precision of the recurre
 Dtype parse_dtype(const std::string& name);  // throws a usage Error
 std::string dtype_name(Dtype dtype);
 bool cpu_has_bf16();                       // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
+bool cpu_has_amx();                        // AMX: where bf16 training beats f32
 Cell parse_cell(const std::string& name);  // throws a usage Error
 std::string cell_name(Cell cell);
 int cell_gates(Cell cell);       // G: weight gates
