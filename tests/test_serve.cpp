@@ -444,5 +444,39 @@ TEST(ServeAlone, HostileRequestsLeaveItAnsweringCorrectly) {
   remove_tree(dir);
 }
 
+// Form-aware generation through the server: the same masks as generate --form/--acrostic, so
+// the same text for the same seed; an acrostic character the model lacks is a 400 naming it.
+TEST(ServeAlone, PoemFormsAreWhatGenerateWritesAndAMissingAcrosticCharacterIsA400) {
+  const std::string dir = testing::scratch_dir("charrnn_serve_form");
+  const std::string tang = std::string(CHARRNN_MODELS_DIR) + "/tang-small";
+  ServerProcess s({"--model", tang}, dir);
+  ASSERT_GT(s.port(), 0);
+  const json req = {
+      {"prompt", "《春》\n"},  {"max_tokens", 200}, {"temperature", 0.8}, {"seed", 5}, {"form", 5},
+      {"acrostic", "春夏秋冬"}};
+  auto r = s.client().Post("/v1/completions", req.dump(), "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json j = json::parse(r->body);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+  const std::string text = j["choices"][0]["text"];
+  const testing::Result cli = testing::run_charrnn(
+      "generate --model " + tang +
+          " --prompt '《春》\n' --length 200 --temperature 0.8 --seed 5 --form 5 --acrostic "
+          "春夏秋冬",
+      dir);
+  ASSERT_EQ(cli.code, 0) << cli.err;
+  std::string cli_text = cli.out;
+  if (!cli_text.empty() && cli_text.back() == '\n') cli_text.pop_back();  // a line's end, if any
+  EXPECT_EQ("《春》\n" + text, cli_text);
+  EXPECT_EQ(text.substr(0, 3), "春");
+  auto bad = s.client().Post("/v1/completions",
+                             json({{"prompt", "春"}, {"form", 5}, {"acrostic", "春☃"}}).dump(),
+                             "application/json");
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(json::parse(bad->body)["error"]["param"], "acrostic");
+  EXPECT_NE(bad->body.find("☃"), std::string::npos) << bad->body;
+  remove_tree(dir);
+}
+
 }  // namespace
 }  // namespace charrnn

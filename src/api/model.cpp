@@ -66,17 +66,6 @@ std::vector<int32_t> encode_prompt(const Model::Impl& m, const std::string& prom
   return m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
 }
 
-// The code points of a UTF-8 string, one string each (the acrostic's characters).
-std::vector<std::string> split_symbols(const std::string& text) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = size_t(utf8_length(static_cast<unsigned char>(text[i])));
-    out.push_back(text.substr(i, n));
-    i += n;
-  }
-  return out;
-}
-
 SampleConfig sample_config(const SampleOptions& o) {
   SampleConfig s;
   s.temperature = float(o.temperature);
@@ -132,7 +121,7 @@ std::vector<Generation> Model::generate_n(
   }
   std::vector<Generation> out(static_cast<size_t>(n));
   std::vector<StopMatcher> stops(size_t(n), StopMatcher(options.stop));
-  FormConfig form{options.form, options.lines, split_symbols(options.acrostic)};
+  FormConfig form{options.form, options.lines, split_code_points(options.acrostic)};
   std::vector<FormConstraint> forms;
   if (form.active()) forms.assign(size_t(n), FormConstraint(form, m.ck.meta.symbols));
   for (auto& g : out) g.finish_reason = "length";

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "charrnn/error.h"
+#include "text/tokenizer.h"
 
 namespace charrnn {
 namespace {
@@ -30,6 +31,16 @@ int find(const std::vector<std::string>& symbols, const std::string& s) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_code_points(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = size_t(utf8_length(static_cast<unsigned char>(text[i])));
+    out.push_back(text.substr(i, n));
+    i += n;
+  }
+  return out;
+}
 
 FormConstraint::FormConstraint(const FormConfig& form, const std::vector<std::string>& symbols)
     : han_v_(symbols.size(), 0), chars_(form.chars) {

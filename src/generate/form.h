@@ -17,6 +17,9 @@ struct FormConfig {
   bool active() const { return chars > 0 || lines > 0 || !acrostic.empty(); }
 };
 
+// The code points of a UTF-8 string, one string each (an acrostic's characters).
+std::vector<std::string> split_code_points(const std::string& text);
+
 class FormConstraint {
  public:
   // Throws a usage Error naming an acrostic character the vocabulary lacks, or a form whose

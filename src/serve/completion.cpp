@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <string_view>
 
@@ -198,11 +199,16 @@ void Completions::handle(const std::string& body, const std::string& model_id,
   sc.temperature = float(r.temperature);
   sc.top_k = r.top_k;
   sc.top_p = float(r.top_p);
+  const FormConfig form{r.form, r.lines, split_code_points(r.acrostic)};
+  std::optional<FormConstraint> constraint;  // throws a field Error (400) before any job runs
+  if (form.active()) constraint.emplace(form, ck_.meta.symbols);
   Jobs jobs;
   for (int i = 0; i < r.n; ++i) {
     sc.seed = seed + uint64_t(i);
-    jobs.push_back(std::make_shared<Job>(ids, r.max_tokens, sc, ck_.meta.model.vocab,
-                                         ck_.meta.unknown_id, r.stop));
+    const int V = ck_.meta.model.vocab, unk = ck_.meta.unknown_id;
+    jobs.push_back(constraint
+                       ? std::make_shared<Job>(ids, r.max_tokens, sc, V, unk, r.stop, *constraint)
+                       : std::make_shared<Job>(ids, r.max_tokens, sc, V, unk, r.stop));
   }
   engine_->warm(*jobs[0]);  // the same prompt: warmed once, its state copied
   for (size_t i = 1; i < jobs.size(); ++i) {

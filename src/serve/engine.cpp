@@ -14,6 +14,12 @@ Job::Job(const std::vector<int32_t>& prompt_ids, int64_t max, const SampleConfig
   ends.reserve(size_t(std::min<int64_t>(max, 1 << 16)) + 1);
 }
 
+Job::Job(const std::vector<int32_t>& prompt_ids, int64_t max, const SampleConfig& sample, int vocab,
+         int banned, std::vector<std::string> stops, const FormConstraint& constraint)
+    : Job(prompt_ids, max, sample, vocab, banned, std::move(stops)) {
+  form.push_back(constraint);
+}
+
 Engine::Engine(LoadedCheckpoint& ck, int slots, int queue, int threads)
     : ck_(ck),
       S_(slots),
@@ -23,6 +29,7 @@ Engine::Engine(LoadedCheckpoint& ck, int slots, int queue, int threads)
       V_(ck.meta.model.vocab),
       threads_(threads),
       x_s_(size_t(slots), 0),
+      masked_v_(size_t(ck.meta.model.vocab)),
       row_job_(size_t(slots)),
       ending_s_(size_t(slots), nullptr) {
   worker_ = std::thread([this] { run(); });
@@ -162,7 +169,14 @@ void Engine::advance() {
       ending_s_[size_t(r)] = "cancelled";
       continue;
     }
-    const int id = job.sampler.sample(logits_rv + size_t(r) * V_);
+    const float* row_v = logits_rv + size_t(r) * V_;
+    if (!job.form.empty()) {  // the mask on a copy: the net's logits stay as computed
+      std::copy(row_v, row_v + V_, masked_v_.begin());
+      job.form[0].mask(masked_v_.data());
+      row_v = masked_v_.data();
+    }
+    const int id = job.sampler.sample(row_v);
+    if (!job.form.empty()) job.form[0].advance(id);
     x_s_[size_t(r)] = id;
     {
       std::lock_guard<std::mutex> lock(job.mu);
@@ -174,7 +188,7 @@ void Engine::advance() {
       ++job.symbols;
     }
     job.cv.notify_all();
-    if (job.stop.stopped())
+    if (job.stop.stopped() || (!job.form.empty() && job.form[0].done()))
       ending_s_[size_t(r)] = "stop";
     else if (job.symbols >= job.max_symbols)
       ending_s_[size_t(r)] = "length";

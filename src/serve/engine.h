@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint.h"
+#include "generate/form.h"
 #include "generate/sampler.h"
 #include "generate/stop_matcher.h"
 #include "nn/model.h"
@@ -34,12 +35,16 @@ namespace charrnn::serve {
 struct Job {
   Job(const std::vector<int32_t>& prompt_ids, int64_t max_symbols, const SampleConfig& sample,
       int vocab, int banned, std::vector<std::string> stops);
+  // The same with a poem's form (form.h): it masks every draw and ends the text with the poem.
+  Job(const std::vector<int32_t>& prompt_ids, int64_t max_symbols, const SampleConfig& sample,
+      int vocab, int banned, std::vector<std::string> stops, const FormConstraint& form);
 
   // Set before submit(): the prompt, and (by Engine::warm) the state it leaves.
   std::vector<int32_t> prompt;
   int64_t max_symbols;
   Sampler sampler;
   StopMatcher stop;
+  std::vector<FormConstraint> form;    // none, or the poem's form
   std::vector<float> h_lh, c_lh;       // (L, H) state after all but the last prompt symbol
   std::atomic<bool> cancelled{false};  // the client left, or the server stops
 
@@ -89,6 +94,7 @@ class Engine {
   std::vector<std::unique_ptr<Net>> nets_;     // T = 1, N = 1, 2, 4, ... S (built in run())
   int current_ = 0;                            // the net that holds the rows' state
   std::vector<int32_t> x_s_;                   // (S) each row's next input symbol
+  std::vector<float> masked_v_;                // (V) a row's logits under its form's mask
   std::vector<std::shared_ptr<Job>> row_job_;  // (S) rows 0 .. active_-1 hold a job
   std::vector<const char*> ending_s_;          // (S) this step's finish reason, or null
   std::mutex mu_;                              // guards queue_, pending_params_, stopping_

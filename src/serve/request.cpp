@@ -123,6 +123,12 @@ CompletionRequest parse_completion_request(const std::string& body, int64_t max_
   const json& stream = field(j, "stream");
   if (!stream.is_null() && !stream.is_boolean()) fail_field("stream", "must be true or false");
   r.stream = stream.is_boolean() && stream.get<bool>();
+  r.form = int(integer(j, "form", 0, 7, 0));
+  r.lines = int(integer(j, "lines", 0, 1000, 0));
+  const json& acrostic = field(j, "acrostic");
+  if (!acrostic.is_null() && (!acrostic.is_string() || acrostic.get<std::string>().size() > 1024))
+    fail_field("acrostic", "must be a string of at most 1024 bytes");
+  if (acrostic.is_string()) r.acrostic = acrostic.get<std::string>();
   return r;
 }
 

@@ -23,6 +23,11 @@ struct CompletionRequest {
   int n = 1;                     // choices
   std::vector<std::string> stop;
   bool stream = false;
+  // Classical poems (extensions, as generate --form/--lines/--acrostic): 5 or 7 characters a
+  // line (0: free), the number of lines, and the acrostic's characters.
+  int form = 0;
+  int lines = 0;
+  std::string acrostic;
 };
 
 // Limits come from the server's flags (--max-tokens, --slots).
