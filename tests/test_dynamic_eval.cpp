@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/rng.h"
+#include "charrnn/charrnn.h"
 #include "charrnn/error.h"
 #include "cli_util.h"
 #include "reference.h"
@@ -161,10 +162,40 @@ TEST(DynamicEvalCli, EvalDynamicPrintsBothScoresAndWhereTheMeanSquaresCameFrom) 
   EXPECT_EQ(j["dynamic"]["statistics"], "adam");
   EXPECT_EQ(j["dynamic"]["predicted"], j["predicted"]);
   EXPECT_LT(j["dynamic"]["nats_per_char"].get<double>(), j["nats_per_char"].get<double>());
+  // A shipped model keeps only its weights: the mean squares then come from the text.
+  r = run_charrnn("eval --model " + std::string(CHARRNN_MODELS_DIR) + "/kjv-small --text " + dir +
+                      "/corpus.txt --dynamic --json --threads 1",
+                  dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["dynamic"]["statistics"], "text");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["dynamic"]["step"], 3e-4);
   r = run_charrnn("eval --model " + dir + "/m --text " + dir + "/corpus.txt --dynamic --segment 0",
                   dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("segment"), std::string::npos) << r.err;
+}
+
+TEST(DynamicEvalCli, AModelAdaptedToAPromptPredictsItBetterAndGenerateAdaptRuns) {
+  using namespace testing;
+  const std::string dir = scratch_dir("charrnn_adapt");
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "the cat sat on the mat. the dog sat on the log.\n";
+  write_text(dir + "/corpus.txt", text);
+  Result r = run_charrnn("train --corpus " + dir + "/corpus.txt --model " + dir +
+                             "/m --layers 1 --hidden 16 --embed 8 --seq 20 --batch 4 --steps 30 "
+                             "--threads 1 --quiet",
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Model model = Model::open(dir + "/m");
+  const std::string prompt = "the dog sat on the mat. the cat sat on the log.\n";
+  const Model adapted = model.adapted(prompt, {true, 10, 1e-3, 0});
+  EXPECT_LT(adapted.score(prompt).nats_per_char, model.score(prompt).nats_per_char);
+  r = run_charrnn("generate --model " + dir + "/m --prompt 'the dog' --adapt --length 20", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("the dog", 0), 0u) << r.out;
+  r = run_charrnn("generate --model " + dir + "/m --adapt --interactive", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--adapt"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -156,6 +156,10 @@ class Model {
   // How well the model predicts `text`, prepared with the model's own tokenizer settings.
   Score score(const std::string& text, const ScoreOptions& options = {}) const;
 
+  // A copy whose weights have read `text` with dynamic evaluation's updates (options.enabled
+  // is not consulted): generate from it to continue in the style of a long prompt.
+  Model adapted(const std::string& text, const DynamicEvalOptions& options = {}) const;
+
   struct Impl;
 
  private:

@@ -3,6 +3,7 @@
 // Letters: K samples generated together, T window, N streams.
 #include <cmath>
 
+#include "base/fsutil.h"
 #include "charrnn/charrnn.h"
 #include "checkpoint/checkpoint.h"
 #include "generate/beam.h"
@@ -189,19 +190,29 @@ Score score_of(int64_t symbols, int64_t predicted, double nats) {
   return s;
 }
 
-// Dynamic evaluation with the checkpoint's Adam moments where it has them.
-Score score_dynamic(const Model::Impl& m, const std::vector<int32_t>& ids,
-                    const DynamicEvalOptions& o) {
-  const LoadedCheckpoint with_moments = load_checkpoint(m.ck.dir, WhichWeights::best, true);
-  std::vector<float> ms_p;
-  if (!with_moments.adam_v.empty())
-    ms_p = adam_mean_squares(with_moments.adam_v, with_moments.adam_steps,
-                             m.ck.meta.train_config.value("beta2", 0.999));
+// The mean squared gradients (the checkpoint's Adam moments, or none: the text's) and the
+// configuration, with the step that suits them when none is given.
+DynamicEvalConfig dynamic_config(const Model::Impl& m, const DynamicEvalOptions& o,
+                                 std::vector<float>& ms_p) {
+  // Shipped and installed models keep only their weights (model.json still lists the rest).
+  if (path_exists(m.ck.dir + "/optimizer.safetensors")) {
+    const LoadedCheckpoint with_moments = load_checkpoint(m.ck.dir, WhichWeights::best, true);
+    if (!with_moments.adam_v.empty())
+      ms_p = adam_mean_squares(with_moments.adam_v, with_moments.adam_steps,
+                               m.ck.meta.train_config.value("beta2", 0.999));
+  }
   DynamicEvalConfig d;
   d.segment = o.segment;
   d.step = o.step >= 0 ? o.step : ms_p.empty() ? 3e-4 : 3e-5;
   d.decay = o.decay;
   validate_dynamic_eval_config(d);
+  return d;
+}
+
+Score score_dynamic(const Model::Impl& m, const std::vector<int32_t>& ids,
+                    const DynamicEvalOptions& o) {
+  std::vector<float> ms_p;
+  const DynamicEvalConfig d = dynamic_config(m, o, ms_p);
   const DynamicEvalResult r =
       dynamic_evaluate(m.ck.meta.model, m.ck.params, ms_p, ids.data(), ids.size(), d);
   Score s = score_of(int64_t(ids.size()), r.count, r.nats);
@@ -211,6 +222,17 @@ Score score_dynamic(const Model::Impl& m, const std::vector<int32_t>& ids,
 }
 
 }  // namespace
+
+Model Model::adapted(const std::string& text, const DynamicEvalOptions& options) const {
+  const Impl& m = *impl_;
+  const std::vector<int32_t> ids = encode_prompt(m, text);
+  if (ids.size() < 2) fail_field("prompt", "has fewer than 2 symbols; nothing to adapt to");
+  std::vector<float> ms_p;
+  const DynamicEvalConfig d = dynamic_config(m, options, ms_p);
+  auto impl = std::make_shared<Impl>(m);
+  dynamic_evaluate(m.ck.meta.model, m.ck.params, ms_p, ids.data(), ids.size(), d, &impl->ck.params);
+  return Model(std::move(impl));
+}
 
 Score Model::score(const std::string& text, const ScoreOptions& options) const {
   if (options.batch < 1 || options.batch > 100000)

@@ -90,7 +90,7 @@ int cmd_generate(int argc, char** argv) {
   std::string dir, prompt, weights = "best", dtype = "f32";
   int64_t length = 500;
   int threads = 0, samples = 1;
-  bool stats = false, interact = false;
+  bool stats = false, interact = false, adapt = false;
   int beam = 0;
   std::string prompt_file;
   Output out;
@@ -102,6 +102,8 @@ int cmd_generate(int argc, char** argv) {
       "read the prompt from this file (long or multi-line)")(
       "interactive", po::bool_switch(&interact),
       "a prompt per line of standard input, until its end")(
+      "adapt", po::bool_switch(&adapt),
+      "first adapt the weights to the prompt (eval --dynamic's updates, its defaults)")(
       "weights", po::value(&weights)->default_value(weights), "best (by validation) or last");
   po::options_description sampling("Sampling");
   sampling.add_options()("length", po::value(&length)->default_value(length),
@@ -152,7 +154,9 @@ int cmd_generate(int argc, char** argv) {
     if (out.json) fail_usage("--beam does not write --json yet", "drop --json");
   }
 
-  const Model model = Model::open(dir, {weights, dtype_name(resolve_dtype(dtype))});
+  if (adapt && interact) fail_usage("--adapt takes one prompt; --interactive reads many");
+  Model model = Model::open(dir, {weights, dtype_name(resolve_dtype(dtype))});
+  if (adapt) model = model.adapted(prompt);
   auto t0 = std::chrono::steady_clock::now();
   int64_t symbols = 0;
   if (beam > 0) {

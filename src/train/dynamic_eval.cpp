@@ -59,7 +59,7 @@ std::vector<float> adam_mean_squares(const std::vector<float>& v_p, int64_t step
 
 DynamicEvalResult dynamic_evaluate(const ModelConfig& model, const std::vector<float>& params_p,
                                    const std::vector<float>& ms_p, const int32_t* ids, size_t n,
-                                   const DynamicEvalConfig& config) {
+                                   const DynamicEvalConfig& config, std::vector<float>* adapted_p) {
   validate_dynamic_eval_config(config);
   const size_t P = params_p.size();
   if (P != parameter_count(model)) fail("dynamic evaluation: the parameters do not fit the model");
@@ -88,7 +88,7 @@ DynamicEvalResult dynamic_evaluate(const ModelConfig& model, const std::vector<f
     int64_t count = 0;
     r.nats += net.forward(x_t.data(), y_t.data(), &count);
     r.count += count;
-    if (at + len + 1 >= n) break;  // the text is scored: nothing is left to adapt to
+    if (at + len + 1 >= n && !adapted_p) break;  // scored: nothing is left to adapt to
     std::fill(grads_p.begin(), grads_p.end(), 0.f);
     net.backward();
     net.carry_state();
@@ -101,6 +101,7 @@ DynamicEvalResult dynamic_evaluate(const ModelConfig& model, const std::vector<f
       theta_p[p] += -step * grads_p[p] / (rms_p[p] + eps) + rate_p[p] * (params_p[p] - theta_p[p]);
     net.sync_weights();
   }
+  if (adapted_p) *adapted_p = std::move(theta_p);
   return r;
 }
 

@@ -41,9 +41,12 @@ struct DynamicEvalResult {
 // Scores ids[0..n) (every symbol after the first). `params_p` (P) are the trained weights;
 // `ms_p` (P) the mean squared gradients, or empty to estimate them from the text. Dropout of
 // every kind is off: dynamic evaluation adapts the evaluated model, not the training one.
+// `adapted_p`, when given, receives the weights after the last segment, which then takes its
+// step too (generate --adapt: a model adapted to its prompt).
 DynamicEvalResult dynamic_evaluate(const ModelConfig& model, const std::vector<float>& params_p,
                                    const std::vector<float>& ms_p, const int32_t* ids, size_t n,
-                                   const DynamicEvalConfig& config);
+                                   const DynamicEvalConfig& config,
+                                   std::vector<float>* adapted_p = nullptr);
 
 // Adam's second moments as mean squared gradients: v / (1 - beta2^steps).
 std::vector<float> adam_mean_squares(const std::vector<float>& v_p, int64_t steps, double beta2);
