@@ -30,7 +30,7 @@ FUZZ_SEED ?= 0
 MINUTES ?= 90
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
-.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-dynamic \
+.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-form bench-dynamic \
         quality models corpora clean
 
 all: build
@@ -109,6 +109,11 @@ models: build corpora
 bench-tang: build corpora
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread icu-devtools util-linux
 	bash scripts/bench_tang.sh $(BUILD)
+
+# Form-aware generation measured: 200 poems free and with --form 5 / 7 (docs/poetry.md).
+bench-form: build corpora
+	@bash scripts/deps.sh icu-devtools
+	/usr/bin/python3 scripts/bench_form.py $(CHARRNN) models/tang corpora/tang.txt bench-results/form 200
 
 # Static against dynamic evaluation (eval --dynamic): the small preset trained 10 minutes on
 # tinyshakespeare (kept in bench-results/dynamic/small), with a grid search on it, and
