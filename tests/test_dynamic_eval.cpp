@@ -143,16 +143,22 @@ TEST(DynamicEval, ASegmentOfZeroIsAnErrorNamingTheField) {
   }
 }
 
+// DIR/corpus.txt (a repeated pair of sentences) and DIR/m, a tiny model trained 30 steps on it
+// with its Adam moments.
+testing::Result train_tiny(const std::string& dir) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "the cat sat on the mat. the dog sat on the log.\n";
+  testing::write_text(dir + "/corpus.txt", text);
+  return testing::run_charrnn("train --corpus " + dir + "/corpus.txt --model " + dir +
+                                  "/m --layers 1 --hidden 16 --embed 8 --seq 20 --batch 4 "
+                                  "--steps 30 --threads 1 --quiet",
+                              dir);
+}
+
 TEST(DynamicEvalCli, EvalDynamicPrintsBothScoresAndWhereTheMeanSquaresCameFrom) {
   using namespace testing;
   const std::string dir = scratch_dir("charrnn_dyneval");
-  std::string text;
-  for (int i = 0; i < 60; ++i) text += "the cat sat on the mat. the dog sat on the log.\n";
-  write_text(dir + "/corpus.txt", text);
-  Result r = run_charrnn("train --corpus " + dir + "/corpus.txt --model " + dir +
-                             "/m --layers 1 --hidden 16 --embed 8 --seq 20 --batch 4 --steps 30 "
-                             "--threads 1 --quiet",
-                         dir);
+  Result r = train_tiny(dir);
   ASSERT_EQ(r.code, 0) << r.err;
   r = run_charrnn("eval --model " + dir + "/m --text " + dir +
                       "/corpus.txt --dynamic --segment 20 --step 1e-3 --json --threads 1",
@@ -178,13 +184,7 @@ TEST(DynamicEvalCli, EvalDynamicPrintsBothScoresAndWhereTheMeanSquaresCameFrom) 
 TEST(DynamicEvalCli, AModelAdaptedToAPromptPredictsItBetterAndGenerateAdaptRuns) {
   using namespace testing;
   const std::string dir = scratch_dir("charrnn_adapt");
-  std::string text;
-  for (int i = 0; i < 60; ++i) text += "the cat sat on the mat. the dog sat on the log.\n";
-  write_text(dir + "/corpus.txt", text);
-  Result r = run_charrnn("train --corpus " + dir + "/corpus.txt --model " + dir +
-                             "/m --layers 1 --hidden 16 --embed 8 --seq 20 --batch 4 --steps 30 "
-                             "--threads 1 --quiet",
-                         dir);
+  Result r = train_tiny(dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const Model model = Model::open(dir + "/m");
   const std::string prompt = "the dog sat on the mat. the cat sat on the log.\n";
