@@ -84,17 +84,34 @@ class ServerProcess {
   bool exited_ = false;
 };
 
-// Sends raw bytes on a fresh connection and returns what comes back within `wait_ms` (the
-// connection is closed by us after that, or by the server).
-inline std::string raw_exchange(int port, const std::string& bytes, int wait_ms = 300) {
+// A socket connected to 127.0.0.1:port that has sent `bytes`, or -1. The caller closes it.
+inline int connect_and_send(int port, const std::string& bytes) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(uint16_t(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// The raw HTTP/1.1 request of a POST of a JSON body to /v1/completions.
+inline std::string completion_request(const std::string& body) {
+  return "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Sends raw bytes on a fresh connection and returns what comes back within `wait_ms` (the
+// connection is closed by us after that, or by the server).
+inline std::string raw_exchange(int port, const std::string& bytes, int wait_ms = 300) {
   std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  const int fd = connect_and_send(port, bytes);
+  if (fd >= 0) {
     timeval tv{0, 20 * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
@@ -104,8 +121,8 @@ inline std::string raw_exchange(int port, const std::string& bytes, int wait_ms 
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
       if (n > 0) reply.append(buf, size_t(n));
     }
+    ::close(fd);
   }
-  ::close(fd);
   return reply;
 }
 

@@ -301,20 +301,12 @@ TEST(ServeAlone, FullIsA503AndADisconnectFreesTheSlot) {
   ASSERT_GT(s.port(), 0);
   std::atomic<bool> got_some{false};
   std::thread hog([&] {  // a streaming client that stays, reading, until the server goes
-    const std::string body =
-        json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump();
-    const std::string req = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                            std::to_string(body.size()) + "\r\n\r\n" + body;
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(uint16_t(s.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-      char buf[4096];
-      while (::recv(fd, buf, sizeof buf, 0) > 0) got_some = true;
-    }
+    const int fd = testing::connect_and_send(
+        s.port(), testing::completion_request(
+                      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump()));
+    if (fd < 0) return;
+    char buf[4096];
+    while (::recv(fd, buf, sizeof buf, 0) > 0) got_some = true;
     ::close(fd);
   });
   for (int i = 0; i < 200 && !got_some; ++i)
@@ -335,12 +327,8 @@ TEST(ServeAlone, AClientThatLeavesFreesItsSlotAtOnce) {
   ServerProcess s({"--model", kKjv, "--slots", "1", "--queue", "0", "--max-tokens", "1000000"},
                   dir);
   ASSERT_GT(s.port(), 0);
-  const std::string body =
-      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump();
-  const std::string request =
-      "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string request = testing::completion_request(
+      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump());
   EXPECT_NE(testing::raw_exchange(s.port(), request, 300).find("data: "),
             std::string::npos);  // then we hang up
   int status = 0;
