@@ -195,12 +195,10 @@ Score score_of(int64_t symbols, int64_t predicted, double nats) {
 DynamicEvalConfig dynamic_config(const Model::Impl& m, const DynamicEvalOptions& o,
                                  std::vector<float>& ms_p) {
   // Shipped and installed models keep only their weights (model.json still lists the rest).
-  if (path_exists(m.ck.dir + "/optimizer.safetensors")) {
-    const LoadedCheckpoint with_moments = load_checkpoint(m.ck.dir, WhichWeights::best, true);
-    if (!with_moments.adam_v.empty())
-      ms_p = adam_mean_squares(with_moments.adam_v, with_moments.adam_steps,
-                               m.ck.meta.train_config.value("beta2", 0.999));
-  }
+  OptimizerTensors moments;
+  if (path_exists(m.ck.dir + "/optimizer.safetensors") && load_optimizer(m.ck, moments))
+    ms_p = adam_mean_squares(moments.adam_v, moments.adam_steps,
+                             m.ck.meta.train_config.value("beta2", 0.999));
   DynamicEvalConfig d;
   d.segment = o.segment;
   d.step = o.step >= 0 ? o.step : ms_p.empty() ? 3e-4 : 3e-5;

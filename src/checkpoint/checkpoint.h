@@ -103,6 +103,17 @@ CheckpointMeta parse_model_json(const std::string& text, const std::string& file
 // Validates model.json, hashes and shapes; throws Error naming the file and the problem.
 LoadedCheckpoint load_checkpoint(const std::string& dir, WhichWeights which = WhichWeights::best,
                                  bool with_optimizer = false);
+// What optimizer.safetensors holds: Adam's moments and step count, and the "state.*" tensors.
+struct OptimizerTensors {
+  std::vector<float> adam_m, adam_v;
+  int64_t adam_steps = 0;
+  std::map<std::string, std::vector<float>> state;
+};
+
+// Reads the optimizer.safetensors that a loaded checkpoint's model.json lists (hash-checked)
+// without reading its weights again; false when it lists none.
+bool load_optimizer(const LoadedCheckpoint& ck, OptimizerTensors& out);
+
 // True when `dir` holds a model.json (a directory charrnn may overwrite).
 bool is_checkpoint_dir(const std::string& dir);
 

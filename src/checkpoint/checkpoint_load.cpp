@@ -105,25 +105,39 @@ LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which,
   const json& files = f.at(out.json, "files");
   const bool last = which == WhichWeights::last && files.contains("last");
   read_params(verified_file(dir, files, last ? "last" : "weights", f), out.meta.model, out.params);
-  if (with_optimizer && files.contains("optimizer")) {
-    SafetensorsReader reader(verified_file(dir, files, "optimizer", f));
-    const int64_t P = int64_t(out.params.size());
-    out.adam_m.resize(size_t(P));
-    out.adam_v.resize(size_t(P));
-    reader.read("adam.m", {P}, out.adam_m.data());
-    reader.read("adam.v", {P}, out.adam_v.data());
-    out.adam_steps = f.integer(files["optimizer"], "adam_steps", 0, INT64_MAX);
-    for (const std::string& name : reader.names()) {
-      if (name.rfind("state.", 0) != 0) continue;
-      const std::vector<int64_t> shape = reader.shape(name);
-      size_t n = 1;
-      for (int64_t d : shape) n *= size_t(d);
-      if (n > (size_t(1) << 28)) f.bad("optimizer tensor '" + name + "' is implausibly large");
-      out.state[name].assign(n, 0.f);
-      reader.read(name, shape, out.state[name].data());
-    }
+  if (with_optimizer) {
+    OptimizerTensors o;
+    load_optimizer(out, o);
+    out.adam_m = std::move(o.adam_m);
+    out.adam_v = std::move(o.adam_v);
+    out.adam_steps = o.adam_steps;
+    out.state = std::move(o.state);
   }
   return out;
+}
+
+bool load_optimizer(const LoadedCheckpoint& ck, OptimizerTensors& out) {
+  const std::string file = ck.dir + "/model.json";
+  const Fields f(file);
+  const json& files = f.at(ck.json, "files");
+  if (!files.contains("optimizer")) return false;
+  SafetensorsReader reader(verified_file(ck.dir, files, "optimizer", f));
+  const int64_t P = int64_t(parameter_count(ck.meta.model));
+  out.adam_m.resize(size_t(P));
+  out.adam_v.resize(size_t(P));
+  reader.read("adam.m", {P}, out.adam_m.data());
+  reader.read("adam.v", {P}, out.adam_v.data());
+  out.adam_steps = f.integer(files["optimizer"], "adam_steps", 0, INT64_MAX);
+  for (const std::string& name : reader.names()) {
+    if (name.rfind("state.", 0) != 0) continue;
+    const std::vector<int64_t> shape = reader.shape(name);
+    size_t n = 1;
+    for (int64_t d : shape) n *= size_t(d);
+    if (n > (size_t(1) << 28)) f.bad("optimizer tensor '" + name + "' is implausibly large");
+    out.state[name].assign(n, 0.f);
+    reader.read(name, shape, out.state[name].data());
+  }
+  return true;
 }
 
 }  // namespace charrnn
