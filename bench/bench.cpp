@@ -162,8 +162,7 @@ int main(int argc, char** argv) try {
   Adam adam(params.size(), AdamConfig{});
   Net net(c, T, N, Net::Mode::train, params.data(), grads.data());
   const int K = comm::size();
-  Batcher batcher(IdSpan{corpus.ids.data(), corpus.ids.size()}, T, N, int64_t(K) * N,
-                  int64_t(comm::rank()) * N);
+  Batcher batcher(corpus.ids.span(), T, N, int64_t(K) * N, int64_t(comm::rank()) * N);
   std::vector<int32_t> x(size_t(T) * N), y(x.size());
   std::vector<double> step_s;
   PhaseTimes phases;

@@ -183,7 +183,7 @@ TEST_F(Api, TrainingRefusesBadSettingsByField) {
   TrainOptions o;
   o.corpus = {dir_ + "/c.txt"};
   o.model_dir = dir_ + "/m";
-  o.seq = 0;
+  o.seq = -1;  // 0 leaves it to the preset
   const Error e = error_of([&] { train(o); });
   EXPECT_EQ(e.kind(), Error::Kind::usage);
   EXPECT_EQ(e.field(), "seq");

@@ -104,7 +104,7 @@ TEST(Bf16Cli, TrainsAndGeneratesInBf16) {
   const std::string corpus = tiny_corpus(dir);
   auto r =
       testing::run_charrnn("train --corpus " + corpus + " --model " + dir +
-                               "/m --dtype bf16 --layers 2 --hidden 32 "
+                               "/m --dtype bf16 --layers 2 --hidden 32 --lr-schedule constant "
                                "--seq 16 --batch 8 --steps 60 --eval-every 30 --threads 1 --quiet",
                            dir);
   ASSERT_EQ(r.code, 0) << r.err;

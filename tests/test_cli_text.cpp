@@ -47,7 +47,8 @@ TEST_F(CliText, TooShortCorpusGivesTheNumbersAndAHint) {
   Result r = train(dir_ + "/short.txt", "--seq 50 --batch 50");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("50 x 50"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("hint: use a longer corpus, or smaller --seq / --batch"), std::string::npos)
+  EXPECT_NE(r.err.find("hint: use a longer corpus, or a smaller --seq or --batch"),
+            std::string::npos)
       << r.err;
 }
 

@@ -40,10 +40,11 @@ class CliTraining : public ::testing::Test {
   // A small 2-layer model with dropout and weight drop, so that resuming must restore the
   // generator both draw their masks from, and --ema, so that it must restore the average.
   std::string train_args(const std::string& model) {
+    // A constant rate: runs of different lengths take the same steps (a cosine's depend on
+    // where the run ends).
     return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
            " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --ema 0.9 --seq 16 "
-           "--batch 8 "
-           "--threads 1 --quiet";
+           "--batch 8 --lr-schedule constant --threads 1 --quiet";
   }
   // Starts charrnn in the background; returns its pid.
   pid_t spawn(const std::string& args) {
@@ -157,6 +158,29 @@ TEST_F(CliTraining, CtrlCSavesExits130AndResumesToTheSameWeights) {
             0);
   ASSERT_EQ(run(train_args("whole") + " --steps " + total + " --eval-every 50").code, 0);
   expect_same_run(model_json("whole"), model_json("cut"), dir_ + "/whole", dir_ + "/cut");
+}
+
+// A cosine anneals at the end of its plan; an interrupted run resumed without a stop rule
+// finishes the plan it had, so it equals the run that was never interrupted.
+TEST_F(CliTraining, AnInterruptedRunResumedWithoutAStopRuleFinishesItsPlanExactly) {
+  auto cosine = [&](const std::string& model) {
+    std::string args = train_args(model);
+    args.replace(args.find("constant"), 8, "cosine");
+    return args + " --steps 150 --eval-every 25";
+  };
+  pid_t pid = spawn(cosine("cut"));
+  wait_for_saved_step("cut", 25);
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(wait_exit(pid), 130) << slurp(dir_ + "/bg.err");
+  ASSERT_LT(model_json("cut")["training"]["state"]["step"].get<int64_t>(), 150);
+  Result r = run("train --resume " + dir_ + "/cut --threads 1 --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(run(cosine("whole")).code, 0);
+  const nlohmann::json cut = model_json("cut");
+  EXPECT_EQ(cut["training"]["state"]["step"], 150);
+  EXPECT_EQ(cut["training"]["state"]["plans"].size(), 1u);
+  EXPECT_NEAR(cut["training"]["state"]["lr"].get<double>(), 2e-4, 1e-5);  // annealed
+  expect_same_run(model_json("whole"), cut, dir_ + "/whole", dir_ + "/cut");
 }
 
 // The regression test for session 1's heap corruption: a signal delivered to a thread inside
@@ -288,8 +312,11 @@ TEST_F(CliTraining, MediumPresetIsTheTunedRecipe) {
   EXPECT_EQ(cfg["weight_drop"], 0.5);
   EXPECT_EQ(cfg["weight_decay"], 0.1);
   EXPECT_EQ(cfg["lr_schedule"], "cosine");
-  EXPECT_EQ(cfg["steps"], 7200);  // the cosine's length, as no step or epoch limit was given
-  EXPECT_EQ(cfg["dtype"], cpu_has_amx() ? "bf16" : "f32");  // bf16 only where it is faster
+  // The minutes are the budget: the schedule is planned to end with them, not after the
+  // preset's 7,200 steps (which apply only when no stop rule is given).
+  EXPECT_EQ(cfg["steps"], 0);
+  EXPECT_EQ(model_json("m")["training"]["state"]["plans"].size() >= 1, true);
+  EXPECT_EQ(cfg["dtype"], "f32");  // a budget under a minute is not worth a probe
 }
 
 TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {

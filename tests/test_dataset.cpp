@@ -22,7 +22,7 @@ TEST(Dataset, SplitKeepsTheLastFractionForValidation) {
   split_ids(ids, 0.1, &train, &val);
   EXPECT_EQ(train.size, 90u);
   EXPECT_EQ(val.size, 10u);
-  EXPECT_EQ(val.data[0], 90);
+  EXPECT_EQ(val[0], 90);
 }
 
 TEST(Batcher, StreamsContinueAcrossWindows) {
@@ -104,7 +104,9 @@ TEST(Batcher, TooShortCorpusGivesTheNumbers) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("10 x 8"), std::string::npos) << e.what();
-    EXPECT_NE(e.hint().find("--seq"), std::string::npos);
+    EXPECT_NE(e.hint().find("seq"), std::string::npos);
+    EXPECT_NE(e.hint_as([](const std::string& s) { return "--" + s; }).find("--seq"),
+              std::string::npos);
   }
 }
 

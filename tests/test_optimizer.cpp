@@ -40,23 +40,23 @@ TEST(Adam, WeightDecayShrinksOnlyTheGivenRanges) {
   EXPECT_FLOAT_EQ(p[3], 1.0f);
 }
 
-TEST(LrSchedule, WarmupThenCosineToTheFloor) {
-  LrSchedule s{"cosine", 1.0, 0.1, 10, 110, 0.5, 1000};
-  EXPECT_NEAR(s.at(0), 0.1, 1e-12);  // warmup: (step + 1) / warmup
-  EXPECT_NEAR(s.at(9), 1.0, 1e-12);
-  EXPECT_NEAR(s.at(10), 1.0, 1e-12);   // cosine starts at the peak
-  EXPECT_NEAR(s.at(60), 0.55, 1e-12);  // halfway: the mean of peak and floor
-  EXPECT_NEAR(s.at(110), 0.1, 1e-12);
-  EXPECT_NEAR(s.at(500), 0.1, 1e-12);
+TEST(LrSchedule, WarmupThenCosineToTheFloorByProgress) {
+  LrSchedule s{Schedule::cosine, 1.0, 0.1, 10, 0.5, 1000};
+  EXPECT_NEAR(s.at(0, 0.0), 0.1, 1e-12);  // warmup: (step + 1) / warmup
+  EXPECT_NEAR(s.at(9, 0.09), 1.0, 1e-12);
+  EXPECT_NEAR(s.at(10, 0.0), 1.0, 1e-12);   // progress 0: the peak
+  EXPECT_NEAR(s.at(60, 0.5), 0.55, 1e-12);  // halfway: the mean of peak and floor
+  EXPECT_NEAR(s.at(110, 1.0), 0.1, 1e-12);
+  EXPECT_NEAR(s.at(500, 1.7), 0.1, 1e-12);  // past the end: the floor
 }
 
-TEST(LrSchedule, StepDecayAndConstant) {
-  LrSchedule step{"step", 1.0, 0, 0, 0, 0.5, 100};
-  EXPECT_DOUBLE_EQ(step.at(99), 1.0);
-  EXPECT_DOUBLE_EQ(step.at(100), 0.5);
-  EXPECT_DOUBLE_EQ(step.at(250), 0.25);
+TEST(LrSchedule, StepDecayAndConstantIgnoreProgress) {
+  LrSchedule step{Schedule::step, 1.0, 0, 0, 0.5, 100};
+  EXPECT_DOUBLE_EQ(step.at(99, 0.9), 1.0);
+  EXPECT_DOUBLE_EQ(step.at(100, 0.1), 0.5);
+  EXPECT_DOUBLE_EQ(step.at(250, 0.0), 0.25);
   LrSchedule constant;
-  EXPECT_DOUBLE_EQ(constant.at(12345), constant.lr);
+  EXPECT_DOUBLE_EQ(constant.at(12345, 0.7), constant.lr);
 }
 
 TEST(Ema, AveragesWithTheRampedDecay) {

@@ -53,7 +53,7 @@ TEST_F(ShippedModels, TangSmallWritesChinesePoemLines) {
 TEST_F(ShippedModels, TangWritesSimplifiedPoemsEvenFromATraditionalPrompt) {
   const std::string model = std::string(CHARRNN_MODELS_DIR) + "/tang";
   LoadedCheckpoint ck = load_checkpoint(model);
-  EXPECT_EQ(ck.meta.tokenizer.script, "simplified");
+  EXPECT_EQ(ck.meta.tokenizer.script, Script::simplified);
   EXPECT_EQ(ck.meta.model.vocab, 4000);
   EXPECT_LT(ck.meta.best_val_loss, 5.0);  // trained, not a placeholder (tang-small: 4.98)
   testing::Result g = run("generate --model " + model + " --prompt 春 --length 100 --seed 1");

@@ -52,7 +52,7 @@ TEST(Tokenizer, NfcComposesCombiningMarks) {
 
 TEST(Tokenizer, NormalizeNoneKeepsCombiningMarks) {
   TokenizerConfig cfg;
-  cfg.normalize = "none";
+  cfg.normalize = Normalize::none;
   const std::string decomposed = "e\xCC\x81";
   Tokenizer tok(cfg);
   EXPECT_EQ(tok.prepare(decomposed, "t"), decomposed);

@@ -10,8 +10,8 @@ namespace {
 
 int count(const std::string& text, const char* unit, const char* normalize = "nfc") {
   TokenizerConfig c;
-  c.unit = unit;
-  c.normalize = normalize;
+  tokenizer_options().set(c, "unit", unit);
+  tokenizer_options().set(c, "normalize", normalize);
   Tokenizer tok(c);
   int n = 0;
   tok.for_each_symbol(tok.prepare(text, "t"), [&](std::string_view) { ++n; });
@@ -53,7 +53,7 @@ TEST(Units, HangulJamoComposeUnderNfcAndClusterWithout) {
 
 TEST(Units, GraphemeRoundTripKeepsEveryByte) {
   TokenizerConfig c;
-  c.unit = "grapheme";
+  c.unit = Unit::grapheme;
   Tokenizer tok(c);
   const std::string text = "I \xF0\x9F\x87\xAF\xF0\x9F\x87\xB5 q\xCC\x87\xCC\xA3\r\n\xE4\xB8\xAD!";
   const std::string prepared = tok.prepare(text, "t");
@@ -67,7 +67,7 @@ TEST(Units, GraphemeRoundTripKeepsEveryByte) {
 TEST(Normalization, NfkcFoldsCompatibilityCharactersNfcDoesNot) {
   const std::string text = "\xEF\xAC\x81 \xEF\xBC\xA1 \xE2\x91\xA0";  // ﬁ Ａ ①
   TokenizerConfig nfkc;
-  nfkc.normalize = "nfkc";
+  nfkc.normalize = Normalize::nfkc;
   EXPECT_EQ(Tokenizer(nfkc).prepare(text, "t"), "fi A 1");
   EXPECT_EQ(Tokenizer({}).prepare(text, "t"), text);
 }
@@ -119,14 +119,16 @@ TEST(InvalidUtf8, ErrorAtStartMiddleAndEnd) {
       ADD_FAILURE() << "no error for " << where;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
-      EXPECT_NE(e.hint().find("--on-invalid replace"), std::string::npos);
+      EXPECT_NE(e.hint().find("on_invalid to replace"), std::string::npos) << e.hint();
+      EXPECT_NE(e.hint_as([](const std::string& s) { return "--" + s; }).find("--on_invalid"),
+                std::string::npos);
     }
   }
 }
 
 TEST(InvalidUtf8, ReplaceSubstitutesEachBadByte) {
   TokenizerConfig c;
-  c.on_invalid = "replace";
+  c.on_invalid = OnInvalid::replace;
   EXPECT_EQ(Tokenizer(c).prepare("\x80"
                                  "a\xFF\xFE"
                                  "b\xE4\xB8",
@@ -138,25 +140,31 @@ TEST(InvalidUtf8, ReplaceSubstitutesEachBadByte) {
 
 TEST(InvalidUtf8, BomIsDroppedEvenWhenRepairing) {
   TokenizerConfig c;
-  c.on_invalid = "replace";
+  c.on_invalid = OnInvalid::replace;
   EXPECT_EQ(Tokenizer(c).prepare("\xEF\xBB\xBFhi\xFF", "t"), "hi\xEF\xBF\xBD");
 }
 
-TEST(TokenizerConfig, BadSettingsAreUsageErrors) {
-  for (auto set :
-       std::vector<void (*)(TokenizerConfig&)>{[](TokenizerConfig& c) { c.unit = "word"; },
-                                               [](TokenizerConfig& c) { c.normalize = "nfd"; },
-                                               [](TokenizerConfig& c) { c.on_invalid = "skip"; },
-                                               [](TokenizerConfig& c) { c.min_count = 0; },
-                                               [](TokenizerConfig& c) { c.max_vocab = 1; }}) {
+TEST(TokenizerConfig, BadSettingsAreUsageErrorsNamingTheField) {
+  const std::vector<std::pair<std::string, nlohmann::json>> bad = {
+      {"unit", "word"}, {"normalize", "nfd"}, {"on_invalid", "skip"},
+      {"min_count", 0}, {"max_vocab", -1},    {"script", "latin"}};
+  for (const auto& [name, value] : bad) {
     TokenizerConfig c;
-    set(c);
     try {
-      Tokenizer t(c);
-      ADD_FAILURE() << "accepted";
+      tokenizer_options().set(c, name, value);
+      ADD_FAILURE() << name << " accepted " << value;
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), Error::Kind::usage) << e.what();
+      EXPECT_EQ(e.field(), name) << e.what();
     }
+  }
+  TokenizerConfig one;
+  one.max_vocab = 1;
+  try {
+    Tokenizer t(one);
+    ADD_FAILURE() << "max_vocab 1 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.field(), "max_vocab");
   }
 }
 
@@ -168,7 +176,7 @@ namespace {
 
 std::string in_script(const char* script, const std::string& text) {
   TokenizerConfig c;
-  c.script = script;
+  tokenizer_options().set(c, "script", script);
   return Tokenizer(c).prepare(text, "t");
 }
 

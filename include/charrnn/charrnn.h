@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -170,25 +171,30 @@ class Model {
 // ---------------------------------------------------------------------------------------------
 // Training
 
+// What to train. A field left at its default here counts as not given: the automatic preset
+// (or the checkpoint, on resume) decides it. Every other training setting can be given by name
+// in `settings` (the names of docs/usage.md's flags without "--"), as the text a flag takes:
+// {"weight_drop", "0.3"}, {"lr_schedule", "constant"}, {"corpus", "[\"a.txt\", \"b.txt\"]"}.
 struct TrainOptions {
-  std::vector<std::string> corpus;  // UTF-8 text files or directories, concatenated
-  std::string model_dir;            // the checkpoint directory it writes
-  bool force = false;               // replace an existing checkpoint
-  bool resume = false;              // continue the checkpoint in model_dir exactly
-  double val_frac = 0.1;            // the last fraction of the corpus held out for validation
-  std::string cell = "lstm";        // "lstm", "gru" or "rnn"
-  int layers = 2, hidden = 128, embed = 64;
-  double dropout = 0;          // between layers
-  std::string dtype = "f32";   // "f32" or "bf16"
-  int seq = 50, batch = 50;    // BPTT window, parallel streams
-  double lr = 2e-3, clip = 5;  // Adam learning rate, max gradient norm (0: off)
-  int64_t steps = 0;           // stop rules; none given: 10 epochs
-  double epochs = 0, minutes = 0;
+  std::vector<std::string> corpus;        // UTF-8 text files or directories, concatenated
+  std::string model_dir;                  // the checkpoint directory it writes
+  bool force = false;                     // replace an existing checkpoint
+  bool resume = false;                    // continue the checkpoint in model_dir exactly
+  double val_frac = 0.1;                  // the last fraction of the corpus held out for validation
+  std::string cell = "lstm";              // "lstm", "gru" or "rnn"
+  int layers = 0, hidden = 0, embed = 0;  // 0: chosen by the preset (automatic by default)
+  double dropout = -1;                    // between layers; < 0: the preset's
+  std::string dtype = "auto";             // "auto" (the faster, measured), "f32" or "bf16"
+  int seq = 0, batch = 0;                 // BPTT window, parallel streams; 0: the preset's
+  double lr = 0, clip = 5;  // Adam learning rate (0: the preset's), max gradient norm (0: off)
+  int64_t steps = 0;        // stop rules; none given: 10 epochs
+  double epochs = 0, minutes = 0;  // minutes: the time budget; the schedule anneals at its end
   uint64_t seed = 1;
   int64_t eval_every = 200;  // validate and save every this many steps
   int64_t sample_every = 0;  // report a sample (TrainProgress::Kind::sample) every N steps
   int64_t sample_length = 200;
   std::vector<double> sample_temperatures{1.0};
+  std::map<std::string, std::string> settings;  // any other setting, by name (see above)
 };
 
 struct TrainProgress {
@@ -197,9 +203,11 @@ struct TrainProgress {
   int64_t step = 0, total_steps = 0;
   double epoch = 0, loss = 0;  // step: mean training loss since the last report
   double tokens_per_s = 0, seconds = 0, eta_seconds = -1;
-  double val_loss = 0;     // eval: the validation loss (nats/symbol)
-  bool improved = false;   // eval: a new best, saved as the model's weights
-  double temperature = 0;  // sample: its temperature (and step: the step it was drawn at)
+  double val_loss = 0;             // eval: the validation loss (nats/symbol)
+  bool improved = false;           // eval: a new best, saved as the model's weights
+  double temperature = 0;          // sample: its temperature (and step: the step it was drawn at)
+  int64_t patience_exhausted = 0;  // eval: > 0 when this many evaluations without a new best
+                                   // end the run (the patience setting)
 };
 
 struct TrainSummary {
@@ -207,7 +215,9 @@ struct TrainSummary {
   double seconds = 0;
   double best_val_loss = 0;
   int64_t best_step = -1;
-  bool interrupted = false;  // *stop became true; the state was saved for resume
+  bool interrupted = false;    // *stop became true; the state was saved for resume
+  bool early_stopped = false;  // the patience setting ended the run
+  std::string model_dir;       // where the checkpoint is
 };
 
 // Trains until a stop rule or until *stop becomes true, then saves; on_progress is called from

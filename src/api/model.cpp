@@ -42,8 +42,8 @@ ModelCard card_of(const LoadedCheckpoint& ck) {
   c.embed = m.model.embed;
   c.vocab = m.model.vocab;
   c.parameters = int64_t(parameter_count(m.model));
-  c.unit = m.tokenizer.unit;
-  c.normalize = m.tokenizer.normalize;
+  c.unit = unit_name(m.tokenizer.unit);
+  c.normalize = normalize_name(m.tokenizer.normalize);
   c.symbols = m.symbols;
   c.steps = m.state.step;
   c.tokens = m.state.tokens;

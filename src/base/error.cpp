@@ -12,7 +12,7 @@ void fail_usage(const std::string& what, const std::string& hint) {
 }
 
 void fail_field(const std::string& field, const std::string& problem, const std::string& hint) {
-  throw Error(Error::Kind::usage, field + " " + problem, hint, field);
+  throw Error(Error::Kind::usage, "{" + field + "} " + problem, hint, field);
 }
 
 }  // namespace charrnn

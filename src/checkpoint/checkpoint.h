@@ -30,8 +30,9 @@ struct HistoryPoint {
   int64_t tokens = 0;  // training tokens seen (T * N per step)
   double seconds = 0;  // wall-clock training time so far, evaluation included
   double epoch = 0;
-  double train_loss = 0;  // mean minibatch loss since the previous point, nats/symbol
-  double val_loss = 0;    // whole validation split, nats/symbol
+  double train_loss = 0;    // mean minibatch loss since the previous point, nats/symbol
+  double val_loss = 0;      // validation loss, nats/symbol
+  int64_t val_symbols = 0;  // symbols scored: a fixed sample of the split; 0: the whole split
 };
 
 struct TrainState {
@@ -43,6 +44,8 @@ struct TrainState {
   std::vector<std::array<uint64_t, 4>> rank_rng;  // ranks 1..K-1 under MPI (each has its own)
   double loss_sum = 0;  // training loss accumulated since the last history point
   int64_t loss_steps = 0;
+  // The schedule's plans (train/budget.h), kept as the trainer writes them.
+  nlohmann::json plans = nlohmann::json::array();
 };
 
 struct CorpusInfo {
@@ -65,6 +68,9 @@ struct CheckpointMeta {
   // A fine-tuned model's parent (train --init-from): {"path", "weights_sha256", "vocab"};
   // null for a model trained from scratch.
   nlohmann::json parent;
+  // How the run chose its size and speed (the automatic preset's candidates, the probe's
+  // timings), kept as the trainer writes them; null when nothing was measured.
+  nlohmann::json setup;
 };
 
 // What a save writes. `last` and the moments may be null (then only the best weights).
@@ -99,6 +105,12 @@ enum class WhichWeights { best, last };
 // naming `file`. `doc`, when given, receives the parsed document.
 CheckpointMeta parse_model_json(const std::string& text, const std::string& file,
                                 nlohmann::json* doc = nullptr);
+
+// Where a checkpoint's files are: `dir`, or the previous copy an interrupted save left beside
+// it; throws Error when there is none (no directory, or no model.json in it).
+std::string checkpoint_files_dir(const std::string& dir);
+// Its model.json alone, validated (no tensor file is read).
+CheckpointMeta read_checkpoint_meta(const std::string& dir);
 
 // Validates model.json, hashes and shapes; throws Error naming the file and the problem.
 LoadedCheckpoint load_checkpoint(const std::string& dir, WhichWeights which = WhichWeights::best,

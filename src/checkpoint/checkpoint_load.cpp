@@ -83,20 +83,24 @@ CheckpointMeta parse_model_json(const std::string& text, const std::string& file
   return meta;
 }
 
+std::string checkpoint_files_dir(const std::string& dir) {
+  if (is_checkpoint_dir(dir)) return dir;
+  const std::string old = parent_dir(dir) + "/." + base_name(dir) + ".old";  // interrupted swap
+  if (is_checkpoint_dir(old)) return old;
+  if (!is_directory(dir))
+    fail("model directory " + dir + " does not exist",
+         "train one first: charrnn train --corpus FILE --model " + dir);
+  fail(dir + " is not a charrnn checkpoint (no model.json)", "name the directory training wrote");
+}
+
+CheckpointMeta read_checkpoint_meta(const std::string& dir_in) {
+  const std::string file = checkpoint_files_dir(dir_in) + "/model.json";
+  return parse_model_json(read_file(file, "checkpoint description"), file);
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& dir_in, WhichWeights which,
                                  bool with_optimizer) {
-  std::string dir = dir_in;
-  if (!is_checkpoint_dir(dir)) {
-    const std::string old = parent_dir(dir) + "/." + base_name(dir) + ".old";  // interrupted swap
-    if (is_checkpoint_dir(old))
-      dir = old;
-    else if (!is_directory(dir))
-      fail("model directory " + dir_in + " does not exist",
-           "train one first: charrnn train --corpus FILE --model " + dir_in);
-    else
-      fail(dir_in + " is not a charrnn checkpoint (no model.json)",
-           "pass the directory charrnn train wrote");
-  }
+  const std::string dir = checkpoint_files_dir(dir_in);
   LoadedCheckpoint out;
   out.dir = dir;
   const std::string file = dir + "/model.json";

@@ -31,72 +31,56 @@ std::string onednn_version() {
 
 // --- architecture
 
+// A table's values read from a file: a bad value is a damaged file, named as such.
+template <class S>
+void read_settings(const OptionTable<S>& table, const json& j, const Fields& f, const char* section,
+                   std::initializer_list<const char*> required, S& s) {
+  for (const char* key : required) f.at(j, key);
+  try {
+    table.from_json(j, s);
+  } catch (const Error& e) {
+    f.bad(std::string(section) + "." + e.what());
+  }
+}
+
+// The architecture is the model table's rows but the precision (not part of it), with
+// "embed" spelled "embedding" as the format has always had it.
 ojson architecture_to_json(const ModelConfig& m) {
-  return {{"cell", cell_name(m.cell)},
-          {"layers", m.layers},
-          {"hidden", m.hidden},
-          {"embedding", m.embed},
-          {"vocab_size", m.vocab},
-          {"dropout", m.dropout},
-          {"output_dropout", m.output_dropout},
-          {"weight_drop", m.weight_drop},
-          {"gate_order", m.cell == Cell::lstm  ? "ifgo"
-                         : m.cell == Cell::gru ? "rzn"
-                                               : "h"},
-          {"parameters", parameter_count(m)}};
+  ojson a = ojson::object();
+  for (const auto& row : model_options().rows())
+    if (row.spec.name != "dtype")
+      a[row.spec.name == "embed" ? "embedding" : row.spec.name] = ojson::parse(row.get(m).dump());
+  a["vocab_size"] = m.vocab;
+  a["gate_order"] = m.cell == Cell::lstm ? "ifgo" : m.cell == Cell::gru ? "rzn" : "h";
+  a["parameters"] = parameter_count(m);
+  return a;
 }
 
 ModelConfig architecture_from_json(const json& arch, const Fields& f) {
   ModelConfig m;
-  const std::string cell = f.string(arch, "cell");
-  if (cell != "lstm" && cell != "gru" && cell != "rnn") f.bad("unsupported cell '" + cell + "'");
-  m.cell = parse_cell(cell);
-  m.layers = int(f.integer(arch, "layers", 1, 16));
-  m.hidden = int(f.integer(arch, "hidden", 1, 8192));
-  m.embed = int(f.integer(arch, "embedding", 1, 8192));
+  json settings = arch;
+  if (settings.is_object()) {
+    settings.erase("dtype");
+    if (settings.contains("embedding")) settings["embed"] = settings["embedding"];
+  }
+  read_settings(model_options(), settings, f, "architecture",
+                {"cell", "layers", "hidden", "embedding", "vocab_size", "dropout"}, m);
   m.vocab = int(f.integer(arch, "vocab_size", 1, 1 << 21));
-  m.dropout = f.number(arch, "dropout");
-  if (!(m.dropout >= 0 && m.dropout < 1)) f.bad("architecture.dropout must be in [0, 1)");
-  m.output_dropout = arch.contains("output_dropout") ? f.number(arch, "output_dropout") : 0.0;
-  if (!(m.output_dropout >= 0 && m.output_dropout < 1))
-    f.bad("architecture.output_dropout must be in [0, 1)");
-  m.weight_drop = arch.contains("weight_drop") ? f.number(arch, "weight_drop") : 0.0;
-  if (!(m.weight_drop >= 0 && m.weight_drop < 1))
-    f.bad("architecture.weight_drop must be in [0, 1)");
   return m;
 }
 
 // --- tokenizer (the settings, the vocabulary and <unk>)
 
 ojson tokenizer_to_json(const CheckpointMeta& m) {
-  return {{"unit", m.tokenizer.unit},
-          {"normalize", m.tokenizer.normalize},
-          {"on_invalid", m.tokenizer.on_invalid},
-          {"min_count", m.tokenizer.min_count},
-          {"max_vocab", m.tokenizer.max_vocab},
-          {"script", m.tokenizer.script},
-          {"unknown", m.unknown_id >= 0 ? "map" : "error"},
-          {"unknown_id", m.unknown_id},
-          {"symbols", m.symbols}};
+  ojson t = tokenizer_options().to_json(m.tokenizer);
+  t["unknown"] = m.unknown_id >= 0 ? "map" : "error";
+  t["unknown_id"] = m.unknown_id;
+  t["symbols"] = m.symbols;
+  return t;
 }
 
 void tokenizer_from_json(const json& tok, const Fields& f, CheckpointMeta& m) {
-  m.tokenizer.unit = f.string(tok, "unit");
-  m.tokenizer.normalize = f.string(tok, "normalize");
-  m.tokenizer.on_invalid = f.string_or(tok, "on_invalid", "error");
-  m.tokenizer.min_count = f.integer_or(tok, "min_count", 1, INT64_MAX, 1);
-  m.tokenizer.max_vocab = f.integer_or(tok, "max_vocab", 0, INT64_MAX, 0);
-  m.tokenizer.script = f.string_or(tok, "script", "keep");
-  if (m.tokenizer.script != "keep" && m.tokenizer.script != "simplified" &&
-      m.tokenizer.script != "traditional")
-    f.bad("unknown tokenizer.script");
-  if (m.tokenizer.unit != "codepoint" && m.tokenizer.unit != "grapheme")
-    f.bad("unknown tokenizer.unit");
-  if (m.tokenizer.normalize != "nfc" && m.tokenizer.normalize != "nfkc" &&
-      m.tokenizer.normalize != "none")
-    f.bad("unknown tokenizer.normalize");
-  if (m.tokenizer.on_invalid != "error" && m.tokenizer.on_invalid != "replace")
-    f.bad("unknown tokenizer.on_invalid");
+  read_settings(tokenizer_options(), tok, f, "tokenizer", {"unit", "normalize"}, m.tokenizer);
   const json& symbols = f.at(tok, "symbols");
   if (!symbols.is_array() || int64_t(symbols.size()) != m.model.vocab)
     f.bad("tokenizer.symbols must list vocab_size (" + std::to_string(m.model.vocab) + ") symbols");
@@ -145,7 +129,8 @@ ojson state_to_json(const TrainState& s) {
           {"rng", rng_to_json(s.rng)},
           {"rank_rng", rank_rng},
           {"loss_sum", s.loss_sum},
-          {"loss_steps", s.loss_steps}};
+          {"loss_steps", s.loss_steps},
+          {"plans", ojson::parse(s.plans.dump())}};
 }
 
 TrainState state_from_json(const json& st, const Fields& f) {
@@ -165,6 +150,10 @@ TrainState state_from_json(const json& st, const Fields& f) {
   }
   s.loss_sum = st.contains("loss_sum") ? f.number(st, "loss_sum") : 0.0;
   s.loss_steps = f.integer_or(st, "loss_steps", 0, INT64_MAX, 0);
+  if (st.contains("plans")) {  // absent before time budgets were planned
+    if (!st["plans"].is_array()) f.bad("training.state.plans must be an array");
+    s.plans = st["plans"];
+  }
   return s;
 }
 
@@ -172,13 +161,12 @@ TrainState state_from_json(const json& st, const Fields& f) {
 
 ojson history_to_json(const std::vector<HistoryPoint>& history) {
   ojson out = ojson::array();
-  for (const HistoryPoint& h : history)
-    out.push_back({{"step", h.step},
-                   {"tokens", h.tokens},
-                   {"seconds", h.seconds},
-                   {"epoch", h.epoch},
-                   {"train_loss", h.train_loss},
-                   {"val_loss", h.val_loss}});
+  for (const HistoryPoint& h : history) {
+    ojson point = {{"step", h.step},   {"tokens", h.tokens},         {"seconds", h.seconds},
+                   {"epoch", h.epoch}, {"train_loss", h.train_loss}, {"val_loss", h.val_loss}};
+    if (h.val_symbols > 0) point["val_symbols"] = h.val_symbols;  // a sample of the split
+    out.push_back(point);
+  }
   return out;
 }
 
@@ -188,7 +176,7 @@ std::vector<HistoryPoint> history_from_json(const json& history, const Fields& f
   for (const json& h : history)
     out.push_back({f.integer(h, "step", 0, INT64_MAX), f.integer(h, "tokens", 0, INT64_MAX),
                    f.number(h, "seconds"), f.number(h, "epoch"), f.number(h, "train_loss"),
-                   f.number(h, "val_loss")});
+                   f.number(h, "val_loss"), f.integer_or(h, "val_symbols", 0, INT64_MAX, 0)});
   return out;
 }
 
@@ -241,7 +229,10 @@ ojson meta_to_json(const CheckpointMeta& m) {
       {"tool", {{"name", "charrnn"}, {"version", CHARRNN_VERSION}, {"onednn", onednn_version()}}},
       {"architecture", architecture_to_json(m.model)},
       {"tokenizer", tokenizer_to_json(m)},
-      {"training", {{"config", m.train_config}, {"state", state_to_json(m.state)}}},
+      {"training",
+       {{"config", m.train_config},
+        {"state", state_to_json(m.state)},
+        {"setup", m.setup.is_null() ? ojson(nullptr) : ojson::parse(m.setup.dump())}}},
       {"history", history_to_json(m.history)},
       {"best", best_to_json(m)},
       {"corpus", corpus_to_json(m.corpus)},
@@ -262,6 +253,7 @@ CheckpointMeta meta_from_json(const json& j, const Fields& f) {
   const json& training = f.at(j, "training");
   m.train_config = f.at(training, "config");
   m.state = state_from_json(f.at(training, "state"), f);
+  if (training.contains("setup") && !training["setup"].is_null()) m.setup = training["setup"];
   m.history = history_from_json(f.at(j, "history"), f);
   best_from_json(f.at(j, "best"), f, m);
   m.corpus = corpus_from_json(f.at(j, "corpus"), f);

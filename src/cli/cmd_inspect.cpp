@@ -84,8 +84,9 @@ int cmd_inspect(int argc, char** argv) {
       cell_name(m.model.cell).c_str(), m.model.layers, m.model.layers == 1 ? "" : "s",
       m.model.hidden, m.model.embed, m.model.dropout, m.model.output_dropout, m.model.weight_drop,
       with_commas((long long)parameter_count(m.model)).c_str());
-  std::printf("vocabulary     %d symbols (%s, %s): %s\n", m.model.vocab, m.tokenizer.unit.c_str(),
-              m.tokenizer.normalize.c_str(), vocabulary_sample(m.symbols, 80).c_str());
+  std::printf("vocabulary     %d symbols (%s, %s): %s\n", m.model.vocab,
+              unit_name(m.tokenizer.unit).c_str(), normalize_name(m.tokenizer.normalize).c_str(),
+              vocabulary_sample(m.symbols, 80).c_str());
   // How it was trained: precision and MPI ranks (absent in older checkpoints: f32, 1).
   const nlohmann::json& tc = m.train_config;
   const bool bf16 = tc.is_object() && tc.contains("dtype") && tc["dtype"] == "bf16";

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "base/options.h"
 #include "charrnn/error.h"
 #include "cli.h"
 #include "omp_env.h"
@@ -51,13 +52,9 @@ std::string prefix() {
          "): ";
 }
 
-// The library names a bad setting as a field ("top_k must be ..."); here it is the flag (--top-k).
-std::string as_flags(const charrnn::Error& e) {
-  const std::string what = e.what(), &field = e.field();
-  if (field.empty() || what.compare(0, field.size(), field) != 0) return what;
-  std::string flag = field;
-  std::replace(flag.begin(), flag.end(), '_', '-');
-  return "--" + flag + what.substr(field.size());
+// The library names settings as fields ("top_k must be ..."); here they are flags (--top-k).
+std::string as_flag(const std::string& setting) {
+  return "--" + charrnn::flag_name(setting);
 }
 
 // The whole report in one write(2): under mpirun, other processes' output (MPI_ABORT's banner)
@@ -76,7 +73,8 @@ int run(int argc, char** argv, const std::atomic<bool>* stop) {
   try {
     return dispatch(argc, argv, stop);
   } catch (const charrnn::Error& e) {
-    report(prefix() + as_flags(e) + "\n" + (e.hint().empty() ? "" : "hint: " + e.hint() + "\n"));
+    const std::string hint = e.hint_as(as_flag);
+    report(prefix() + e.what_as(as_flag) + "\n" + (hint.empty() ? "" : "hint: " + hint + "\n"));
     return e.kind() == charrnn::Error::Kind::usage ? cli::kExitUsage : cli::kExitRuntime;
   } catch (const boost::program_options::error& e) {
     report(std::string("charrnn ") + argv[1] + ": " + e.what() + "\nhint: run charrnn " + argv[1] +

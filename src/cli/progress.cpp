@@ -25,7 +25,7 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-void Progress::step(const StepReport& r) {
+void Progress::step(const TrainProgress& r) {
   if (quiet_) return;
   auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - last_).count() < interval_s_) return;
@@ -33,7 +33,7 @@ void Progress::step(const StepReport& r) {
   char total[32] = "";
   if (r.total_steps > 0) std::snprintf(total, sizeof total, "/%lld", (long long)r.total_steps);
   char val[48] = "";
-  if (!std::isnan(r.last_val)) std::snprintf(val, sizeof val, " | val %.4f", r.last_val);
+  if (!std::isnan(r.val_loss)) std::snprintf(val, sizeof val, " | val %.4f", r.val_loss);
   char text[256];
   std::snprintf(text, sizeof text,
                 "step %lld%s | epoch %.2f | loss %.4f | %.0f tok/s | %s elapsed | eta %s%s",
@@ -48,38 +48,37 @@ void Progress::step(const StepReport& r) {
   std::fflush(out_);
 }
 
-void Progress::event(const TrainEvent& e) {
+void Progress::event(const TrainProgress& e) {
   switch (e.kind) {
-    case TrainEvent::Kind::info:
+    case TrainProgress::Kind::info:
       line(e.text);
       break;
-    case TrainEvent::Kind::step:
-      step(e.step);
+    case TrainProgress::Kind::step:
+      step(e);
       break;
-    case TrainEvent::Kind::warning:
+    case TrainProgress::Kind::warning:
       if (live_open_) std::fputs("\r\033[K", out_);
       live_open_ = false;
       std::fflush(out_);
       std::fprintf(stderr, "charrnn: warning: %s\n", e.text.c_str());
       break;
-    case TrainEvent::Kind::sample: {
+    case TrainProgress::Kind::sample: {
       char head[96];
       std::snprintf(head, sizeof head, "--- sample at step %lld, temperature %g ---",
-                    (long long)e.sample.step, e.sample.temperature);
+                    (long long)e.step, e.temperature);
       line(head);
       line(e.text);
       break;
     }
-    case TrainEvent::Kind::eval: {
-      const EvalReport& r = e.eval;
+    case TrainProgress::Kind::eval: {
       char buf[200];
       std::snprintf(buf, sizeof buf,
                     "step %lld | train %.4f | val %.4f nats (%.3f bits/char)%s | %s",
-                    (long long)r.step, r.train_loss, r.val_loss, r.val_loss / std::log(2.0),
-                    r.improved ? " | best, saved" : " | saved", format_duration(r.seconds).c_str());
+                    (long long)e.step, e.loss, e.val_loss, e.val_loss / std::log(2.0),
+                    e.improved ? " | best, saved" : " | saved", format_duration(e.seconds).c_str());
       line(buf);
-      if (r.patience_exhausted > 0)
-        line("no improvement in " + std::to_string(r.patience_exhausted) +
+      if (e.patience_exhausted > 0)
+        line("no improvement in " + std::to_string(e.patience_exhausted) +
              " evaluations: stopping (--patience)");
       break;
     }

@@ -1,5 +1,6 @@
-// progress.h — how `charrnn train` shows a run's events (train_config.h) on stdout: a live line
-// on a terminal, periodic plain lines otherwise (logs, CI), nothing but warnings with --quiet.
+// progress.h — how `charrnn train` shows a run's events (charrnn.h's TrainProgress) on stdout: a
+// live line on a terminal, periodic plain lines otherwise (logs, CI), nothing but warnings with
+// --quiet.
 #pragma once
 
 #include <chrono>
@@ -7,15 +8,15 @@
 #include <cstdio>
 #include <string>
 
-#include "train/train_config.h"
+#include "charrnn/charrnn.h"
 
 namespace charrnn::cli {
 
 class Progress {
  public:
   Progress(std::FILE* out, bool quiet);
-  void event(const TrainEvent& e);     // warnings go to stderr, even when quiet
-  void step(const StepReport& r);      // rate-limited
+  void event(const TrainProgress& e);  // warnings go to stderr, even when quiet
+  void step(const TrainProgress& r);   // rate-limited
   void line(const std::string& text);  // always printed unless quiet (ends a live line first)
 
  private:

@@ -27,7 +27,7 @@ Generator::Generator(const ModelConfig& c, const float* params, int num_samples)
       live_k_(size_t(num_samples), 1),
       masked_v_(size_t(c.vocab)),
       nll_k_(size_t(num_samples), 0.0) {
-  if (num_samples < 1) fail_usage("--num-samples must be at least 1");
+  if (num_samples < 1) fail_field("n", "must be at least 1");
   step_net_ = std::make_unique<Net>(c, 1, K_, Net::Mode::infer, params, nullptr);
 }
 
@@ -36,7 +36,7 @@ Generator::~Generator() = default;
 void Generator::generate(const std::vector<int32_t>& prompt, int64_t length,
                          std::vector<Sampler>& samplers, const std::function<bool(int, int)>& emit,
                          std::vector<FormConstraint>* forms) {
-  if (prompt.empty()) fail_usage("the prompt is empty", "pass --prompt TEXT");
+  if (prompt.empty()) fail_field("prompt", "is empty");
   if (int(samplers.size()) != K_) fail("the generator needs one sampler per sample");
   const int P = int(prompt.size()), V = cfg_.vocab;
   const float* logits_kv;  // logits of the last prompt position, then of each step

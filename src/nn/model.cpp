@@ -38,21 +38,54 @@ Offsets offsets_of(const ModelConfig& c) {  // by position: see parameter_tensor
 
 }  // namespace
 
+const OptionTable<ModelConfig>& model_options() {
+  using C = ModelConfig;
+  static const OptionTable<C> table({
+      choice<C, Cell>(
+          spec("cell", "Model", "recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (tanh)")
+              .with(kArchitecture),
+          [](C& c) -> Cell& { return c.cell; }, {Cell::lstm, Cell::gru, Cell::rnn}, cell_name),
+      option<C, int>(spec("layers", "Model", "recurrent layers (L)")
+                         .between(1, 16)
+                         .with(kArchitecture | kPreset),
+                     [](C& c) -> int& { return c.layers; }),
+      option<C, int>(
+          spec("hidden", "Model", "state width (H)").between(1, 8192).with(kArchitecture | kPreset),
+          [](C& c) -> int& { return c.hidden; }),
+      option<C, int>(spec("embed", "Model", "embedding width (E)")
+                         .between(1, 8192)
+                         .with(kArchitecture | kPreset),
+                     [](C& c) -> int& { return c.embed; }),
+      option<C, double>(spec("dropout", "Model", "dropout between recurrent layers")
+                            .between(0, 1)
+                            .below(1)
+                            .with(kPreset),
+                        [](C& c) -> double& { return c.dropout; }),
+      option<C, double>(
+          spec("output_dropout", "Model", "dropout on the last layer's output, before the head")
+              .between(0, 1)
+              .below(1)
+              .with(kPreset),
+          [](C& c) -> double& { return c.output_dropout; }),
+      option<C, double>(spec("weight_drop", "Model",
+                             "DropConnect on the recurrent weights, one mask per step (AWD-LSTM)")
+                            .between(0, 1)
+                            .below(1)
+                            .with(kPreset),
+                        [](C& c) -> double& { return c.weight_drop; }),
+      choice<C, Dtype>(
+          spec("dtype", "Model",
+               "compute precision (f32 master weights either way); auto: the faster "
+               "of the two, measured at the start")
+              .with(kResumable),
+          [](C& c) -> Dtype& { return c.dtype; }, {Dtype::automatic, Dtype::f32, Dtype::bf16},
+          dtype_name),
+  });
+  return table;
+}
+
 void validate_model_config(const ModelConfig& c) {
-  auto check = [](int v, int lo, int hi, const char* flag) {
-    if (v < lo || v > hi)
-      fail_usage(std::string("--") + flag + " must be between " + std::to_string(lo) + " and " +
-                 std::to_string(hi) + ", got " + std::to_string(v));
-  };
-  check(c.layers, 1, 16, "layers");
-  check(c.hidden, 1, 8192, "hidden");
-  check(c.embed, 1, 8192, "embed");
-  if (!(c.dropout >= 0.0 && c.dropout < 1.0))
-    fail_usage("--dropout must be in [0, 1), got " + std::to_string(c.dropout));
-  if (!(c.output_dropout >= 0.0 && c.output_dropout < 1.0))
-    fail_usage("--output-dropout must be in [0, 1), got " + std::to_string(c.output_dropout));
-  if (!(c.weight_drop >= 0.0 && c.weight_drop < 1.0))
-    fail_usage("--weight-drop must be in [0, 1), got " + std::to_string(c.weight_drop));
+  model_options().validate(c);
   if (c.vocab < 1) fail("the vocabulary is empty");
 }
 
@@ -127,6 +160,7 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
       strm_(eng_) {
   validate_model_config(c);
   if (training_ && !grads) fail("internal: a training Net needs a gradient block");
+  if (c.dtype == Dtype::automatic) fail("internal: a Net is built with f32 or bf16, not auto");
   const int L = c.layers, E = c.embed, H = c.hidden, V = c.vocab;
   const size_t M = size_t(M_);
   x_m_.assign(M, 0);

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/options.h"
 #include "nn/recurrent_layer.h"
 
 namespace charrnn {
@@ -44,6 +45,9 @@ struct ModelConfig {
   Dtype dtype = Dtype::f32;
 };
 
+// The table of ModelConfig's settings (base/options.h); vocab is the corpus's, not a setting.
+const OptionTable<ModelConfig>& model_options();
+
 struct TensorInfo {
   std::string name;             // e.g. "lstm.weight_ih_l0"; biases are "lstm.bias_l0"
   std::vector<int64_t> shape;   // e.g. {4H, E}
@@ -57,7 +61,7 @@ struct StateTensor {
   std::vector<float> values;
 };
 
-void validate_model_config(const ModelConfig& c);  // throws a usage Error
+void validate_model_config(const ModelConfig& c);  // throws a usage Error naming the field
 std::vector<TensorInfo> parameter_tensors(const ModelConfig& c);
 size_t parameter_count(const ModelConfig& c);
 // PyTorch-like initialization: embedding N(0, 1); recurrent and head U(-1/sqrt(H), 1/sqrt(H));

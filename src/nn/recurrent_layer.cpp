@@ -6,31 +6,55 @@
 namespace charrnn {
 
 int cell_gates(Cell cell) {
-  return cell == Cell::lstm ? 4 : cell == Cell::gru ? 3 : 1;
+  switch (cell) {
+    case Cell::lstm:
+      return 4;
+    case Cell::gru:
+      return 3;
+    case Cell::rnn:
+      return 1;
+  }
+  return 0;
 }
-int cell_bias_gates(Cell cell) {
-  return cell == Cell::rnn ? 1 : 4;
-}  // lbr_gru: u, r, o, u'
 
-Cell parse_cell(const std::string& name) {
-  if (name == "lstm") return Cell::lstm;
-  if (name == "gru") return Cell::gru;
-  if (name == "rnn") return Cell::rnn;
-  fail_usage("unknown --cell '" + name + "'", "use lstm, gru or rnn");
+int cell_bias_gates(Cell cell) {  // lbr_gru: u, r, o, u'
+  return cell == Cell::rnn ? 1 : 4;
 }
 
 std::string cell_name(Cell cell) {
-  return cell == Cell::lstm ? "lstm" : cell == Cell::gru ? "gru" : "rnn";
+  switch (cell) {
+    case Cell::lstm:
+      return "lstm";
+    case Cell::gru:
+      return "gru";
+    case Cell::rnn:
+      return "rnn";
+  }
+  return "?";
 }
 
-Dtype parse_dtype(const std::string& name) {
-  if (name == "f32") return Dtype::f32;
-  if (name == "bf16") return Dtype::bf16;
-  fail_usage("unknown --dtype '" + name + "'", "use f32 or bf16");
+Cell parse_cell(const std::string& name) {
+  for (Cell c : {Cell::lstm, Cell::gru, Cell::rnn})
+    if (cell_name(c) == name) return c;
+  fail_field("cell", "must be lstm, gru or rnn, got '" + name + "'");
 }
 
 std::string dtype_name(Dtype dtype) {
-  return dtype == Dtype::bf16 ? "bf16" : "f32";
+  switch (dtype) {
+    case Dtype::f32:
+      return "f32";
+    case Dtype::bf16:
+      return "bf16";
+    case Dtype::automatic:
+      return "auto";
+  }
+  return "?";
+}
+
+Dtype parse_dtype(const std::string& name) {
+  for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::automatic})
+    if (dtype_name(d) == name) return d;
+  fail_field("dtype", "must be auto, f32 or bf16, got '" + name + "'");
 }
 
 bool cpu_has_bf16() {

@@ -20,12 +20,14 @@
 namespace charrnn {
 
 enum class Cell { lstm, gru, rnn };
-enum class Dtype { f32, bf16 };              // compute precision of the recurrent layers
-Dtype parse_dtype(const std::string& name);  // throws a usage Error
+// Compute precision of the recurrent layers. automatic ("auto"): training measures both at its
+// start and takes the faster (train/probe.h); a network is always built with f32 or bf16.
+enum class Dtype { f32, bf16, automatic };
+Dtype parse_dtype(const std::string& name);  // throws a usage Error (field "dtype")
 std::string dtype_name(Dtype dtype);
 bool cpu_has_bf16();                       // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
 bool cpu_has_amx();                        // AMX: where bf16 training beats f32
-Cell parse_cell(const std::string& name);  // throws a usage Error
+Cell parse_cell(const std::string& name);  // throws a usage Error (field "cell")
 std::string cell_name(Cell cell);
 int cell_gates(Cell cell);       // G: weight gates
 int cell_bias_gates(Cell cell);  // bias vectors of H

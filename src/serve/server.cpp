@@ -230,7 +230,7 @@ void run_server(const ServerConfig& c, const std::atomic<bool>* stop, const LogF
       c.port == 0 ? svr.bind_to_any_port(c.host) : (svr.bind_to_port(c.host, c.port) ? c.port : -1);
   if (port < 0)
     fail("cannot listen on " + c.host + ":" + std::to_string(c.port),
-         "is another server using the port? try --port");
+         "is another server using the port? choose another {port}");
   log("listening on http://" + c.host + ":" + std::to_string(port) + "/ (" +
       std::to_string(c.slots) + " slots, " + std::to_string(c.threads) + " threads)");
   std::thread listener([&] { svr.listen_after_bind(); });

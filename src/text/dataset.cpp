@@ -8,11 +8,13 @@
 #include <cstring>
 
 #include <algorithm>
+#include <optional>
 
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/rng.h"
 #include "charrnn/error.h"
+#include "text/corpus_cache.h"
 
 namespace charrnn {
 
@@ -58,44 +60,140 @@ std::vector<std::string> expand_corpus_paths(const std::vector<std::string>& pat
 
 }  // namespace
 
-Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer,
-                   const Vocabulary* vocab, const std::string& expected_sha256) {
-  if (paths.empty()) fail_usage("no corpus given", "pass --corpus FILE");
-  Corpus corpus;
+namespace {
+
+std::string corpus_name(const std::vector<std::string>& paths,
+                        const std::vector<std::string>& files) {
+  std::string name = paths.size() == 1 && files.size() == 1
+                         ? files[0].substr(files[0].find_last_of('/') + 1)
+                         : std::to_string(files.size()) + " files";
+  if (files.size() > 1) name += " (" + paths[0] + (paths.size() > 1 ? ", ..." : "") + ")";
+  return name;
+}
+
+// SHA-256 and size of the files' concatenated bytes, read in blocks (the text is not kept).
+std::string hash_files(const std::vector<std::string>& files, uint64_t* bytes) {
   Sha256 hash;
-  std::string prepared;  // the one full copy of the text; the raw bytes are read file by file
-  const std::vector<std::string> files = expand_corpus_paths(paths);
+  std::vector<char> block(size_t(16) << 20);
+  *bytes = 0;
   for (const std::string& path : files) {
-    std::string raw = read_file(path, "corpus");
-    hash.update(raw.data(), raw.size());
-    corpus.bytes += raw.size();
-    std::string text = tokenizer.prepare(raw, path);
-    raw = std::string();  // free before the next file
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) read_file(path, "corpus");  // throws the message that names the problem
+    size_t n;
+    while ((n = std::fread(block.data(), 1, block.size(), f)) > 0) {
+      hash.update(block.data(), n);
+      *bytes += n;
+    }
+    const bool failed = std::ferror(f);
+    std::fclose(f);
+    if (failed) fail("cannot read corpus " + path + ": " + std::strerror(errno));
+  }
+  return hash.hex_digest();
+}
+
+// Prepares and encodes the files (the slow path the cache saves).
+void encode_corpus(const std::vector<std::string>& files, const std::string& first_path,
+                   const Tokenizer& tokenizer, const Vocabulary* vocab, Corpus& corpus) {
+  std::string prepared;  // the one full copy of the text; the raw bytes are read file by file
+  for (const std::string& path : files) {
+    std::string text = tokenizer.prepare(read_file(path, "corpus"), path);
     if (prepared.empty())
       prepared = std::move(text);
     else
       prepared += text;
   }
-  corpus.name = paths.size() == 1 && files.size() == 1
-                    ? files[0].substr(files[0].find_last_of('/') + 1)
-                    : std::to_string(files.size()) + " files";
-  if (files.size() > 1) corpus.name += " (" + paths[0] + (paths.size() > 1 ? ", ..." : "") + ")";
-  corpus.sha256 = hash.hex_digest();
-  if (!expected_sha256.empty() && corpus.sha256 != expected_sha256)
-    fail("the corpus differs from the one the model was trained on (SHA-256 " +
-             corpus.sha256.substr(0, 12) + " vs " + expected_sha256.substr(0, 12) + ")",
-         "resume with the original corpus (--corpus PATH if it moved), or train a new model");
   if (prepared.find_first_not_of(" \t\r\n") == std::string::npos)
-    fail("corpus " + paths.front() + " is empty or only whitespace", "give a file with text in it");
+    fail("corpus " + first_path + " is empty or only whitespace", "give a file with text in it");
   corpus.vocab = vocab ? *vocab : tokenizer.build_vocabulary(prepared);
-  corpus.ids = tokenizer.encode(corpus.vocab, prepared, paths.front());
+  if (corpus.vocab.size() <= 65536)
+    corpus.ids = Ids::own16(tokenizer.encode_as<uint16_t>(corpus.vocab, prepared, first_path));
+  else
+    corpus.ids =
+        Ids::own(tokenizer.encode(corpus.vocab, prepared, first_path), corpus.vocab.size());
+}
+
+}  // namespace
+
+Corpus load_corpus(const std::vector<std::string>& paths, const Tokenizer& tokenizer,
+                   const Vocabulary* vocab, const std::string& expected_sha256,
+                   const CorpusCache* cache, const std::function<void(const std::string&)>& warn) {
+  if (paths.empty()) fail_field("corpus", "is not given", "name a UTF-8 text file");
+  const std::vector<std::string> files = expand_corpus_paths(paths);
+  uint64_t bytes = 0;
+  const std::string sha256 = hash_files(files, &bytes);
+  if (!expected_sha256.empty() && sha256 != expected_sha256)
+    fail("the corpus differs from the one the model was trained on (SHA-256 " +
+             sha256.substr(0, 12) + " vs " + expected_sha256.substr(0, 12) + ")",
+         "resume with the original corpus (give its path if it moved), or train a new model");
+  const std::string key = cache ? corpus_cache_key(sha256, tokenizer.config(), vocab) : "";
+  Corpus corpus;
+  if (cache) {
+    try {
+      if (std::optional<Corpus> hit = read_corpus_cache(*cache, key)) corpus = std::move(*hit);
+    } catch (const Error& e) {
+      if (warn) warn(e.what() + std::string("; encoding the corpus again"));
+    }
+  }
+  if (!corpus.from_cache) {
+    encode_corpus(files, paths.front(), tokenizer, vocab, corpus);
+    corpus.sha256 = sha256;
+    corpus.bytes = bytes;
+    if (cache) {
+      try {
+        write_corpus_cache(*cache, key, corpus);
+      } catch (const Error& e) {
+        if (warn) warn(e.what() + std::string("; the run goes on without it"));
+      }
+    }
+  }
+  corpus.name = corpus_name(paths, files);
+  corpus.sha256 = sha256;
+  corpus.bytes = bytes;
   return corpus;
 }
 
-void split_ids(const std::vector<int32_t>& ids, double val_frac, IdSpan* train, IdSpan* val) {
-  size_t n_train = size_t(double(ids.size()) * (1.0 - val_frac));
-  *train = IdSpan{ids.data(), n_train};
-  *val = IdSpan{ids.data() + n_train, ids.size() - n_train};
+void split_ids(IdSpan ids, double val_frac, IdSpan* train, IdSpan* val) {
+  const size_t n_train = size_t(double(ids.size) * (1.0 - val_frac));
+  *train = ids.sub(0, n_train);
+  *val = ids.sub(n_train, ids.size - n_train);
+}
+
+Ids Ids::own16(std::vector<uint16_t> ids) {
+  Ids out;
+  out.size_ = ids.size();
+  out.own16_ = std::move(ids);
+  out.w16_ = out.own16_.data();
+  return out;
+}
+
+Ids Ids::own(std::vector<int32_t> ids, int vocab) {
+  Ids out;
+  out.size_ = ids.size();
+  if (vocab <= 65536) {
+    out.own16_.assign(ids.begin(), ids.end());
+    out.w16_ = out.own16_.data();
+  } else {
+    out.own32_ = std::move(ids);
+    out.w32_ = out.own32_.data();
+  }
+  return out;
+}
+
+Ids Ids::view(std::shared_ptr<const void> keep, const void* data, size_t count, int width) {
+  Ids out;
+  out.keep_ = std::move(keep);
+  out.size_ = count;
+  if (width == 2)
+    out.w16_ = static_cast<const uint16_t*>(data);
+  else
+    out.w32_ = static_cast<const int32_t*>(data);
+  return out;
+}
+
+void Ids::remap(const std::vector<int32_t>& to, int vocab) {
+  std::vector<int32_t> ids(size_);
+  for (size_t i = 0; i < size_; ++i) ids[i] = to[size_t((*this)[i])];
+  *this = own(std::move(ids), vocab);
 }
 
 Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first, uint64_t seed)
@@ -107,7 +205,7 @@ Batcher::Batcher(IdSpan ids, int T, int N, int64_t streams, int64_t first, uint6
     fail("the training split has " + std::to_string(ids.size) +
              " symbols, fewer than one window of " + std::to_string(T) + " x " +
              std::to_string(streams) + " (+1) = " + std::to_string(int64_t(T) * streams + 1),
-         "use a longer corpus, or smaller --seq / --batch");
+         "use a longer corpus, or a smaller {seq} or {batch}");
 }
 
 int64_t Batcher::rotation(int64_t epoch) const {
@@ -127,18 +225,19 @@ bool Batcher::next(int32_t* x_tn, int32_t* y_tn) {
   for (int t = 0; t < T_; ++t) {
     for (int n = 0; n < N_; ++n) {
       const int64_t q = ((first_ + n) * stream_len_ + start + t) % pairs;
-      x_tn[t * N_ + n] = ids_.data[q];
-      y_tn[t * N_ + n] = ids_.data[q + 1];
+      x_tn[t * N_ + n] = ids_[size_t(q)];
+      y_tn[t * N_ + n] = ids_[size_t(q + 1)];
     }
   }
   ++window_;
   return new_epoch;
 }
 
-EvalWindows::EvalWindows(IdSpan ids, int T, int N) : ids_(ids), T_(T), N_(N) {
+EvalWindows::EvalWindows(IdSpan ids, int T, int N, int64_t sample) : ids_(ids), T_(T), N_(N) {
   int64_t preds = targets();
   stream_len_ = (preds + N - 1) / N;
   windows_ = (stream_len_ + T - 1) / T;
+  if (sample > 0) windows_ = std::min(windows_, (sample + int64_t(T) * N - 1) / (int64_t(T) * N));
 }
 
 void EvalWindows::fill(int64_t k, int32_t* x_tn, int32_t* y_tn) const {
@@ -148,8 +247,8 @@ void EvalWindows::fill(int64_t k, int32_t* x_tn, int32_t* y_tn) const {
       int64_t j = k * T_ + t;           // position within the stream
       int64_t p = n * stream_len_ + j;  // prediction index: input p, target p + 1
       bool valid = j < stream_len_ && p < preds;
-      x_tn[t * N_ + n] = valid ? ids_.data[p] : 0;
-      y_tn[t * N_ + n] = valid ? ids_.data[p + 1] : -1;
+      x_tn[t * N_ + n] = valid ? ids_[size_t(p)] : 0;
+      y_tn[t * N_ + n] = valid ? ids_[size_t(p + 1)] : -1;
     }
   }
 }

@@ -22,17 +22,19 @@ namespace {
 // UTF-16 copies ICU needs stay small for a large corpus.
 constexpr size_t kNormalizeChunk = 1 << 20;
 
-const icu::Normalizer2* normalizer_for(const std::string& form) {
+const icu::Normalizer2* normalizer_for(Normalize form) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* n = nullptr;
-  if (form == "nfc")
-    n = icu::Normalizer2::getNFCInstance(status);
-  else if (form == "nfkc")
-    n = icu::Normalizer2::getNFKCInstance(status);
-  else if (form == "none")
-    return nullptr;
-  else
-    fail_usage("unknown normalization '" + form + "'", "use nfc, nfkc or none");
+  switch (form) {
+    case Normalize::nfc:
+      n = icu::Normalizer2::getNFCInstance(status);
+      break;
+    case Normalize::nfkc:
+      n = icu::Normalizer2::getNFKCInstance(status);
+      break;
+    case Normalize::none:
+      return nullptr;
+  }
   if (U_FAILURE(status)) fail(std::string("ICU normalizer unavailable: ") + u_errorName(status));
   return n;
 }
@@ -54,13 +56,19 @@ void transform_chunk(const icu::Normalizer2* n, const icu::Transliterator* t, st
   u.toUTF8String(out);
 }
 
-// ICU's transliterator for --script, or null for "keep".
-std::shared_ptr<const icu::Transliterator> transliterator_for(const std::string& script) {
-  if (script == "keep") return nullptr;
-  const char* id = script == "simplified"    ? "Hant-Hans"
-                   : script == "traditional" ? "Hans-Hant"
-                                             : nullptr;
-  if (!id) fail_field("script", "must be simplified, traditional or keep, got '" + script + "'");
+// ICU's transliterator for the script setting, or null for keep.
+std::shared_ptr<const icu::Transliterator> transliterator_for(Script script) {
+  const char* id = nullptr;
+  switch (script) {
+    case Script::keep:
+      return nullptr;
+    case Script::simplified:
+      id = "Hant-Hans";
+      break;
+    case Script::traditional:
+      id = "Hans-Hant";
+      break;
+  }
   UErrorCode status = U_ZERO_ERROR;
   std::shared_ptr<const icu::Transliterator> t(icu::Transliterator::createInstance(
       icu::UnicodeString::fromUTF8(id), UTRANS_FORWARD, status));
@@ -121,7 +129,7 @@ void validate_utf8(std::string_view s, const std::string& source) {
   std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(s[bad]));
   fail(source + ": invalid UTF-8 at byte offset " + std::to_string(bad) + " (line " +
            std::to_string(line) + ", column " + std::to_string(column) + "): byte " + byte,
-       "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8), or pass --on-invalid replace");
+       "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8), or set {on_invalid} to replace");
 }
 
 std::string repair_utf8(std::string_view s, size_t* replaced) {
@@ -184,22 +192,90 @@ int Vocabulary::find(std::string_view symbol) const {
   return it == index_.end() ? -1 : it->second;
 }
 
+std::string unit_name(Unit u) {
+  switch (u) {
+    case Unit::codepoint:
+      return "codepoint";
+    case Unit::grapheme:
+      return "grapheme";
+  }
+  return "?";
+}
+
+std::string normalize_name(Normalize n) {
+  switch (n) {
+    case Normalize::nfc:
+      return "nfc";
+    case Normalize::nfkc:
+      return "nfkc";
+    case Normalize::none:
+      return "none";
+  }
+  return "?";
+}
+
+std::string on_invalid_name(OnInvalid o) {
+  switch (o) {
+    case OnInvalid::error:
+      return "error";
+    case OnInvalid::replace:
+      return "replace";
+  }
+  return "?";
+}
+
+std::string script_name(Script s) {
+  switch (s) {
+    case Script::keep:
+      return "keep";
+    case Script::simplified:
+      return "simplified";
+    case Script::traditional:
+      return "traditional";
+  }
+  return "?";
+}
+
+const OptionTable<TokenizerConfig>& tokenizer_options() {
+  using C = TokenizerConfig;
+  static const OptionTable<C> table({
+      choice<C, Unit>(
+          spec("unit", "Data", "what one symbol is: a code point or a grapheme cluster"),
+          [](C& c) -> Unit& { return c.unit; }, {Unit::codepoint, Unit::grapheme}, unit_name),
+      choice<C, Normalize>(
+          spec("normalize", "Data", "Unicode normalization of every text"),
+          [](C& c) -> Normalize& { return c.normalize; },
+          {Normalize::nfc, Normalize::nfkc, Normalize::none}, normalize_name),
+      choice<C, OnInvalid>(
+          spec("on_invalid", "Data", "invalid UTF-8: refuse it, or replace it with U+FFFD"),
+          [](C& c) -> OnInvalid& { return c.on_invalid; }, {OnInvalid::error, OnInvalid::replace},
+          on_invalid_name),
+      option<C, int64_t>(
+          spec("min_count", "Data", "symbols seen fewer times become <unk>").at_least(1),
+          [](C& c) -> int64_t& { return c.min_count; }),
+      option<C, int64_t>(spec("max_vocab", "Data",
+                              "keep the most frequent symbols, <unk> included (0: all; else >= 2)")
+                             .at_least(0),
+                         [](C& c) -> int64_t& { return c.max_vocab; }),
+      choice<C, Script>(
+          spec("script", "Data",
+               "Chinese script of every text (corpus, prompts): converted, or kept"),
+          [](C& c) -> Script& { return c.script; },
+          {Script::simplified, Script::traditional, Script::keep}, script_name),
+  });
+  return table;
+}
+
 Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)) {
-  if (config_.unit != "codepoint" && config_.unit != "grapheme")
-    fail_usage("unknown symbol unit '" + config_.unit + "'", "use --unit codepoint or grapheme");
-  if (config_.on_invalid != "error" && config_.on_invalid != "replace")
-    fail_usage("unknown --on-invalid policy '" + config_.on_invalid + "'", "use error or replace");
-  if (config_.min_count < 1) fail_usage("--min-count must be at least 1");
-  if (config_.max_vocab < 0 || config_.max_vocab == 1)
-    fail_usage("--max-vocab must be 0 (no limit) or at least 2");
-  normalizer_for(config_.normalize);  // rejects unknown forms early
+  tokenizer_options().validate(config_);
+  if (config_.max_vocab == 1) fail_field("max_vocab", "must be 0 (no limit) or at least 2");
   script_ = transliterator_for(config_.script);
   if (script_) script_mu_ = std::make_shared<std::mutex>();
 }
 
 std::string Tokenizer::prepare(std::string_view raw, const std::string& source) const {
   std::string repaired;
-  if (config_.on_invalid == "replace") {
+  if (config_.on_invalid == OnInvalid::replace) {
     size_t replaced = 0;
     repaired = repair_utf8(raw, &replaced);
     raw = repaired;
@@ -224,9 +300,69 @@ std::string Tokenizer::prepare(std::string_view raw, const std::string& source) 
   return out;
 }
 
+namespace {
+
+constexpr uint32_t kCodePoints = 0x110000;
+
+// The code point of the valid UTF-8 sequence of `len` bytes at p.
+uint32_t decode(const unsigned char* p, int len) {
+  switch (len) {
+    case 1:
+      return p[0];
+    case 2:
+      return uint32_t(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+    case 3:
+      return uint32_t(p[0] & 0x0f) << 12 | uint32_t(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    default:
+      return uint32_t(p[0] & 0x07) << 18 | uint32_t(p[1] & 0x3f) << 12 |
+             uint32_t(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+  }
+}
+
+std::string encode_utf8(uint32_t cp) {
+  std::string out;
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xc0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += char(0xe0 | (cp >> 12));
+    out += char(0x80 | ((cp >> 6) & 0x3f));
+    out += char(0x80 | (cp & 0x3f));
+  } else {
+    out += char(0xf0 | (cp >> 18));
+    out += char(0x80 | ((cp >> 12) & 0x3f));
+    out += char(0x80 | ((cp >> 6) & 0x3f));
+    out += char(0x80 | (cp & 0x3f));
+  }
+  return out;
+}
+
+// Calls f(code point, offset) for each code point of valid UTF-8 `text`: the code-point unit's
+// fast path (no string per symbol, no hashing).
+template <class F>
+void for_each_code_point(std::string_view text, F&& f) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    const int len = utf8_length(p[i]);
+    f(decode(p + i, len), i);
+    i += size_t(len);
+  }
+}
+
+}  // namespace
+
 Vocabulary Tokenizer::build_vocabulary(std::string_view text) const {
   std::unordered_map<std::string, int64_t> counts;
-  for_each_symbol(text, [&](std::string_view sym) { ++counts[std::string(sym)]; });
+  if (config_.unit == Unit::codepoint) {
+    std::vector<int64_t> by_cp(kCodePoints, 0);
+    for_each_code_point(text, [&](uint32_t cp, size_t) { ++by_cp[cp]; });
+    for (uint32_t cp = 0; cp < kCodePoints; ++cp)
+      if (by_cp[cp] > 0) counts[encode_utf8(cp)] = by_cp[cp];
+  } else {
+    for_each_symbol(text, [&](std::string_view sym) { ++counts[std::string(sym)]; });
+  }
   std::vector<std::pair<std::string, int64_t>> kept;
   for (auto& [sym, n] : counts)
     if (n >= config_.min_count) kept.emplace_back(sym, n);
@@ -255,23 +391,43 @@ Vocabulary Tokenizer::extend_vocabulary(const Vocabulary& parent, const Vocabula
   return Vocabulary(std::move(symbols), parent.unknown_id());
 }
 
-std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view text,
-                                       const std::string& source) const {
+template <class Id>
+std::vector<Id> Tokenizer::encode_as(const Vocabulary& vocab, std::string_view text,
+                                     const std::string& source) const {
   // Reserve once: the code point count is exact for that unit and an upper bound for
   // graphemes, so a large corpus never needs a reallocation (which would briefly double it).
   size_t codepoints = 0;
   for (char c : text) codepoints += (static_cast<unsigned char>(c) >> 6) != 0x2;
-  std::vector<int32_t> ids;
+  std::vector<Id> ids;
   ids.reserve(codepoints);
   std::map<std::string, size_t> unknown;  // symbol -> first byte offset
-  for_each_symbol(text, [&](std::string_view sym) {
-    int id = vocab.find(sym);
-    if (id < 0) {
-      id = vocab.unknown_id();
-      if (id < 0) unknown.emplace(std::string(sym), size_t(sym.data() - text.data()));
+  auto missing = [&](std::string_view sym, size_t offset) {
+    const int id = vocab.unknown_id();
+    if (id < 0) unknown.emplace(std::string(sym), offset);
+    return id;
+  };
+  if (config_.unit == Unit::codepoint) {
+    std::vector<int32_t> id_of(kCodePoints, -1);
+    for (int id = 0; id < vocab.size(); ++id) {
+      const std::string& sym = vocab.symbol(id);
+      const int len = utf8_length(static_cast<unsigned char>(sym[0]));
+      if (size_t(len) == sym.size() && sym != kUnknownSymbol)
+        id_of[decode(reinterpret_cast<const unsigned char*>(sym.data()), len)] = id;
     }
-    ids.push_back(id);
-  });
+    for_each_code_point(text, [&](uint32_t cp, size_t offset) {
+      const int32_t id = id_of[cp];
+      ids.push_back(
+          Id(id >= 0 ? id
+                     : missing(text.substr(offset, size_t(utf8_length(
+                                                       static_cast<unsigned char>(text[offset])))),
+                               offset)));
+    });
+  } else {
+    for_each_symbol(text, [&](std::string_view sym) {
+      const int id = vocab.find(sym);
+      ids.push_back(Id(id >= 0 ? id : missing(sym, size_t(sym.data() - text.data()))));
+    });
+  }
   if (!unknown.empty()) {
     std::string list;
     int shown = 0;
@@ -285,9 +441,15 @@ std::vector<int32_t> Tokenizer::encode(const Vocabulary& vocab, std::string_view
     }
     fail(source + ": " + std::to_string(unknown.size()) +
              " symbol(s) not in the model's vocabulary: " + list,
-         "remove them, or train on a corpus that contains them (or with --min-count/--max-vocab)");
+         "remove them, or train on a corpus that contains them (or with {min_count} or "
+         "{max_vocab}, so that rare symbols become <unk>)");
   }
   return ids;
 }
+
+template std::vector<int32_t> Tokenizer::encode_as<int32_t>(const Vocabulary&, std::string_view,
+                                                            const std::string&) const;
+template std::vector<uint16_t> Tokenizer::encode_as<uint16_t>(const Vocabulary&, std::string_view,
+                                                              const std::string&) const;
 
 }  // namespace charrnn

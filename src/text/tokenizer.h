@@ -24,18 +24,32 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/options.h"
+
 namespace charrnn {
 
+enum class Unit { codepoint, grapheme };   // what one symbol is
+enum class Normalize { nfc, nfkc, none };  // Unicode normalization
+enum class OnInvalid { error, replace };   // invalid UTF-8: refuse, or U+FFFD
+enum class Script { keep, simplified, traditional };
+std::string unit_name(Unit u);
+std::string normalize_name(Normalize n);
+std::string on_invalid_name(OnInvalid o);
+std::string script_name(Script s);
+
 struct TokenizerConfig {
-  std::string unit = "codepoint";    // what one symbol is: "codepoint" or "grapheme"
-  std::string normalize = "nfc";     // Unicode normalization: "nfc", "nfkc" or "none"
-  std::string on_invalid = "error";  // invalid UTF-8: "error" or "replace" (with U+FFFD)
-  int64_t min_count = 1;             // symbols seen fewer times become <unk>
-  int64_t max_vocab = 0;             // keep at most this many symbols, <unk> included (0: all)
-  // Chinese script: "simplified" or "traditional" converts every text (corpus, prompts, eval
-  // texts) with ICU's Hant-Hans / Hans-Hant transliterator after normalization; "keep" does not.
-  std::string script = "keep";
+  Unit unit = Unit::codepoint;
+  Normalize normalize = Normalize::nfc;
+  OnInvalid on_invalid = OnInvalid::error;
+  int64_t min_count = 1;  // symbols seen fewer times become <unk>
+  int64_t max_vocab = 0;  // keep at most this many symbols, <unk> included (0: all)
+  // Chinese script: simplified or traditional converts every text (corpus, prompts, eval
+  // texts) with ICU's Hant-Hans / Hans-Hant transliterator after normalization; keep does not.
+  Script script = Script::keep;
 };
+
+// The table of TokenizerConfig's settings (base/options.h): names, defaults, ranges, help.
+const OptionTable<TokenizerConfig>& tokenizer_options();
 
 // The unknown symbol's spelling. No code point or grapheme is spelled this way (it is five
 // symbols in either unit), so it can never collide with a real symbol.
@@ -79,7 +93,13 @@ class Tokenizer {
   // One id per symbol. Symbols missing from `vocab` map to <unk> when it has one; otherwise
   // they are an error that lists them.
   std::vector<int32_t> encode(const Vocabulary& vocab, std::string_view prepared,
-                              const std::string& source) const;
+                              const std::string& source) const {
+    return encode_as<int32_t>(vocab, prepared, source);
+  }
+  // The same into ids of type Id (int32_t, or uint16_t for a vocabulary of at most 65,536).
+  template <class Id>
+  std::vector<Id> encode_as(const Vocabulary& vocab, std::string_view prepared,
+                            const std::string& source) const;
 
  private:
   TokenizerConfig config_;
@@ -105,7 +125,7 @@ std::string describe_symbol(std::string_view symbol);
 
 template <class F>
 void Tokenizer::for_each_symbol(std::string_view text, F&& f) const {
-  if (config_.unit == "grapheme") {
+  if (config_.unit == Unit::grapheme) {
     // Segment in slices that end at a line feed: a grapheme never spans CR LF | next line,
     // and the slices keep ICU's working set small on a large corpus.
     std::vector<size_t> ends;

@@ -44,16 +44,30 @@ double ema_decay_at(double decay, int64_t t) {
   return std::min(decay, double(1 + t) / double(10 + t));
 }
 
-double LrSchedule::at(int64_t step) const {
-  if (warmup > 0 && step < warmup) return lr * double(step + 1) / double(warmup);
-  const int64_t s = step - warmup;
-  if (kind == "cosine") {
-    const int64_t span = std::max<int64_t>(1, total - warmup);
-    if (s >= span) return min_lr;
-    return min_lr +
-           0.5 * (lr - min_lr) * (1.0 + std::cos(3.141592653589793 * double(s) / double(span)));
+std::string schedule_name(Schedule s) {
+  switch (s) {
+    case Schedule::constant:
+      return "constant";
+    case Schedule::cosine:
+      return "cosine";
+    case Schedule::step:
+      return "step";
   }
-  if (kind == "step") return lr * std::pow(decay, double(s / std::max<int64_t>(1, decay_every)));
+  return "?";
+}
+
+double LrSchedule::at(int64_t step, double progress) const {
+  if (warmup > 0 && step < warmup) return lr * double(step + 1) / double(warmup);
+  switch (kind) {
+    case Schedule::constant:
+      return lr;
+    case Schedule::cosine: {
+      const double p = std::min(1.0, std::max(0.0, progress));
+      return min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(3.141592653589793 * p));
+    }
+    case Schedule::step:
+      return lr * std::pow(decay, double((step - warmup) / std::max<int64_t>(1, decay_every)));
+  }
   return lr;
 }
 

@@ -46,19 +46,25 @@ class Adam {
   std::vector<float> m_p_, v_p_;
 };
 
-// Learning rate by step: linear warmup from 0 over `warmup` steps, then
+// Learning-rate shapes.
+enum class Schedule { constant, cosine, step };
+std::string schedule_name(Schedule s);
+
+// Learning rate: linear warmup from 0 over `warmup` steps, then
 //   constant: lr
-//   cosine:   from lr down to min_lr at step `total` (half a cosine), min_lr after
+//   cosine:   from lr down to min_lr as the run's progress goes from 0 to 1 (half a cosine);
+//             progress comes from the run's plans (budget.h), so the anneal lands at the end
+//             whichever rule ends the run (steps, epochs or a time budget)
 //   step:     lr * decay^floor((step - warmup) / decay_every)
 struct LrSchedule {
-  std::string kind = "constant";  // constant, cosine or step
+  Schedule kind = Schedule::constant;
   double lr = 2e-3;
-  double min_lr = 0;              // cosine floor
-  int64_t warmup = 0;             // steps of linear warmup
-  int64_t total = 0;              // cosine horizon in steps
-  double decay = 0.5;             // step: factor
-  int64_t decay_every = 1000;     // step: period in steps
-  double at(int64_t step) const;  // step counts from 0 (the first update)
+  double min_lr = 0;           // cosine floor
+  int64_t warmup = 0;          // steps of linear warmup
+  double decay = 0.5;          // step: factor
+  int64_t decay_every = 1000;  // step: period in steps
+  // step counts from 0 (the first update); progress in [0, 1].
+  double at(int64_t step, double progress) const;
 };
 
 // Polyak averaging: ema_p <- decay * ema_p + (1 - decay) * params_p. The model validated and

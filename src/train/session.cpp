@@ -10,6 +10,7 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "charrnn/error.h"
+#include "text/corpus_cache.h"
 #include "train/comm.h"
 #include "train/plot.h"
 #include "train/session.h"
@@ -18,17 +19,16 @@ namespace charrnn::training {
 namespace {
 
 void check_model_dir(const TrainConfig& c) {
-  if (c.model_dir.empty()) fail_usage("no model directory given", "pass --model DIR");
+  if (c.model_dir.empty()) fail_field("model", "is not given", "name the checkpoint directory");
   if (c.resume || !path_exists(c.model_dir) || c.force) return;
   if (!is_directory(c.model_dir))
-    fail_usage(c.model_dir + " exists and is not a directory", "choose another --model path");
+    fail_usage(c.model_dir + " exists and is not a directory", "choose another {model} path");
   if (is_checkpoint_dir(c.model_dir))
     fail_usage(c.model_dir + " already holds a checkpoint; training would replace it",
-               "pass --resume " + c.model_dir +
-                   " to continue it, --force to replace it, or choose another --model");
+               "resume it to continue it, set {force} to replace it, or choose another {model}");
   if (!directory_is_empty(c.model_dir))  // never replace files charrnn did not write
     fail_usage(c.model_dir + " is not empty and is not a charrnn checkpoint",
-               "choose an empty or new directory, or pass --force to replace it");
+               "choose an empty or new directory, or set {force} to replace it");
 }
 
 // The weight matrices (not biases) of the flat block: what weight decay applies to.
@@ -40,11 +40,10 @@ std::vector<Range> weight_ranges(const ModelConfig& c) {
   return out;
 }
 
-// Fault injection for tests: CHARRNN_FAULT_NAN_STEPS=A-B puts a NaN into the gradient of
-// steps A..B (1-based), as an overflow in backward would.
-void read_fault_injection(int64_t* first, int64_t* last) {
-  const char* spec = std::getenv("CHARRNN_FAULT_NAN_STEPS");
-  if (!spec || std::sscanf(spec, "%ld-%ld", first, last) != 2) *first = *last = -1;
+// Fault injection for tests: the hidden setting fault_nan_steps "A-B" puts a NaN into the
+// gradient of steps A..B (1-based), as an overflow in backward would.
+void read_fault_injection(const std::string& spec, int64_t* first, int64_t* last) {
+  if (spec.empty() || std::sscanf(spec.c_str(), "%ld-%ld", first, last) != 2) *first = *last = -1;
 }
 
 // Each rank draws its own dropout masks; rank 0's generator is the single-process one.
@@ -66,7 +65,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const Trai
       stop_(stop),
       report_(is_lead() ? report : TrainCallback()),
       rng_(dropout_seed(c.seed)) {
-  read_fault_injection(&fault_first_, &fault_last_);
+  read_fault_injection(cfg_.fault_nan_steps, &fault_first_, &fault_last_);
   if (is_lead()) check_model_dir(cfg_);
   if (cfg_.resume && cfg_.ranks != comm::size())
     fail_usage(cfg_.model_dir + " was trained on " + std::to_string(cfg_.ranks) +
@@ -74,30 +73,49 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const Trai
                cfg_.ranks == 1 ? "resume it without mpirun"
                                : "resume it with mpirun -np " + std::to_string(cfg_.ranks));
   cfg_.ranks = comm::size();
-  if (!cfg_.resume) {
-    LoadedCheckpoint parent;
-    if (!cfg_.init_from.empty()) parent = load_parent();
-    load_data(Tokenizer(cfg_.tokenizer), cfg_.init_from.empty() ? nullptr : &parent.meta);
-    build(meta_.model);
-    check_ranks_agree();
-    init_parameters(meta_.model, params_p_.data(), cfg_.seed);
-    if (!cfg_.init_from.empty())  // the parent's tensors; rows of new symbols stay fresh
-      copy_parent_parameters(parent.meta.model, parent.params.data(), meta_.model,
-                             params_p_.data());
-    if (!ema_p_.empty()) ema_p_ = params_p_;  // same sizes: in-place copies
-    if (is_lead()) best_p_ = params_p_;
-    train_net_->sync_weights();
-    meta_.state.rng = rng_.state();
-    print_config();
-    save();  // from now on the directory always holds a loadable checkpoint
-    return;
+  if (cfg_.model.dtype == Dtype::bf16 && !cpu_has_bf16()) {
+    info_warning("this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32");
+    cfg_.model.dtype = Dtype::f32;
   }
+  if (cfg_.resume)
+    start_resumed();
+  else
+    start_new();
+}
+
+void Session::start_new() {
+  LoadedCheckpoint parent;
+  if (!cfg_.init_from.empty()) parent = load_parent();
+  load_data(Tokenizer(cfg_.tokenizer), cfg_.init_from.empty() ? nullptr : &parent.meta);
+  if (cfg_.preset == Preset::automatic) size_automatically();
+  meta_.model = ModelConfig(cfg_.model);
+  meta_.model.vocab = int(meta_.symbols.size());
+  if (meta_.model.dtype == Dtype::automatic) meta_.model.dtype = Dtype::f32;  // until probed
+  build(meta_.model);
+  check_ranks_agree();
+  init_parameters(meta_.model, params_p_.data(), cfg_.seed);
+  if (!cfg_.init_from.empty())  // the parent's tensors; rows of new symbols stay fresh
+    copy_parent_parameters(parent.meta.model, parent.params.data(), meta_.model, params_p_.data());
+  if (!ema_p_.empty()) ema_p_ = params_p_;  // same sizes: in-place copies
+  if (is_lead()) best_p_ = params_p_;
+  train_net_->sync_weights();
+  meta_.state.rng = rng_.state();
+  print_config();
+  const auto t0 = std::chrono::steady_clock::now();
+  save();  // from now on the directory always holds a loadable checkpoint
+  save_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void Session::start_resumed() {
   LoadedCheckpoint last = load_checkpoint(cfg_.model_dir, WhichWeights::last, true);
   if (last.adam_m.empty())
     fail(cfg_.model_dir + " has no optimizer state",
          "it cannot be resumed exactly; train a new model");
   meta_ = last.meta;
   load_data(Tokenizer(meta_.tokenizer));
+  // The precision may change on resume (weights are f32); without bf16 on this CPU, f32.
+  meta_.model.dtype = cfg_.model.dtype == Dtype::automatic ? Dtype::f32 : cfg_.model.dtype;
+  if (meta_.model.dtype == Dtype::bf16 && !cpu_has_bf16()) meta_.model.dtype = Dtype::f32;
   build(meta_.model);
   check_ranks_agree();
   restore(last);
@@ -113,6 +131,7 @@ LoadedCheckpoint Session::load_parent() {
   cfg_.model.hidden = p.meta.model.hidden;
   cfg_.model.embed = p.meta.model.embed;
   cfg_.tokenizer = p.meta.tokenizer;
+  cfg_.preset = Preset::none;
   meta_.parent = {{"path", p.dir},
                   {"weights_sha256", p.json["files"]["weights"]["sha256"]},
                   {"vocab", p.meta.model.vocab}};
@@ -122,31 +141,39 @@ LoadedCheckpoint Session::load_parent() {
 void Session::load_data(const Tokenizer& tokenizer, const CheckpointMeta* parent) {
   std::unique_ptr<Vocabulary> vocab;  // resuming keeps the model's vocabulary
   if (cfg_.resume) vocab = std::make_unique<Vocabulary>(meta_.symbols, meta_.unknown_id);
+  CorpusCache cache{cfg_.cache_dir.empty() ? default_corpus_cache_dir() : cfg_.cache_dir};
+  const CorpusCache* use_cache = cfg_.cache_dir == "none" ? nullptr : &cache;
+  auto warn = [this](const std::string& text) {
+    if (report_) report_({TrainEvent::Kind::warning, text});
+  };
+  const auto t0 = std::chrono::steady_clock::now();
   Corpus corpus;
   if (parent) {  // every symbol of the corpus, then the union with the parent's vocabulary
     TokenizerConfig all = tokenizer.config();
     all.min_count = 1;
     all.max_vocab = 0;
-    corpus = load_corpus(cfg_.corpus, Tokenizer(all), nullptr, "");
+    corpus = load_corpus(cfg_.corpus, Tokenizer(all), nullptr, "", use_cache, warn);
     const Vocabulary parents(parent->symbols, parent->unknown_id);
     const Vocabulary joined = Tokenizer::extend_vocabulary(parents, corpus.vocab);
     std::vector<int32_t> to_joined(size_t(corpus.vocab.size()));
     for (int id = 0; id < corpus.vocab.size(); ++id)
       to_joined[size_t(id)] = joined.find(corpus.vocab.symbol(id));
-    for (int32_t& id : corpus.ids) id = to_joined[size_t(id)];
+    corpus.ids.remap(to_joined, joined.size());
     corpus.vocab = joined;
   } else {
-    corpus =
-        load_corpus(cfg_.corpus, tokenizer, vocab.get(), cfg_.resume ? meta_.corpus.sha256 : "");
+    corpus = load_corpus(cfg_.corpus, tokenizer, vocab.get(),
+                         cfg_.resume ? meta_.corpus.sha256 : "", use_cache, warn);
   }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  char line[160];
+  std::snprintf(line, sizeof line, "corpus %s in %.1f s (%d-bit ids%s)",
+                corpus.from_cache ? "mapped from the cache" : "prepared and encoded", seconds,
+                8 * corpus.ids.width(), use_cache ? "" : ", no cache");
+  info(line);
   ids_ = std::move(corpus.ids);
-  split_ids(ids_, cfg_.val_frac, &train_ids_, &val_ids_);
-  const int64_t K = comm::size();  // rank r takes streams [r*N, r*N + N) of K*N
-  batcher_ = std::make_unique<Batcher>(train_ids_, cfg_.seq, cfg_.batch, K * cfg_.batch,
-                                       comm::rank() * cfg_.batch, cfg_.seed);
+  split_ids(ids_.span(), cfg_.val_frac, &train_ids_, &val_ids_);
   if (cfg_.resume) return;
-  meta_.model = cfg_.model;
-  meta_.model.vocab = corpus.vocab.size();
   meta_.tokenizer = cfg_.tokenizer;
   meta_.symbols = corpus.vocab.symbols();
   meta_.unknown_id = corpus.vocab.unknown_id();
@@ -159,6 +186,9 @@ void Session::load_data(const Tokenizer& tokenizer, const CheckpointMeta* parent
 }
 
 void Session::build(const ModelConfig& model) {
+  const int64_t K = comm::size();  // rank r takes streams [r*N, r*N + N) of K*N
+  batcher_ = std::make_unique<Batcher>(train_ids_, cfg_.seq, cfg_.batch, K * cfg_.batch,
+                                       comm::rank() * cfg_.batch, cfg_.seed);
   meta_.train_config = train_config_json(cfg_);
   const size_t P = parameter_count(model);
   params_p_.assign(P, 0.f);
@@ -166,14 +196,8 @@ void Session::build(const ModelConfig& model) {
   if (is_lead()) best_p_.assign(P, 0.f);
   if (is_lead() && cfg_.ema > 0) ema_p_.assign(P, 0.f);
   adam_ = std::make_unique<Adam>(P, cfg_.adam, weight_ranges(model));
-  schedule_ = {
-      cfg_.lr_schedule,
-      cfg_.adam.lr,
-      cfg_.min_lr,
-      cfg_.warmup,
-      cfg_.steps > 0 ? cfg_.steps : int64_t(cfg_.epochs * double(batcher_->windows_per_epoch())),
-      cfg_.lr_decay,
-      cfg_.lr_decay_every};
+  schedule_ = {cfg_.lr_schedule, cfg_.adam.lr,  cfg_.min_lr,
+               cfg_.warmup,      cfg_.lr_decay, cfg_.lr_decay_every};
   train_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.batch, Net::Mode::train,
                                      params_p_.data(), grads_p_.data());
   train_net_->set_dropout_rng(&rng_);
@@ -182,7 +206,7 @@ void Session::build(const ModelConfig& model) {
   state_all_.assign(size_t(2 * model.layers),
                     std::vector<float>(size_t(comm::size()) * cfg_.batch * model.hidden));
   if (val_ids_.size > 1 && is_lead()) {
-    eval_windows_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch);
+    eval_whole_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch);
     eval_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
                                       validated().data(), nullptr);
     ex_tn_.assign(size_t(cfg_.seq) * cfg_.eval_batch, 0);
@@ -212,7 +236,7 @@ void Session::restore(const LoadedCheckpoint& last) {
   if (!ema_p_.empty()) {
     auto ema = last.state.find("state.ema");
     if (ema == last.state.end() || ema->second.size() != ema_p_.size())
-      fail(cfg_.model_dir + "/optimizer.safetensors lacks the averaged weights (--ema)",
+      fail(cfg_.model_dir + "/optimizer.safetensors lacks the averaged weights ({ema})",
            "train a new model");
     std::copy(ema->second.begin(), ema->second.end(), ema_p_.begin());
   }
@@ -224,6 +248,7 @@ void Session::restore(const LoadedCheckpoint& last) {
          "resume with the run's mpirun -np");
   rng_.set_state(r == 0 ? meta_.state.rng : meta_.state.rank_rng[r - 1]);
   seconds_before_ = meta_.state.seconds;
+  plans_ = plans_from_json(meta_.state.plans);
   if (!meta_.history.empty()) {
     last_eval_step_ = meta_.history.back().step;
     last_val_ = meta_.history.back().val_loss;
@@ -261,6 +286,10 @@ void Session::info(const std::string& text) const {
   if (report_) report_({TrainEvent::Kind::info, text});
 }
 
+void Session::info_warning(const std::string& text) const {
+  if (report_) report_({TrainEvent::Kind::warning, text});
+}
+
 void Session::print_config() {
   char buf[512];
   std::snprintf(buf, sizeof buf,
@@ -284,6 +313,7 @@ void Session::save() {
   meta_.state.epoch = batcher_->epoch();
   meta_.state.window = batcher_->window();
   meta_.state.seconds = total_seconds();
+  meta_.state.plans = plans_to_json(plans_);
   // Collective: every rank's carried state and dropout generator go to rank 0.
   const int K = comm::size();
   const int64_t N = cfg_.batch, H = meta_.model.hidden;

@@ -1,0 +1,66 @@
+// flags.cpp — Boost flags from option rows (see flags.h).
+#include "cli/flags.h"
+
+namespace charrnn::cli {
+
+std::string flag_help(const OptionSpec& s, const nlohmann::json& default_value) {
+  std::string shown = s.shown_default;
+  if (shown.empty()) {
+    if (default_value.is_string())
+      shown = default_value.get<std::string>();
+    else if (default_value.is_array() && default_value.size() == 1)
+      shown = default_value[0].dump();
+    else if (!default_value.is_array() && !default_value.is_boolean())
+      shown = default_value.dump();
+  }
+  if (shown.empty() || s.type == OptionType::flag) return s.help;
+  return s.help + " [" + shown + "]";
+}
+
+void add_flag(po::options_description& group, const OptionSpec& s,
+              const nlohmann::json& default_value) {
+  const std::string flag = flag_name(s.name), help = flag_help(s, default_value);
+  switch (s.type) {
+    case OptionType::flag:
+      group.add_options()(flag.c_str(), po::bool_switch(), help.c_str());
+      return;
+    case OptionType::texts:
+    case OptionType::numbers:
+      group.add_options()(flag.c_str(),
+                          po::value<std::vector<std::string>>()->multitoken()->composing(),
+                          help.c_str());
+      return;
+    case OptionType::integer:
+    case OptionType::number:
+    case OptionType::text:
+    case OptionType::choice:
+      group.add_options()(flag.c_str(), po::value<std::string>(), help.c_str());
+      return;
+  }
+}
+
+nlohmann::json given_value(const po::variables_map& vm, const OptionSpec& s) {
+  const std::string flag = flag_name(s.name);
+  if (!vm.count(flag) || vm[flag].defaulted()) return nullptr;
+  switch (s.type) {
+    case OptionType::flag:
+      return vm[flag].as<bool>() ? nlohmann::json(true) : nlohmann::json();
+    case OptionType::texts:
+    case OptionType::numbers: {
+      nlohmann::json list = nlohmann::json::array();
+      for (const std::string& text : vm[flag].as<std::vector<std::string>>()) {
+        const nlohmann::json v = s.parse_text(text);
+        for (const auto& e : v.is_array() ? v : nlohmann::json::array({v})) list.push_back(e);
+      }
+      return list;
+    }
+    case OptionType::integer:
+    case OptionType::number:
+    case OptionType::text:
+    case OptionType::choice:
+      return s.parse_text(vm[flag].as<std::string>());
+  }
+  return nullptr;
+}
+
+}  // namespace charrnn::cli

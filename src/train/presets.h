@@ -1,0 +1,69 @@
+// presets.h — named recipes (tiny, small, medium, large) as data, and the automatic preset that
+// sizes the model from the time budget, the corpus and the speed measured on this CPU.
+//
+// A preset sets the settings marked kPreset in train_options() that were not given; given
+// settings always win. The automatic preset's rules come from a sweep (docs/quality.md,
+// scripts/sweep_auto.sh), not from one machine's tuning.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "train/train_config.h"
+
+namespace charrnn {
+
+// The values a fixed preset stands for ({} for automatic and none).
+nlohmann::ordered_json preset_values(Preset p);
+// Applies a fixed preset (tiny .. large) to the settings not given. medium and large also set
+// their step count when no stop rule (steps, epochs, minutes) is given.
+void apply_fixed_preset(TrainConfig& c);
+// An older checkpoint's record has no "preset": the values preset `p` stands for must be its
+// values, or a usage Error names the first that differs.
+void check_preset_matches(Preset p, const nlohmann::json& saved, const std::string& dir);
+
+// --- the automatic preset
+
+// A size the automatic preset may choose: layers x hidden, embedding, window T, streams N.
+struct SizeCandidate {
+  int layers, hidden, embed, seq, batch;
+};
+// The ladder it chooses from, smallest first.
+const std::vector<SizeCandidate>& auto_ladder();
+
+// A size with its training speed measured on this CPU (the faster precision).
+struct SizeMeasure {
+  SizeCandidate size;
+  Dtype dtype;
+  double tokens_per_s;
+};
+
+struct AutoChoice {
+  SizeCandidate size;
+  Dtype dtype;
+  double dropout;  // also output dropout and weight drop
+  double weight_decay;
+  double tokens;    // the budget in tokens at this size
+  double epochs;    // tokens / training symbols
+  std::string why;  // one line for the log
+};
+
+// The budget of a run in tokens for a size: by time (seconds of training at its speed), or
+// fixed (steps x T x N, epochs x training symbols). Both zero: none (10 epochs).
+struct BudgetSpec {
+  double seconds = 0;  // time budget left for training steps
+  int64_t steps = 0;
+  double epochs = 0;
+};
+double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_symbols);
+
+// The rule (docs/quality.md, from the sweep): the largest size whose budget gives it at least
+// kTokensPerParameter tokens per parameter, then dropout by the number of epochs that budget
+// makes of the corpus. `measured` must hold the ladder's sizes, smallest first (a prefix of
+// it: a size not measured is not chosen).
+AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpec& budget,
+                       int64_t train_symbols, int vocab);
+
+}  // namespace charrnn

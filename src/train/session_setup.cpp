@@ -1,0 +1,253 @@
+// session_setup.cpp — what a run measures before it settles: the automatic preset's sizes
+// (timed on this CPU), the speed probe's precision and threads (timed on the run's first real
+// steps), and the plans of the schedule (see session.h, presets.h, probe.h, budget.h).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "charrnn/error.h"
+#include "train/presets.h"
+#include "train/session.h"
+
+namespace charrnn::training {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Tokens/s of forward + backward of one size on the first training windows, in `dtype`, on a
+// scratch copy of the parameters: the run's own blocks are not touched.
+double time_size(const ModelConfig& model, int T, int N, IdSpan ids) {
+  const size_t P = parameter_count(model);
+  std::vector<float> params(P), grads(P);
+  init_parameters(model, params.data(), 1);
+  Net net(model, T, N, Net::Mode::train, params.data(), grads.data());
+  net.sync_weights();
+  Batcher batcher(ids, T, N);
+  std::vector<int32_t> x(size_t(T) * N), y(x.size());
+  std::vector<double> times;
+  for (int rep = 0; rep < 3; ++rep) {  // the first builds what it needs: not timed
+    batcher.next(x.data(), y.data());
+    const auto t0 = Clock::now();
+    int64_t count = 0;
+    net.forward(x.data(), y.data(), &count);
+    net.backward();
+    net.carry_state();
+    if (rep > 0) times.push_back(seconds_since(t0));
+  }
+  return double(T) * N / std::max(1e-9, (times[0] + times[1]) / 2);
+}
+
+}  // namespace
+
+void Session::size_automatically() {
+  const auto t0 = Clock::now();
+  const int vocab = int(meta_.symbols.size());
+  BudgetSpec budget;
+  // The time left for steps: the budget less what was spent and what the end will cost.
+  if (cfg_.minutes > 0) budget.seconds = std::max(1.0, 0.96 * cfg_.minutes * 60.0 - elapsed());
+  budget.steps = cfg_.steps;
+  budget.epochs = cfg_.epochs;
+  const std::vector<ProbeCandidate> dtypes =
+      probe_candidates(cfg_.model.dtype, omp_get_max_threads(), cpu_has_bf16(), 1);
+  std::vector<SizeMeasure> measured;
+  nlohmann::json record = nlohmann::json::array();
+  for (SizeCandidate size : auto_ladder()) {
+    // Given settings win over the ladder's.
+    if (cfg_.is_given("layers")) size.layers = cfg_.model.layers;
+    if (cfg_.is_given("hidden")) size.hidden = cfg_.model.hidden;
+    if (cfg_.is_given("embed")) size.embed = cfg_.model.embed;
+    if (cfg_.is_given("seq")) size.seq = cfg_.seq;
+    if (cfg_.is_given("batch")) size.batch = cfg_.batch;
+    SizeMeasure best{size, dtypes.front().dtype, 0.0};
+    if (budget.seconds > 0) {  // by time: the budget in tokens is this size's speed here
+      // A fifth of the window is enough to time; the speed per token barely depends on T.
+      const int T = std::max(1, std::min(size.seq, 20));
+      const IdSpan ids = train_ids_;
+      if (ids.size < size_t(T) * size.batch + 1) break;  // the corpus is too small for it
+      for (const ProbeCandidate& d : dtypes) {
+        ModelConfig m = cfg_.model;
+        m.layers = size.layers;
+        m.hidden = size.hidden;
+        m.embed = size.embed;
+        m.vocab = vocab;
+        m.dtype = d.dtype;
+        const double rate = time_size(m, T, size.batch, ids);
+        record.push_back({{"layers", size.layers},
+                          {"hidden", size.hidden},
+                          {"batch", size.batch},
+                          {"dtype", dtype_name(d.dtype)},
+                          {"tokens_per_s", rate}});
+        if (rate > best.tokens_per_s) best = {size, d.dtype, rate};
+      }
+    }
+    measured.push_back(best);
+    // Past this size the budget per parameter only falls: stop measuring (and stop when the
+    // measuring itself nears 1.5% of the budget).
+    const double params = double(size.layers) * 8.0 * size.hidden * size.hidden;
+    if (budget_tokens(budget, best, int64_t(train_ids_.size)) < params) break;
+    if (budget.seconds > 0 && seconds_since(t0) > 0.015 * cfg_.minutes * 60.0) break;
+  }
+  const AutoChoice c = choose_auto(measured, budget, int64_t(train_ids_.size), vocab);
+  auto set = [&](const char* name, const nlohmann::json& v) {
+    if (!cfg_.is_given(name)) train_options().set(cfg_, name, v);
+  };
+  set("layers", c.size.layers);
+  set("hidden", c.size.hidden);
+  set("embed", c.size.embed);
+  set("seq", c.size.seq);
+  set("batch", c.size.batch);
+  set("dropout", c.dropout);
+  set("output_dropout", c.dropout);
+  set("weight_drop", c.dropout);
+  set("weight_decay", c.weight_decay);
+  set("lr", 2e-3);
+  set("lr_schedule", "cosine");
+  if (!cfg_.is_given("min_lr")) cfg_.min_lr = cfg_.adam.lr / 10;
+  if (!cfg_.is_given("eval_batch")) cfg_.eval_batch = cfg_.batch;
+  if (budget.seconds > 0 && cfg_.model.dtype == Dtype::automatic) cfg_.model.dtype = c.dtype;
+  meta_.setup["auto"] = {{"measured", record},
+                         {"seconds", seconds_since(t0)},
+                         {"choice", c.why},
+                         {"dtype", dtype_name(c.dtype)}};
+  info("preset auto: " + c.why + (budget.seconds > 0 ? ", " + dtype_name(c.dtype) : "") +
+       " (measured in " + std::to_string(int(seconds_since(t0) * 10) / 10.0).substr(0, 4) + " s)");
+}
+
+void Session::switch_net(Dtype dtype) {
+  ModelConfig m = meta_.model;
+  m.dtype = dtype;
+  std::vector<std::vector<float>> h, c;  // the carried state goes with the run
+  for (int l = 0; l < m.layers; ++l) {
+    h.push_back(train_net_->initial_h(l));
+    c.push_back(train_net_->initial_c(l));
+  }
+  train_net_.reset();
+  train_net_ = std::make_unique<Net>(m, cfg_.seq, cfg_.batch, Net::Mode::train, params_p_.data(),
+                                     grads_p_.data());
+  train_net_->set_dropout_rng(&rng_);
+  for (int l = 0; l < m.layers; ++l) {
+    train_net_->initial_h(l) = h[size_t(l)];
+    train_net_->initial_c(l) = c[size_t(l)];
+  }
+  train_net_->sync_weights();
+}
+
+void Session::probe_speed() {
+  const int cores = omp_get_max_threads();
+  const std::vector<ProbeCandidate> candidates = probe_candidates(
+      meta_.model.dtype == Dtype::f32 && cfg_.model.dtype == Dtype::automatic ? Dtype::automatic
+                                                                              : meta_.model.dtype,
+      comm::size() > 1 ? cores : cfg_.threads, cpu_has_bf16(), cores);
+  const int64_t steps_needed = 3 * int64_t(candidates.size()) + 10;
+  const int64_t cap = stop_at_ > 0 ? stop_at_ : horizon_cap();
+  const bool room = (cap == 0 || cap - meta_.state.step >= steps_needed) &&
+                    (cfg_.minutes == 0 || cfg_.minutes * 60.0 >= 60.0);
+  ProbeResult r;
+  if (candidates.size() > 1 && room) {
+    Dtype current = meta_.model.dtype;
+    r = run_probe(candidates, [&](const ProbeCandidate& c) {
+      omp_set_num_threads(c.threads);
+      switch_net(c.dtype);  // built with this thread count
+      current = c.dtype;
+      do_step();  // builds what the first step needs: not timed
+      return (do_step() + do_step()) / 2;
+    });
+    // Every rank takes rank 0's choice, so all compute alike.
+    size_t index = 0;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      if (candidates[i].dtype == r.chosen.candidate.dtype &&
+          candidates[i].threads == r.chosen.candidate.threads)
+        index = i;
+    index = size_t(comm::allgather(uint64_t(index))[0]);
+    r.chosen = r.timings[index];
+    if (current != r.chosen.candidate.dtype ||
+        r.chosen.candidate.threads != omp_get_max_threads()) {
+      omp_set_num_threads(r.chosen.candidate.threads);
+      switch_net(r.chosen.candidate.dtype);
+    }
+    std::string line = "probe:";
+    for (const ProbeTiming& t : r.timings) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %s x%d %.3f s/step,", dtype_name(t.candidate.dtype).c_str(),
+                    t.candidate.threads, t.step_seconds);
+      line += buf;
+    }
+    info(line + " taking " + dtype_name(r.chosen.candidate.dtype) + " with " +
+         std::to_string(r.chosen.candidate.threads) + " thread(s)");
+    meta_.setup["probe"] = probe_to_json(r);
+  } else {
+    r.chosen = {candidates.front(), 0.0};
+    omp_set_num_threads(r.chosen.candidate.threads);
+    if (r.chosen.candidate.dtype != meta_.model.dtype) switch_net(r.chosen.candidate.dtype);
+  }
+  const Dtype chosen = r.chosen.candidate.dtype;
+  if (meta_.model.dtype != chosen && eval_net_) {  // validation computes as training does
+    ModelConfig m = meta_.model;
+    m.dtype = chosen;
+    eval_net_ = std::make_unique<Net>(m, cfg_.seq, cfg_.eval_batch, Net::Mode::infer,
+                                      validated().data(), nullptr);
+  }
+  meta_.model.dtype = chosen;
+  cfg_.model.dtype = chosen;
+  meta_.train_config = train_config_json(cfg_);
+  if (budget_ && r.chosen.step_seconds > 0)
+    budget_->plan_from_probe(meta_.state.step, r.chosen.step_seconds, budget_clock());
+}
+
+int64_t Session::horizon_cap() const {
+  int64_t cap = cfg_.steps;
+  if (cfg_.epochs > 0) {
+    const int64_t by_epochs = int64_t(cfg_.epochs * double(batcher_->windows_per_epoch()));
+    cap = cap > 0 ? std::min(cap, by_epochs) : by_epochs;
+  }
+  return cap;
+}
+
+void Session::setup_plans() {
+  const int64_t step = meta_.state.step, cap = horizon_cap();
+  const double progress = progress_at(plans_, step);
+  const bool finished = !plans_.empty() && progress >= 1.0;
+  const bool rule_given =
+      cfg_.is_given("steps") || cfg_.is_given("epochs") || cfg_.is_given("minutes");
+  if (cfg_.resume && !plans_.empty() && !finished && !rule_given) {
+    stop_at_ = plans_.back().total;  // an interrupted run: the same plan, to its end
+    info("continuing the plan: step " + std::to_string(step) + " of " + std::to_string(stop_at_));
+    return;
+  }
+  const bool new_cycle = cfg_.resume && (finished || plans_.empty());
+  if (cfg_.minutes > 0) {
+    budget_.emplace(cfg_.minutes * 60.0, cap, step, &plans_, new_cycle);
+    return;
+  }
+  stop_at_ = cap;
+  if (cap > 0 && (plans_.empty() || plans_.back().total != cap))
+    plans_.push_back({step, new_cycle ? 0.0 : progress, cap, 0.0, 0.0});
+}
+
+BudgetClock Session::budget_clock() const {
+  BudgetClock c;
+  c.now = elapsed();
+  c.overhead = overhead_;
+  // Seconds per symbol of a forward pass: a third of a training step's per token.
+  const double step_s = plans_.empty() ? 0.0 : plans_.back().step_seconds;
+  const double per_symbol = step_s / (3.0 * cfg_.seq * cfg_.batch);
+  const int64_t sample = eval_sample_ ? eval_sample_->count() * cfg_.seq * cfg_.eval_batch : 0;
+  const double eval_s =
+      eval_seconds_ >= 0
+          ? eval_seconds_
+          : double(sample > 0 ? sample : int64_t(val_ids_.size)) * per_symbol + save_seconds_;
+  if (cfg_.eval_every > 0) c.eval_per_step = eval_s / double(cfg_.eval_every);
+  const double whole_s = whole_eval_seconds_ >= 0
+                             ? whole_eval_seconds_
+                             : double(val_ids_.size) * per_symbol + save_seconds_;
+  c.final_cost = (final_is_whole() ? whole_s : eval_s) + save_seconds_;
+  return c;
+}
+
+}  // namespace charrnn::training

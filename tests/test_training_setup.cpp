@@ -1,0 +1,166 @@
+// test_training_setup.cpp — what a run decides before and while it trains, tested without
+// timing anything: the time budget's plans on an injected clock, the probe's choice from
+// injected timings, and the automatic preset's rule on injected speeds.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "train/budget.h"
+#include "train/optimizer.h"
+#include "train/presets.h"
+#include "train/probe.h"
+
+namespace charrnn {
+namespace {
+
+// A run on a simulated clock: every step takes step_s(step) seconds, an evaluation of eval_s
+// every `every` steps, a final evaluation of final_s. Returns the step count it ended at and the
+// time it ended at (final evaluation included); `plans` receives the plans.
+struct Simulated {
+  int64_t steps;
+  double seconds;
+};
+Simulated simulate(double budget_s, const std::function<double(int64_t)>& step_s, double eval_s,
+                   int64_t every, double final_s, std::vector<Plan>& plans, double start_s = 2.0) {
+  Budget b(budget_s, 0, 0, &plans, false);
+  BudgetClock c;
+  c.now = start_s;  // corpus loading and setup before the first step
+  c.final_cost = final_s;
+  c.eval_per_step = eval_s / double(every);
+  int64_t step = 0;
+  for (;;) {
+    if (b.planned() && step >= b.planned_total()) break;
+    if (b.out_of_time(c)) break;
+    c.now += step_s(step);
+    ++step;
+    if (step % every == 0) {
+      c.now += eval_s;
+      c.overhead += eval_s;
+    }
+    if (step == 1) b.start(step, c);
+    b.after_step(step, c);
+  }
+  return {step, c.now + final_s};
+}
+
+TEST(Budget, TheAnnealLandsAtTheDeadlineOnASteadyMachine) {
+  std::vector<Plan> plans;
+  const Simulated r = simulate(
+      600, [](int64_t) { return 0.25; }, 3.0, 100, 5.0, plans);
+  EXPECT_GE(r.seconds, 0.97 * 600);
+  EXPECT_LE(r.seconds, 600);
+  EXPECT_DOUBLE_EQ(progress_at(plans, r.steps), 1.0);
+  LrSchedule cosine{Schedule::cosine, 2e-3, 2e-4, 0, 0.5, 1000};
+  EXPECT_NEAR(cosine.at(r.steps - 1, progress_at(plans, r.steps - 1)), 2e-4, 1e-6);
+}
+
+TEST(Budget, AMachineThatSlowsDownIsReplannedAndStillEndsInTime) {
+  std::vector<Plan> plans;
+  // Twice as slow from step 600 on (another job took a core).
+  const Simulated r = simulate(
+      600, [](int64_t s) { return s < 600 ? 0.2 : 0.4; }, 2.0, 200, 4.0, plans);
+  EXPECT_LE(r.seconds, 600);
+  EXPECT_GE(r.seconds, 0.97 * 600);
+  EXPECT_GT(plans.size(), 2u);  // re-planned when the speed drifted
+  EXPECT_DOUBLE_EQ(progress_at(plans, r.steps), 1.0);
+}
+
+TEST(Budget, ProgressIsContinuousAcrossReplans) {
+  const std::vector<Plan> plans = {{0, 0.0, 1000, 0, 0}, {400, 0.4, 700, 0, 0}};
+  EXPECT_DOUBLE_EQ(progress_at(plans, 399), 0.399);
+  EXPECT_DOUBLE_EQ(progress_at(plans, 400), 0.4);
+  EXPECT_DOUBLE_EQ(progress_at(plans, 550), 0.7);
+  EXPECT_DOUBLE_EQ(progress_at(plans, 700), 1.0);
+  EXPECT_DOUBLE_EQ(progress_at(plans, 900), 1.0);
+  EXPECT_DOUBLE_EQ(progress_at({}, 5), 0.0);
+}
+
+TEST(Budget, PlansRoundTripThroughJson) {
+  const std::vector<Plan> plans = {{0, 0.0, 1000, 1.5, 0.25}, {400, 0.4, 700, 90.0, 0.3}};
+  const std::vector<Plan> back = plans_from_json(plans_to_json(plans));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].from, 400);
+  EXPECT_EQ(back[1].total, 700);
+  EXPECT_DOUBLE_EQ(back[1].progress, 0.4);
+  EXPECT_THROW(
+      plans_from_json(nlohmann::json::array({{{"from", 5}, {"progress", 2.0}, {"total", 9}}})),
+      Error);
+}
+
+TEST(Budget, AStepCapFromAnotherRuleEndsThePlanEarlier) {
+  std::vector<Plan> plans;
+  Budget b(600, 300, 0, &plans, false);
+  BudgetClock c;
+  b.plan_from_probe(0, 0.1, c);
+  EXPECT_EQ(b.planned_total(), 300);
+}
+
+TEST(Probe, InjectedTimingsPickTheFasterDtype) {
+  const auto candidates = probe_candidates(Dtype::automatic, 2, true, 2);
+  ASSERT_EQ(candidates.size(), 2u);
+  auto bf16_faster = run_probe(
+      candidates, [](const ProbeCandidate& c) { return c.dtype == Dtype::bf16 ? 0.5 : 0.9; });
+  EXPECT_EQ(bf16_faster.chosen.candidate.dtype, Dtype::bf16);
+  EXPECT_EQ(bf16_faster.timings.size(), 2u);
+  auto f32_faster = run_probe(candidates, [](const ProbeCandidate& c) {
+    return c.dtype == Dtype::bf16 ? 1.6 : 1.0;  // bf16 without AMX, 0.63x (issue 24's table)
+  });
+  EXPECT_EQ(f32_faster.chosen.candidate.dtype, Dtype::f32);
+  auto tie = run_probe(candidates, [](const ProbeCandidate& c) {
+    return c.dtype == Dtype::bf16 ? 0.99 : 1.0;  // within 2%: f32, the first
+  });
+  EXPECT_EQ(tie.chosen.candidate.dtype, Dtype::f32);
+}
+
+TEST(Probe, CandidatesFollowTheCpuAndTheGivenSettings) {
+  EXPECT_EQ(probe_candidates(Dtype::automatic, 0, false, 2).size(), 2u);  // f32 at 2 and 1
+  EXPECT_EQ(probe_candidates(Dtype::automatic, 0, true, 2).size(), 4u);
+  EXPECT_EQ(probe_candidates(Dtype::automatic, 0, true, 1).size(), 2u);
+  const auto given = probe_candidates(Dtype::bf16, 3, true, 8);
+  ASSERT_EQ(given.size(), 1u);
+  EXPECT_EQ(given[0].threads, 3);
+  EXPECT_EQ(probe_candidates(Dtype::bf16, 1, false, 2)[0].dtype, Dtype::f32);  // no bf16 here
+  const auto threads =
+      run_probe(probe_candidates(Dtype::f32, 0, false, 2),
+                [](const ProbeCandidate& c) { return c.threads == 1 ? 0.4 : 0.5; });
+  EXPECT_EQ(threads.chosen.candidate.threads, 1);  // fewer threads measured faster
+}
+
+std::vector<SizeMeasure> ladder_at(double tokens_per_s_of_2x128) {
+  std::vector<SizeMeasure> out;
+  for (const SizeCandidate& s : auto_ladder()) {
+    // Speed falls with the square of the width, as GEMM work does.
+    const double scale = (128.0 / s.hidden) * (128.0 / s.hidden);
+    out.push_back({s, Dtype::f32, tokens_per_s_of_2x128 * scale});
+  }
+  return out;
+}
+
+TEST(AutoPreset, AFasterCpuOrALongerBudgetChoosesALargerModel) {
+  BudgetSpec ten{600, 0, 0}, ninety{5400, 0, 0};
+  const int64_t corpus = 1000000;
+  const AutoChoice slow = choose_auto(ladder_at(40000), ten, corpus, 65);
+  const AutoChoice fast = choose_auto(ladder_at(160000), ten, corpus, 65);
+  const AutoChoice longer = choose_auto(ladder_at(40000), ninety, corpus, 65);
+  EXPECT_LE(slow.size.hidden, fast.size.hidden);
+  EXPECT_LE(slow.size.hidden, longer.size.hidden);
+  EXPECT_LT(slow.size.hidden, longer.size.hidden);
+}
+
+TEST(AutoPreset, MoreEpochsOfTheCorpusMeanMoreDropout) {
+  BudgetSpec budget{1800, 0, 0};
+  const AutoChoice big_corpus = choose_auto(ladder_at(60000), budget, 50000000, 65);
+  const AutoChoice small_corpus = choose_auto(ladder_at(60000), budget, 1000000, 65);
+  EXPECT_LT(big_corpus.epochs, small_corpus.epochs);
+  EXPECT_LE(big_corpus.dropout, small_corpus.dropout);
+  EXPECT_GT(small_corpus.dropout, 0.0);
+}
+
+TEST(AutoPreset, OnlyMeasuredSizesCanBeChosen) {
+  std::vector<SizeMeasure> two = ladder_at(1e9);
+  two.resize(2);
+  EXPECT_EQ(choose_auto(two, {1800, 0, 0}, 1000000, 65).size.hidden, two[1].size.hidden);
+}
+
+}  // namespace
+}  // namespace charrnn
