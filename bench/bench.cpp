@@ -102,15 +102,18 @@ GemmBound gemm_bound(const ModelConfig& c, int N, double ceiling) {
   return b;
 }
 
-double generation_rate(const ModelConfig& c, const float* params, int K, int64_t length) {
+double generation_rate(const ModelConfig& c, const float* params, int K, int64_t length,
+                       const std::vector<std::string>& symbols) {
   Generator gen(c, params, K);
-  SampleConfig sc;
-  sc.seed = 1;
-  std::vector<Sampler> samplers(size_t(K), Sampler(c.vocab, sc));
+  SampleOptions so;
+  so.seed = 1;
+  const std::vector<int32_t> prompt = {0, 1, 2};
+  std::vector<RowDecoder> rows;
+  for (int k = 0; k < K; ++k) rows.emplace_back(so, symbols, -1, length, prompt);
   int64_t sink = 0;
   auto t0 = Clock::now();
-  gen.generate({0, 1, 2}, length, samplers, [&](int, int id) {
-    sink += id;
+  gen.generate(prompt, rows, [&](int, const std::string& piece) {
+    sink += int64_t(piece.size());
     return true;
   });
   const double s = seconds_since(t0);
@@ -205,8 +208,9 @@ int main(int argc, char** argv) try {
   const double ceiling =
       matmul_gflops(int64_t(T) * N, c.hidden, 4 * int64_t(c.hidden), 10, c.dtype);
   const GemmBound bound = gemm_bound(c, N, ceiling);
-  const double gen1 = generation_rate(c, params.data(), 1, gen_len);
-  const double gen32 = generation_rate(c, params.data(), 32, std::max<int64_t>(gen_len / 4, 50));
+  const double gen1 = generation_rate(c, params.data(), 1, gen_len, corpus.vocab.symbols());
+  const double gen32 = generation_rate(c, params.data(), 32, std::max<int64_t>(gen_len / 4, 50),
+                                       corpus.vocab.symbols());
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   nlohmann::json j = {

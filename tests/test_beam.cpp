@@ -70,14 +70,19 @@ TEST(Beam, WidthOneIsGreedy) {
   init_parameters(c, params.data(), 9);
   const std::vector<int32_t> prompt = {3, 4, 5};
   Generator gen(c, params.data(), 1);
-  SampleConfig greedy;
+  SampleOptions greedy;
   greedy.temperature = 0;
-  std::vector<Sampler> samplers(1, Sampler(c.vocab, greedy));
-  std::vector<int32_t> ids;
-  gen.generate(prompt, 30, samplers, [&](int, int id) {
-    ids.push_back(id);
+  std::vector<std::string> symbols;  // one letter per id: the text spells the ids
+  for (int v = 0; v < c.vocab; ++v) symbols.push_back(std::string(1, char('a' + v)));
+  std::vector<RowDecoder> rows;
+  rows.emplace_back(greedy, symbols, -1, 30, prompt);
+  std::string text;
+  gen.generate(prompt, rows, [&](int, const std::string& piece) {
+    text += piece;
     return true;
   });
+  std::vector<int32_t> ids;
+  for (char ch : text) ids.push_back(ch - 'a');
   EXPECT_EQ(beam_search_ids(c, params.data(), prompt, 30, 1).ids, ids);
 }
 

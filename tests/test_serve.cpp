@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "charrnn/charrnn.h"
 #include "serve_util.h"
 
 namespace charrnn {
@@ -96,6 +97,36 @@ TEST_F(Serve, HealthModelsAndTheModelCard) {
   auto page = server_->client().Get("/");
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("<title>charrnn</title>"), std::string::npos);
+}
+
+// The penalties are written once (generate/decoder.h): the command, the C++ API and the server
+// give the same text for the same seed, and the text differs from the unpenalized one.
+TEST_F(Serve, PenaltiesGiveTheSameTextFromTheCommandTheApiAndTheServer) {
+  const json req = {{"prompt", "And God said"},  {"max_tokens", 150},
+                    {"temperature", 0.7},        {"seed", 4},
+                    {"repetition_penalty", 1.3}, {"frequency_penalty", 0.4},
+                    {"presence_penalty", 0.2},   {"penalty_last_n", 32}};
+  auto r = post("/v1/completions", req);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string served = json::parse(r->body)["choices"][0]["text"];
+  const std::string flags =
+      "--prompt 'And God said' --length 150 --temperature 0.7 --seed 4 --repetition-penalty 1.3 "
+      "--frequency-penalty 0.4 --presence-penalty 0.2 --penalty-last-n 32";
+  EXPECT_EQ("And God said" + served, generate(flags));
+  SampleOptions o;
+  o.temperature = 0.7;
+  o.seed = 4;
+  o.repetition_penalty = 1.3;
+  o.frequency_penalty = 0.4;
+  o.presence_penalty = 0.2;
+  o.penalty_last_n = 32;
+  EXPECT_EQ(Model::open(kKjv).generate("And God said", 150, o).text, served);
+  o.repetition_penalty = 1.0;
+  o.frequency_penalty = o.presence_penalty = 0.0;
+  EXPECT_NE(Model::open(kKjv).generate("And God said", 150, o).text, served);
+  auto bad = post("/v1/completions", {{"prompt", "And"}, {"frequency_penalty", 3}});
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["error"]["param"], "frequency_penalty");
 }
 
 TEST_F(Serve, ACompletionIsWhatGenerateWritesAfterThePrompt) {

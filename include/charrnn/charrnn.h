@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "charrnn/error.h"
+#include "charrnn/sample_options.h"
 #include "charrnn/version.h"
 
 namespace charrnn {
@@ -52,25 +53,11 @@ struct OpenOptions {
   std::string dtype = "f32";     // "f32", or "bf16" (AVX512-BF16/AMX; f32 on other CPUs)
 };
 
-struct SampleOptions {
-  double temperature = 1.0;       // 0: greedy (always the most likely symbol)
-  int top_k = 0;                  // sample among the k most likely symbols; 0: all
-  double top_p = 1.0;             // nucleus: the smallest set whose probability reaches p; 1: all
-  uint64_t seed = 0;              // the same model, prompt, options and seed give the same text
-  std::vector<std::string> stop;  // the text ends before the first occurrence of any of them
-  // Classical poems: `form` 5 or 7 characters a line, punctuated ，then 。; `lines` lines
-  // (0: the acrostic's length, else 4); `acrostic`: line k starts with its k-th character.
-  // The text then ends with the poem (finish_reason "stop").
-  int form = 0;
-  int lines = 0;
-  std::string acrostic;
-};
-
 struct Generation {
   std::string text;           // the continuation (the prompt is not repeated)
   int64_t symbols = 0;        // symbols generated (a stop string's included)
-  std::string finish_reason;  // "length" (all generated), "stop" (a stop string) or "stopped"
-                              // (the callback)
+  std::string finish_reason;  // "length" (all generated), "stop" (a stop string or the end of
+                              // a poem's form) or "stopped" (the callback)
   double nats_per_char = 0;   // mean -log p(symbol) of the generated symbols under the model
                               // (temperature 1, before top-k/top-p)
 };
@@ -165,6 +152,7 @@ class Model {
 
  private:
   explicit Model(std::shared_ptr<const Impl> impl);
+  friend std::shared_ptr<const Impl> impl_of(const Model& m);
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -3,10 +3,12 @@
 // Letters: K samples generated together, T window, N streams.
 #include <cmath>
 
+#include "api/model_impl.h"
 #include "base/fsutil.h"
 #include "charrnn/charrnn.h"
 #include "checkpoint/checkpoint.h"
 #include "generate/beam.h"
+#include "generate/decoder.h"
 #include "generate/form.h"
 #include "generate/generator.h"
 #include "generate/sampler.h"
@@ -17,16 +19,15 @@
 
 namespace charrnn {
 
-struct Model::Impl {
-  LoadedCheckpoint ck;
-  ModelCard card;
-  Tokenizer tokenizer;
-  Vocabulary vocab;
-  explicit Impl(LoadedCheckpoint loaded)
-      : ck(std::move(loaded)),
-        tokenizer(ck.meta.tokenizer),
-        vocab(ck.meta.symbols, ck.meta.unknown_id) {}
-};
+Model::Impl::Impl(LoadedCheckpoint loaded)
+    : ck(std::move(loaded)),
+      tokenizer(ck.meta.tokenizer),
+      vocab(ck.meta.symbols, ck.meta.unknown_id) {}
+
+std::vector<int32_t> Model::Impl::encode_prompt(const std::string& prompt) const {
+  if (prompt.empty()) return prompt_start(ck.meta.symbols);
+  return tokenizer.encode(vocab, tokenizer.prepare(prompt, "prompt"), "prompt");
+}
 
 namespace {
 
@@ -58,28 +59,13 @@ ModelCard card_of(const LoadedCheckpoint& ck) {
   return c;
 }
 
-// The prompt's ids; empty: a new line, the most natural start for most corpora.
-std::vector<int32_t> encode_prompt(const Model::Impl& m, const std::string& prompt) {
-  if (prompt.empty()) {
-    const int nl = m.vocab.find("\n");
-    return {nl >= 0 ? nl : 0};
-  }
-  return m.tokenizer.encode(m.vocab, m.tokenizer.prepare(prompt, "prompt"), "prompt");
-}
-
-SampleConfig sample_config(const SampleOptions& o) {
-  SampleConfig s;
-  s.temperature = float(o.temperature);
-  s.top_k = o.top_k;
-  s.top_p = float(o.top_p);
-  s.seed = o.seed;
-  validate_sample_config(s);
-  return s;
-}
-
 }  // namespace
 
 Model::Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+std::shared_ptr<const Model::Impl> impl_of(const Model& m) {
+  return m.impl_;
+}
 
 Model Model::open(const std::string& model, const OpenOptions& options) {
   if (options.weights != "best" && options.weights != "last")
@@ -108,49 +94,31 @@ Generation Model::generate(const std::string& prompt, int64_t length, const Samp
 std::vector<Generation> Model::generate_n(
     const std::string& prompt, int64_t length, int n, const SampleOptions& options,
     const std::function<bool(int, const std::string&)>& on_symbol) const {
-  if (length < 0) fail_field("length", "must be >= 0, got " + std::to_string(length));
   if (n < 1 || n > 4096) fail_field("n", "must be between 1 and 4096, got " + std::to_string(n));
-  const SampleConfig sc = sample_config(options);
+  validate_sample_config(options);
   const Impl& m = *impl_;
-  const std::vector<int32_t> ids = encode_prompt(m, prompt);
-  Generator gen(m.ck.meta.model, m.ck.params.data(), n);
-  std::vector<Sampler> samplers;  // sample k draws with seed + k; <unk> is never emitted
+  const std::vector<int32_t> ids = m.encode_prompt(prompt);
+  std::vector<RowDecoder> rows;  // sample k draws with seed + k; <unk> is never emitted
   for (int k = 0; k < n; ++k) {
-    SampleConfig sk = sc;
-    sk.seed = sc.seed + uint64_t(k);
-    samplers.emplace_back(m.ck.meta.model.vocab, sk, m.ck.meta.unknown_id);
+    SampleOptions sk = options;
+    sk.seed = options.seed + uint64_t(k);
+    rows.emplace_back(sk, m.ck.meta.symbols, m.ck.meta.unknown_id, length, ids);
   }
   std::vector<Generation> out(static_cast<size_t>(n));
-  std::vector<StopMatcher> stops(size_t(n), StopMatcher(options.stop));
-  FormConfig form{options.form, options.lines, split_code_points(options.acrostic)};
-  std::vector<FormConstraint> forms;
-  if (form.active()) forms.assign(size_t(n), FormConstraint(form, m.ck.meta.symbols));
-  for (auto& g : out) g.finish_reason = "length";
-  gen.generate(
-      ids, length, samplers,
-      [&](int k, int id) {
-        Generation& g = out[size_t(k)];
-        ++g.symbols;
-        const std::string piece = stops[size_t(k)].push(m.ck.meta.symbols[size_t(id)]);
-        g.text += piece;
-        if (!piece.empty() && on_symbol && !on_symbol(k, piece)) {
-          g.finish_reason = "stopped";
-          return false;
-        }
-        if (stops[size_t(k)].stopped() || (!forms.empty() && forms[size_t(k)].done())) {
-          g.finish_reason = "stop";
-          return false;
-        }
-        return true;
-      },
-      forms.empty() ? nullptr : &forms);
+  Generator gen(m.ck.meta.model, m.ck.params.data(), n);
+  gen.generate(ids, rows, [&](int k, const std::string& piece) {
+    out[size_t(k)].text += piece;
+    return !on_symbol || on_symbol(k, piece);
+  });
   for (int k = 0; k < n; ++k) {
     Generation& g = out[size_t(k)];
-    g.nats_per_char = gen.mean_nll(k, g.symbols);
-    if (g.finish_reason != "length") continue;
-    const std::string rest = stops[size_t(k)].flush();  // held back, but no stop string came
+    RowDecoder& row = rows[size_t(k)];
+    g.symbols = row.symbols();
+    g.finish_reason = finish_name(row.finished());
+    g.nats_per_char = row.mean_nll();
+    const std::string rest = row.flush();  // held back for a stop string that never came
     g.text += rest;
-    if (!rest.empty() && on_symbol) on_symbol(k, rest);
+    if (!rest.empty() && on_symbol && row.finished() == Finish::length) on_symbol(k, rest);
   }
   return out;
 }
@@ -159,9 +127,8 @@ Generation Model::beam_search(const std::string& prompt, int64_t length, int wid
                               const std::vector<std::string>& stop) const {
   if (length < 0) fail_field("length", "must be >= 0, got " + std::to_string(length));
   const Impl& m = *impl_;
-  const BeamResult r =
-      beam_search_ids(m.ck.meta.model, m.ck.params.data(), encode_prompt(m, prompt), length, width,
-                      m.ck.meta.unknown_id);
+  const BeamResult r = beam_search_ids(m.ck.meta.model, m.ck.params.data(), m.encode_prompt(prompt),
+                                       length, width, m.ck.meta.unknown_id);
   Generation g;
   g.symbols = int64_t(r.ids.size());
   g.finish_reason = "length";
@@ -223,7 +190,7 @@ Score score_dynamic(const Model::Impl& m, const std::vector<int32_t>& ids,
 
 Model Model::adapted(const std::string& text, const DynamicEvalOptions& options) const {
   const Impl& m = *impl_;
-  const std::vector<int32_t> ids = encode_prompt(m, text);
+  const std::vector<int32_t> ids = m.encode_prompt(text);
   if (ids.size() < 2) fail_field("prompt", "has fewer than 2 symbols; nothing to adapt to");
   std::vector<float> ms_p;
   const DynamicEvalConfig d = dynamic_config(m, options, ms_p);

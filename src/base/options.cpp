@@ -84,7 +84,7 @@ json OptionSpec::checked(const json& v) const {
           !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()))
         return bad();
       const double x = v.get<double>();
-      if (!in_range(*this, x)) return bad();
+      if (!in_range(*this, x) || x < type_lo || x > type_hi) return bad();
       if (v.is_number_unsigned()) return v;
       return v.is_number_float() ? json(int64_t(x)) : v;
     }

@@ -45,8 +45,10 @@ struct OptionSpec {
   double lo = -std::numeric_limits<double>::infinity();  // integer / number range (inclusive,
   double hi = std::numeric_limits<double>::infinity();   // unless open)
   bool lo_open = false, hi_open = false;
-  std::vector<std::string> choices;  // choice: the accepted names
-  std::string shown_default;         // printed instead of the value (e.g. "auto"); "" : the value
+  double type_lo = -std::numeric_limits<double>::infinity();  // integers: what the member's
+  double type_hi = std::numeric_limits<double>::infinity();   // type holds (not in messages)
+  std::vector<std::string> choices;                           // choice: the accepted names
+  std::string shown_default;  // printed instead of the value (e.g. "auto"); "" : the value
   unsigned traits = 0;
   // The problem a bad value reports ("must be between 1 and 16"), from the type and range.
   std::string requirement() const;
@@ -119,8 +121,8 @@ Option<S> option(OptionSpec spec, T& (*ref)(S&)) {
   else
     spec.type = OptionType::numbers;
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    spec.lo = std::max(spec.lo, double(std::numeric_limits<T>::min()));
-    spec.hi = std::min(spec.hi, double(std::numeric_limits<T>::max()));
+    spec.type_lo = double(std::numeric_limits<T>::min());
+    spec.type_hi = double(std::numeric_limits<T>::max());
   }
   return {std::move(spec), [ref](const S& s) { return json(ref(const_cast<S&>(s))); },
           [ref](S& s, const json& v) { ref(s) = v.get<T>(); }};

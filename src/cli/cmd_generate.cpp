@@ -14,6 +14,8 @@
 #include "base/fsutil.h"
 #include "charrnn/charrnn.h"
 #include "cli.h"
+#include "cli/flags.h"
+#include "generate/sampler.h"
 
 namespace charrnn::cli {
 namespace {
@@ -94,7 +96,6 @@ int cmd_generate(int argc, char** argv) {
   int beam = 0;
   std::string prompt_file;
   Output out;
-  SampleOptions s;
   po::options_description data("Data");
   data.add_options()("model", po::value(&dir)->required(), "checkpoint directory")(
       "prompt", po::value(&prompt), "text to start from (printed first)")(
@@ -105,33 +106,29 @@ int cmd_generate(int argc, char** argv) {
       "adapt", po::bool_switch(&adapt),
       "first adapt the weights to the prompt (eval --dynamic's updates, its defaults)")(
       "weights", po::value(&weights)->default_value(weights), "best (by validation) or last");
-  po::options_description sampling("Sampling");
-  sampling.add_options()("length", po::value(&length)->default_value(length),
-                         "symbols to generate per sample")(
-      "temperature", po::value(&s.temperature)->default_value(s.temperature),
-      "softmax temperature (0: greedy)")("top-k", po::value(&s.top_k)->default_value(s.top_k),
-                                         "sample among the k most likely (0: all)")(
-      "top-p", po::value(&s.top_p)->default_value(s.top_p), "nucleus sampling mass (1: off)")(
-      "seed", po::value(&s.seed)->default_value(s.seed), "random seed")(
+  std::vector<po::options_description> groups = {data};
+  for (const auto& g : flag_groups(sample_options_table())) groups.push_back(g);
+  po::options_description run("Run");
+  run.add_options()("length", po::value(&length)->default_value(length),
+                    "symbols to generate per sample")(
       "beam", po::value(&beam)->default_value(beam),
       "beam search of this width: the most likely text, deterministic (0: sample)")(
-      "form", po::value(&s.form)->default_value(s.form),
-      "classical poem: 5 or 7 characters a line (，then 。)")(
-      "lines", po::value(&s.lines)->default_value(s.lines),
-      "lines of the poem (0: the acrostic's, else 4)")(
-      "acrostic", po::value(&s.acrostic), "藏头诗: line k starts with the k-th character given")(
-      "stop", po::value(&s.stop)->composing(), "end the text before this string (repeatable)")(
       "num-samples", po::value(&samples)->default_value(samples),
       "independent samples, generated as one batch")(
       "threads", po::value(&threads)->default_value(0),
       "CPU threads (0: the cores other processes leave idle)")(
-      "dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16 (AMX)");
+      "dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16");
   po::options_description output("Output");
   output.add_options()("stats", po::bool_switch(&stats), "print symbols/s to stderr at the end")(
       "json", po::bool_switch(&out.json),
       "one JSON object per sample: text, symbols, finish reason, mean nats/char");
+  groups.push_back(run);
+  groups.push_back(output);
   po::variables_map vm;
-  if (!parse(argc, argv, kGenerateUsage, {data, sampling, output}, vm)) return kExitOk;
+  if (!parse(argc, argv, kGenerateUsage, groups, vm)) return kExitOk;
+  SampleOptions s;
+  const std::vector<std::string> given = read_flags(vm, sample_options_table(), s);
+  validate_sample_config(s);
   if (vm.count("prompt") && prompt.empty())
     fail_usage("--prompt is empty", "omit --prompt to start from a newline");
   if (samples < 1 || samples > 4096) fail_usage("--num-samples must be between 1 and 4096");
@@ -143,11 +140,13 @@ int cmd_generate(int argc, char** argv) {
     prompt = read_file(prompt_file, "prompt file");
     if (prompt.empty()) fail_usage("the prompt file " + prompt_file + " is empty");
   }
-  for (const std::string& stop : s.stop)
-    if (stop.empty()) fail_usage("--stop is empty", "give the text that ends the output");
   out.samples = samples;
   if (beam > 0) {  // deterministic: the sampling flags mean nothing there, so they are refused
-    for (const char* flag : {"temperature", "top-k", "top-p", "seed", "num-samples", "interactive"})
+    for (const std::string& name : given)
+      if (name != "stop")
+        fail_usage("--beam is deterministic; --" + flag_name(name) + " does not apply",
+                   "drop --" + flag_name(name));
+    for (const char* flag : {"num-samples", "interactive"})
       if (vm.count(flag) && !vm[flag].defaulted())
         fail_usage(std::string("--beam is deterministic; --") + flag + " does not apply",
                    "drop --" + std::string(flag));

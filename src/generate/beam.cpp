@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "charrnn/error.h"
+#include "generate/warmer.h"
 
 namespace charrnn {
 namespace {
@@ -29,17 +30,18 @@ BeamResult beam_search_ids(const ModelConfig& c, const float* params,
                            int banned) {
   if (width < 1 || width > 4096)
     fail_field("beam", "must be between 1 and 4096, got " + std::to_string(width));
-  if (prompt.empty()) fail_usage("the prompt is empty");
-  const int K = width, V = c.vocab, L = c.layers, H = c.hidden, P = int(prompt.size());
+  if (prompt.empty()) fail_field("prompt", "is empty");
+  const int K = width, V = c.vocab, L = c.layers, H = c.hidden;
   Net net(c, 1, K, Net::Mode::infer, params, nullptr);
-  if (P > 1) {  // all rows warm the same prompt, as Generator does
-    std::vector<int32_t> x_pk(size_t(P - 1) * K);
-    for (int t = 0; t < P - 1; ++t) std::fill_n(x_pk.begin() + size_t(t) * K, K, prompt[size_t(t)]);
-    Net prompt_net(c, P - 1, K, Net::Mode::infer, params, nullptr);
-    prompt_net.forward(x_pk.data(), nullptr, nullptr);
-    net.copy_final_state_from(prompt_net);
-  } else {
-    net.reset_state();
+  {  // every row starts from the state the prompt leaves, warmed as Generator warms it
+    std::vector<float> h_lh, c_lh;
+    PromptWarmer(c, params).warm(prompt, h_lh, c_lh);
+    for (int l = 0; l < L; ++l)
+      for (int k = 0; k < K; ++k) {
+        std::copy_n(h_lh.data() + size_t(l) * H, H, net.initial_h(l).data() + size_t(k) * H);
+        if (!net.initial_c(l).empty())
+          std::copy_n(c_lh.data() + size_t(l) * H, H, net.initial_c(l).data() + size_t(k) * H);
+      }
   }
   std::vector<int32_t> x_k(size_t(K), prompt.back());
   std::vector<double> score_k(static_cast<size_t>(K), 0.0), logp_kv(static_cast<size_t>(K) * V),

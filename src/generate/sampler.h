@@ -7,18 +7,20 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/options.h"
 #include "base/rng.h"
+#include "charrnn/sample_options.h"
 
 namespace charrnn {
 
-struct SampleConfig {
-  float temperature = 1.0f;  // logits are divided by it; 0 means greedy (argmax)
-  int top_k = 0;             // keep only the k most likely symbols; 0 keeps all
-  float top_p = 1.0f;        // keep the smallest set whose probability reaches p; 1 keeps all
-  uint64_t seed = 0;         // the same seed, model and prompt give the same text
-};
+// The public struct (charrnn/sample_options.h) is the configuration: temperature, top_k, top_p
+// and seed are the sampler's; stop strings, forms and penalties belong to decoder.h.
+using SampleConfig = SampleOptions;
 
-void validate_sample_config(const SampleConfig& c);  // throws a usage Error
+// The table of the sampling settings (base/options.h): the flags of charrnn generate, the
+// fields of a completion request, and validation by field.
+const OptionTable<SampleOptions>& sample_options_table();
+void validate_sample_config(const SampleConfig& c);  // throws a usage Error naming the field
 
 class Sampler {
  public:

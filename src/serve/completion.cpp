@@ -35,9 +35,9 @@ json choice_json(int index, const std::string& text, const std::string& finish_r
           {"finish_reason", finish_reason.empty() ? json(nullptr) : json(finish_reason)}};
 }
 
-// OpenAI says "length" or "stop"; a job the server cancelled (shutdown) ends as "length".
+// OpenAI says "length" or "stop"; a job the server stopped (shutdown) ends as "length".
 std::string reason_of(const Job& job) {
-  return job.finish_reason == "stop" ? "stop" : "length";
+  return job.finish == Finish::stop ? "stop" : "length";
 }
 
 void cancel(const Jobs& jobs) {
@@ -164,51 +164,32 @@ void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, 
 
 }  // namespace
 
-Completions::Completions(const std::string& dir, const ServerConfig& c)
-    : cfg_(c),
-      ck_(load_checkpoint(dir)),
-      tokenizer_(ck_.meta.tokenizer),
-      vocab_(ck_.meta.symbols, ck_.meta.unknown_id) {
-  Dtype dtype = parse_dtype(c.dtype);
-  ck_.meta.model.dtype = dtype == Dtype::bf16 && !cpu_has_bf16() ? Dtype::f32 : dtype;
-  engine_ = std::make_unique<Engine>(ck_, c.slots, c.queue, c.threads);
+Completions::Completions(LoadedModel model, const ServerConfig& c) : cfg_(c) {
+  engine_ = std::make_unique<Engine>(std::move(model), c.slots, c.queue, c.threads);
 }
 
 Completions::~Completions() {
   engine_->shutdown();
 }
 
-std::vector<int32_t> Completions::encode(const std::string& prompt) const {
-  if (prompt.empty()) {  // as charrnn generate without --prompt: from a new line
-    const int nl = vocab_.find("\n");
-    return {nl >= 0 ? nl : 0};
-  }
-  try {
-    return tokenizer_.encode(vocab_, tokenizer_.prepare(prompt, "prompt"), "prompt");
-  } catch (const Error& e) {  // symbols the model does not know: the client's mistake
-    throw Error(Error::Kind::usage, e.what(), e.hint(), "prompt");
-  }
-}
-
 void Completions::handle(const std::string& body, const std::string& model_id,
                          httplib::Response& res, int64_t& symbols) {
   const CompletionRequest r = parse_completion_request(body, cfg_.max_tokens, cfg_.slots);
-  const std::vector<int32_t> ids = encode(r.prompt);
-  const uint64_t seed = r.seed ? *r.seed : std::random_device{}();
-  SampleConfig sc;
-  sc.temperature = float(r.temperature);
-  sc.top_k = r.top_k;
-  sc.top_p = float(r.top_p);
-  const FormConfig form{r.form, r.lines, split_code_points(r.acrostic)};
-  std::optional<FormConstraint> constraint;  // throws a field Error (400) before any job runs
-  if (form.active()) constraint.emplace(form, ck_.meta.symbols);
+  const LoadedModel model = engine_->model();
+  std::vector<int32_t> ids;
+  try {
+    ids = model->encode_prompt(r.prompt);
+  } catch (const Error& e) {  // symbols the model does not know: the client's mistake
+    throw Error(Error::Kind::usage, e.what(), e.hint(), "prompt");
+  }
+  const uint64_t seed = r.seeded ? r.sample.seed : std::random_device{}();
   Jobs jobs;
-  for (int i = 0; i < r.n; ++i) {
-    sc.seed = seed + uint64_t(i);
-    const int V = ck_.meta.model.vocab, unk = ck_.meta.unknown_id;
-    jobs.push_back(constraint
-                       ? std::make_shared<Job>(ids, r.max_tokens, sc, V, unk, r.stop, *constraint)
-                       : std::make_shared<Job>(ids, r.max_tokens, sc, V, unk, r.stop));
+  for (int i = 0; i < r.n; ++i) {  // a form the vocabulary cannot write: a 400 before any job
+    SampleOptions so = r.sample;
+    so.seed = seed + uint64_t(i);
+    jobs.push_back(std::make_shared<Job>(
+        model, ids,
+        RowDecoder(so, model->ck.meta.symbols, model->ck.meta.unknown_id, r.max_tokens, ids)));
   }
   engine_->warm(*jobs[0]);  // the same prompt: warmed once, its state copied
   for (size_t i = 1; i < jobs.size(); ++i) {
@@ -259,13 +240,12 @@ void Completions::handle(const std::string& body, const std::string& model_id,
   res.set_content(out.dump(), "application/json");
 }
 
-bool Completions::reload(const std::string& dir) {
-  LoadedCheckpoint fresh = load_checkpoint(dir);
-  const ModelConfig &a = fresh.meta.model, &b = ck_.meta.model;
-  if (a.cell != b.cell || a.layers != b.layers || a.hidden != b.hidden || a.embed != b.embed ||
-      fresh.meta.symbols != ck_.meta.symbols)
+bool Completions::reload(LoadedModel fresh) {
+  const CheckpointMeta &a = fresh->ck.meta, &b = engine_->model()->ck.meta;
+  if (a.model.cell != b.model.cell || a.model.layers != b.model.layers ||
+      a.model.hidden != b.model.hidden || a.model.embed != b.model.embed || a.symbols != b.symbols)
     return false;
-  engine_->reload(fresh.params);
+  engine_->reload(std::move(fresh));
   return true;
 }
 

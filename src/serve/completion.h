@@ -2,9 +2,9 @@
 // their text comes back as one JSON response or as Server-Sent Events, in OpenAI's shapes.
 //
 // Mapping to `charrnn generate`: prompt = --prompt (empty: from a new line), max_tokens =
-// --length, temperature, top_p, top_k and seed are the same flags; choice i uses seed + i
-// (--num-samples and the library's generate_n do the same); the text is what generate prints
-// after the prompt, ended before the first stop string.
+// --length, and the sampling fields are generate's flags (one table: generate/sampler.h);
+// choice i uses seed + i (--num-samples and the library's generate_n do the same); the text is
+// what generate prints after the prompt, ended before the first stop string.
 #pragma once
 
 #include <httplib.h>
@@ -22,25 +22,20 @@ namespace charrnn::serve {
 
 class Completions {
  public:
-  Completions(const std::string& dir, const ServerConfig& c);
+  Completions(LoadedModel model, const ServerConfig& c);
   ~Completions();
 
   // Answers one request into res; `symbols` receives the symbols generated (for the log).
   void handle(const std::string& body, const std::string& model_id, httplib::Response& res,
               int64_t& symbols);
-  // Takes the best weights now in `dir` if the architecture and vocabulary are unchanged.
-  bool reload(const std::string& dir);
+  // Takes a reloaded model if its architecture and vocabulary are unchanged.
+  bool reload(LoadedModel fresh);
   void set_threads(int threads) { engine_->set_threads(threads); }
   void shutdown() { engine_->shutdown(); }
 
  private:
-  std::vector<int32_t> encode(const std::string& prompt) const;
-
   ServerConfig cfg_;
-  LoadedCheckpoint ck_;  // the engine's weights
-  Tokenizer tokenizer_;
-  Vocabulary vocab_;
-  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Engine> engine_;  // holds the loaded model the completions use
   std::atomic<uint64_t> next_id_{1};
 };
 

@@ -5,33 +5,28 @@
 
 #include <algorithm>
 
+#include "generate/warmer.h"
+
 namespace charrnn::serve {
 
-Job::Job(const std::vector<int32_t>& prompt_ids, int64_t max, const SampleConfig& sample, int vocab,
-         int banned, std::vector<std::string> stops)
-    : prompt(prompt_ids), max_symbols(max), sampler(vocab, sample, banned), stop(std::move(stops)) {
-  text.reserve(size_t(std::min<int64_t>(max, 1 << 16)) * 4);  // UTF-8: at most 4 bytes a symbol
-  ends.reserve(size_t(std::min<int64_t>(max, 1 << 16)) + 1);
+Job::Job(LoadedModel m, std::vector<int32_t> prompt_ids, RowDecoder d)
+    : model(std::move(m)), prompt(std::move(prompt_ids)), decoder(std::move(d)) {
+  text.reserve(1 << 12);
+  ends.reserve(1 << 10);
 }
 
-Job::Job(const std::vector<int32_t>& prompt_ids, int64_t max, const SampleConfig& sample, int vocab,
-         int banned, std::vector<std::string> stops, const FormConstraint& constraint)
-    : Job(prompt_ids, max, sample, vocab, banned, std::move(stops)) {
-  form.push_back(constraint);
-}
-
-Engine::Engine(LoadedCheckpoint& ck, int slots, int queue, int threads)
-    : ck_(ck),
-      S_(slots),
+Engine::Engine(LoadedModel model, int slots, int queue, int threads)
+    : S_(slots),
       queue_cap_(queue),
-      L_(ck.meta.model.layers),
-      H_(ck.meta.model.hidden),
-      V_(ck.meta.model.vocab),
+      L_(model->ck.meta.model.layers),
+      H_(model->ck.meta.model.hidden),
+      V_(model->ck.meta.model.vocab),
       threads_(threads),
+      model_(std::move(model)),
       x_s_(size_t(slots), 0),
-      masked_v_(size_t(ck.meta.model.vocab)),
       row_job_(size_t(slots)),
-      ending_s_(size_t(slots), nullptr) {
+      ending_s_(size_t(slots), Finish::none) {
+  piece_.reserve(64);
   worker_ = std::thread([this] { run(); });
 }
 
@@ -39,23 +34,22 @@ Engine::~Engine() {
   shutdown();
 }
 
+LoadedModel Engine::model() const {
+  std::lock_guard<std::mutex> lock(model_mu_);
+  return model_;
+}
+
 void Engine::warm(Job& job) const {
-  std::shared_lock<std::shared_mutex> weights(weights_mu_);
+  // One warmer per HTTP thread, built on first use (a oneDNN primitive runs on the thread that
+  // created it) and rebuilt when the model is reloaded; never per request.
+  thread_local std::unique_ptr<PromptWarmer> warmer;
+  thread_local const Model::Impl* warmer_of = nullptr;
   omp_set_num_threads(threads_.load());
-  job.h_lh.assign(size_t(L_) * H_, 0.f);
-  job.c_lh.assign(size_t(L_) * H_, 0.f);
-  const int P = int(job.prompt.size());
-  if (P < 2) return;
-  // All but the last prompt symbol in one call, as Generator::generate does.
-  Net prompt_net(ck_.meta.model, P - 1, 1, Net::Mode::infer, ck_.params.data(), nullptr);
-  prompt_net.reset_state();
-  prompt_net.forward(job.prompt.data(), nullptr, nullptr);
-  prompt_net.carry_state();  // initial <- final: the state the prompt leaves
-  for (int l = 0; l < L_; ++l) {
-    std::copy_n(prompt_net.initial_h(l).data(), H_, job.h_lh.data() + size_t(l) * H_);
-    if (!prompt_net.initial_c(l).empty())
-      std::copy_n(prompt_net.initial_c(l).data(), H_, job.c_lh.data() + size_t(l) * H_);
+  if (warmer_of != job.model.get()) {
+    warmer = std::make_unique<PromptWarmer>(job.model->ck.meta.model, job.model->ck.params.data());
+    warmer_of = job.model.get();
   }
+  warmer->warm(job.prompt, job.h_lh, job.c_lh);
 }
 
 bool Engine::submit(const std::shared_ptr<Job>& job) {
@@ -69,10 +63,10 @@ bool Engine::submit(const std::shared_ptr<Job>& job) {
   return true;
 }
 
-void Engine::reload(const std::vector<float>& params) {
+void Engine::reload(LoadedModel model) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    pending_params_ = params;
+    pending_ = std::move(model);
   }
   cv_.notify_one();
 }
@@ -94,6 +88,22 @@ void Engine::copy_row(Net& from, int from_row, Net& to, int to_row) {
       std::copy_n(from.initial_c(l).data() + size_t(from_row) * H_, H_,
                   to.initial_c(l).data() + size_t(to_row) * H_);
   }
+}
+
+void Engine::build_nets(const LoadedModel& model) {
+  std::vector<std::unique_ptr<Net>> nets;
+  for (int n = 1;; n = std::min(2 * n, S_)) {
+    nets.push_back(std::make_unique<Net>(model->ck.meta.model, 1, n, Net::Mode::infer,
+                                         model->ck.params.data(), nullptr));
+    nets.back()->reset_state();
+    if (n == S_) break;
+  }
+  if (!nets_.empty())  // running jobs keep their state
+    for (int r = 0; r < active_; ++r)
+      copy_row(*nets_[size_t(current_)], r, *nets[size_t(current_)], r);
+  nets_ = std::move(nets);
+  std::lock_guard<std::mutex> lock(model_mu_);
+  model_ = model;
 }
 
 void Engine::fit(int rows) {
@@ -121,24 +131,24 @@ void Engine::admit() {
     }
     x_s_[size_t(r)] = job->prompt.back();
     row_job_[size_t(r)] = std::move(job);
-    if (row_job_[size_t(r)]->max_symbols <= 0) finish(r, "length");
+    const Finish already = row_job_[size_t(r)]->decoder.finished();  // max_tokens 0
+    if (already != Finish::none) finish(r, already);
   }
 }
 
 // Ends the job in row r; the last active row moves into r, so the rows stay packed.
-void Engine::finish(int r, const char* reason) {
+void Engine::finish(int r, Finish why) {
   std::shared_ptr<Job> job = std::move(row_job_[size_t(r)]);
   {
     std::lock_guard<std::mutex> lock(job->mu);
-    if (reason != std::string("stop")) {
-      const std::string rest = job->stop.flush();
-      if (!rest.empty()) {
-        job->text += rest;
-        job->ends.push_back(uint32_t(job->text.size()));
-      }
+    if (why == Finish::stopped) job->decoder.stop();
+    const std::string rest = job->decoder.flush();  // held back for a stop string that never came
+    if (!rest.empty()) {
+      job->text += rest;
+      job->ends.push_back(uint32_t(job->text.size()));
     }
     job->done = true;
-    job->finish_reason = reason;
+    job->finish = why;
   }
   job->cv.notify_all();
   const int last = --active_;
@@ -151,9 +161,9 @@ void Engine::finish(int r, const char* reason) {
   --in_flight_;
 }
 
-// One batched step of the smallest net that holds the active rows; each samples its symbol.
-// Rows end after all have sampled (from the last down), so that moving a row into an ended
-// one never moves logits not yet read.
+// One batched step of the smallest net that holds the active rows; each row's decoder draws
+// its symbol. Rows end after all have drawn (from the last down), so that moving a row into an
+// ended one never moves logits not yet read.
 void Engine::advance() {
   fit(active_);
   Net& net = *nets_[size_t(current_)];
@@ -161,63 +171,43 @@ void Engine::advance() {
   net.carry_state();
   steps_.fetch_add(1);
   const float* logits_rv = net.logits();
-  const std::vector<std::string>& symbols = ck_.meta.symbols;
   for (int r = 0; r < active_; ++r) {
     Job& job = *row_job_[size_t(r)];
-    ending_s_[size_t(r)] = nullptr;
+    ending_s_[size_t(r)] = Finish::none;
     if (job.cancelled.load()) {
-      ending_s_[size_t(r)] = "cancelled";
+      ending_s_[size_t(r)] = Finish::stopped;
       continue;
     }
-    const float* row_v = logits_rv + size_t(r) * V_;
-    if (!job.form.empty()) {  // the mask on a copy: the net's logits stay as computed
-      std::copy(row_v, row_v + V_, masked_v_.begin());
-      job.form[0].mask(masked_v_.data());
-      row_v = masked_v_.data();
-    }
-    const int id = job.sampler.sample(row_v);
-    if (!job.form.empty()) job.form[0].advance(id);
-    x_s_[size_t(r)] = id;
+    piece_.clear();
+    x_s_[size_t(r)] = job.decoder.next(logits_rv + size_t(r) * V_, piece_);
     {
       std::lock_guard<std::mutex> lock(job.mu);
-      const std::string piece = job.stop.push(symbols[size_t(id)]);
-      if (!piece.empty()) {
-        job.text += piece;
+      if (!piece_.empty()) {
+        job.text += piece_;
         job.ends.push_back(uint32_t(job.text.size()));
       }
-      ++job.symbols;
+      job.symbols = job.decoder.symbols();
     }
     job.cv.notify_all();
-    if (job.stop.stopped() || (!job.form.empty() && job.form[0].done()))
-      ending_s_[size_t(r)] = "stop";
-    else if (job.symbols >= job.max_symbols)
-      ending_s_[size_t(r)] = "length";
+    ending_s_[size_t(r)] = job.decoder.finished();
   }
   for (int r = active_ - 1; r >= 0; --r)
-    if (ending_s_[size_t(r)]) finish(r, ending_s_[size_t(r)]);
+    if (ending_s_[size_t(r)] != Finish::none) finish(r, ending_s_[size_t(r)]);
 }
 
 void Engine::run() {
   // Built here, not in the constructor: oneDNN's library scratchpad belongs to the thread that
   // creates a primitive, and executing it from another thread crashed (measured, libdnnl 2.6).
   omp_set_num_threads(threads_.load());
-  for (int n = 1;; n = std::min(2 * n, S_)) {
-    nets_.push_back(
-        std::make_unique<Net>(ck_.meta.model, 1, n, Net::Mode::infer, ck_.params.data(), nullptr));
-    nets_.back()->reset_state();
-    if (n == S_) break;
-  }
+  build_nets(model());
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] {
-      return stopping_ || !queue_.empty() || active_ > 0 || !pending_params_.empty();
-    });
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || active_ > 0 || pending_; });
     if (stopping_) break;
-    if (!pending_params_.empty()) {  // between two steps: running jobs go on with the new weights
-      std::unique_lock<std::shared_mutex> weights(weights_mu_);
-      std::copy(pending_params_.begin(), pending_params_.end(), ck_.params.begin());
-      pending_params_.clear();
-      for (auto& net : nets_) net->sync_weights();
+    if (pending_) {  // between two steps: running jobs go on with the new weights
+      LoadedModel fresh = std::move(pending_);
+      pending_.reset();
+      build_nets(fresh);
     }
     admit();
     if (active_ == 0) continue;
@@ -227,13 +217,13 @@ void Engine::run() {
     lock.lock();
   }
   lock.unlock();
-  while (active_ > 0) finish(active_ - 1, "cancelled");
+  while (active_ > 0) finish(active_ - 1, Finish::stopped);
   lock.lock();
   for (auto& job : queue_) {
     {
       std::lock_guard<std::mutex> jl(job->mu);
       job->done = true;
-      job->finish_reason = "cancelled";
+      job->finish = Finish::stopped;
     }
     job->cv.notify_all();
     --in_flight_;

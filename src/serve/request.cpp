@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "charrnn/error.h"
+#include "generate/sampler.h"
 
 namespace charrnn::serve {
 namespace {
@@ -44,12 +45,6 @@ json parse_object(const std::string& body) {
   return j;
 }
 
-std::string plain(double x) {  // 0, 0.5, 100: as a person writes them
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
-
 // The value of `key`, or null when absent (null counts as absent, as clients send it).
 const json& field(const json& j, const char* key) {
   static const json null;
@@ -68,32 +63,6 @@ int64_t integer(const json& j, const char* key, int64_t lo, int64_t hi, int64_t 
   return v.get<int64_t>();
 }
 
-double number(const json& j, const char* key, double lo, double hi, bool lo_open, double fallback) {
-  const json& v = field(j, key);
-  if (v.is_null()) return fallback;
-  const double x = v.is_number() ? v.get<double>() : std::nan("");
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    fail_field(key, std::string("must be a number in ") + (lo_open ? "(" : "[") + plain(lo) + ", " +
-                        plain(hi) + "]");
-  return x;
-}
-
-std::vector<std::string> stops(const json& j) {
-  const json& v = field(j, "stop");
-  if (v.is_null()) return {};
-  if (v.is_string()) return {v.get<std::string>()};
-  if (!v.is_array() || v.size() > kMaxStops)
-    fail_field("stop",
-               "must be a string or a list of at most " + std::to_string(kMaxStops) + " strings");
-  std::vector<std::string> out;
-  for (const json& s : v) {
-    if (!s.is_string() || s.get<std::string>().empty() || s.get<std::string>().size() > 256)
-      fail_field("stop", "must hold non-empty strings of at most 256 bytes");
-    out.push_back(s.get<std::string>());
-  }
-  return out;
-}
-
 }  // namespace
 
 CompletionRequest parse_completion_request(const std::string& body, int64_t max_tokens_cap,
@@ -108,27 +77,27 @@ CompletionRequest parse_completion_request(const std::string& body, int64_t max_
   else if (!prompt.is_null())
     fail_field("prompt", "must be a string");
   r.max_tokens = integer(j, "max_tokens", 0, max_tokens_cap, std::min<int64_t>(16, max_tokens_cap));
-  r.temperature = number(j, "temperature", 0, 100, false, 1.0);
-  r.top_p = number(j, "top_p", 0, 1, true, 1.0);
-  r.top_k = int(integer(j, "top_k", 0, 1 << 21, 0));
-  const json& seed = field(j, "seed");
-  if (!seed.is_null()) {
-    if (!seed.is_number_integer() ||
-        (seed.is_number_integer() && !seed.is_number_unsigned() && seed.get<int64_t>() < 0))
-      fail_field("seed", "must be a non-negative integer");
-    r.seed = seed.get<uint64_t>();
-  }
   r.n = int(integer(j, "n", 1, max_n, 1));
-  r.stop = stops(j);
   const json& stream = field(j, "stream");
   if (!stream.is_null() && !stream.is_boolean()) fail_field("stream", "must be true or false");
   r.stream = stream.is_boolean() && stream.get<bool>();
-  r.form = int(integer(j, "form", 0, 7, 0));
-  r.lines = int(integer(j, "lines", 0, 1000, 0));
-  const json& acrostic = field(j, "acrostic");
-  if (!acrostic.is_null() && (!acrostic.is_string() || acrostic.get<std::string>().size() > 1024))
+  // The sampling fields: the table's checks, then the limits a server adds.
+  json sampling = json::object();
+  for (const auto& row : sample_options_table().rows()) {
+    const json& v = field(j, row.spec.name.c_str());
+    if (!v.is_null()) sampling[row.spec.name] = v;
+  }
+  sample_options_table().from_json(sampling, r.sample);
+  validate_sample_config(r.sample);
+  r.seeded = sampling.contains("seed");
+  if (r.sample.stop.size() > kMaxStops)
+    fail_field("stop",
+               "must be a string or a list of at most " + std::to_string(kMaxStops) + " strings");
+  for (const std::string& s : r.sample.stop)
+    if (s.empty() || s.size() > 256)
+      fail_field("stop", "must hold non-empty strings of at most 256 bytes");
+  if (r.sample.acrostic.size() > 1024)
     fail_field("acrostic", "must be a string of at most 1024 bytes");
-  if (acrostic.is_string()) r.acrostic = acrostic.get<std::string>();
   return r;
 }
 

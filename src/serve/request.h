@@ -7,27 +7,24 @@
 #include <string>
 #include <vector>
 
+#include "charrnn/sample_options.h"
+
 namespace charrnn::serve {
 
 constexpr int kMaxJsonDepth = 32;  // deeper bodies are refused before they are parsed
 constexpr size_t kMaxStops = 4;    // as OpenAI's API
 
-// POST /v1/completions (OpenAI's legacy completions, with top_k as an extension).
+// POST /v1/completions (OpenAI's legacy completions). The sampling fields are the sampling
+// table's (generate/sampler.h): temperature, top_p, stop, seed, frequency_penalty and
+// presence_penalty as OpenAI has them, and top_k, repetition_penalty, penalty_last_n, form,
+// lines and acrostic as extensions, under the names charrnn generate's flags have.
 struct CompletionRequest {
-  std::string prompt;        // empty: start from a new line
-  int64_t max_tokens = 16;   // symbols to generate (OpenAI's default)
-  double temperature = 1.0;  // 0: greedy
-  double top_p = 1.0;
-  int top_k = 0;
-  std::optional<uint64_t> seed;  // absent: a fresh seed, reported back in the response's id
-  int n = 1;                     // choices
-  std::vector<std::string> stop;
+  std::string prompt;       // empty: start from a new line
+  int64_t max_tokens = 16;  // symbols to generate (OpenAI's default)
+  SampleOptions sample;     // seed: only when seeded is true
+  bool seeded = false;      // false: a fresh seed, reported back in the response's id
+  int n = 1;                // choices
   bool stream = false;
-  // Classical poems (extensions, as generate --form/--lines/--acrostic): 5 or 7 characters a
-  // line (0: free), the number of lines, and the acrostic's characters.
-  int form = 0;
-  int lines = 0;
-  std::string acrostic;
 };
 
 // Limits come from the server's flags (--max-tokens, --slots).

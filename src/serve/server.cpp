@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "api/model_impl.h"
 #include "base/threads.h"
 #include "charrnn/charrnn.h"
 #include "serve/completion.h"
@@ -66,7 +67,7 @@ class Service {
   Service(const ServerConfig& c, const LogFn& log) : cfg_(c), log_(log) {
     const std::string dir = locate_model(c.model);
     model_ = std::make_shared<const Model>(Model::open(dir, {"best", c.dtype}));
-    completions_ = std::make_unique<Completions>(dir, c);
+    completions_ = std::make_unique<Completions>(impl_of(*model_), c);
     id_ = model_->card().name;
     if (c.watch) watched_ = model_->card().steps;
   }
@@ -109,7 +110,7 @@ class Service {
     }
     if (fresh->card().steps == watched_) return;
     watched_ = fresh->card().steps;
-    if (!completions_->reload(fresh->card().dir)) {
+    if (!completions_->reload(impl_of(*fresh))) {
       log_("model in " + fresh->card().dir +
            " changed shape; keeping the loaded one (restart to serve it)");
       return;
@@ -152,7 +153,7 @@ class Service {
   ServerConfig cfg_;
   LogFn log_;
   std::mutex model_mu_;
-  std::shared_ptr<const Model> model_;  // the card and /v1/score
+  std::shared_ptr<const Model> model_;  // the one loaded model: card, /v1/score, completions
   std::unique_ptr<Completions> completions_;
   std::string id_;
   int64_t watched_ = -1;

@@ -205,19 +205,18 @@ void Session::eval_and_save(bool whole) {
 // and a resumed run samples the same text.
 void Session::report_samples() {
   if (!report_) return;  // the lead only, and only when someone listens
-  const int nl = std::max(
-      0, int(std::find(meta_.symbols.begin(), meta_.symbols.end(), "\n") - meta_.symbols.begin()));
-  const int32_t start = nl < int(meta_.symbols.size()) ? nl : 0;
   Generator gen(meta_.model, params_p_.data(), 1);
   for (double t : cfg_.sample_temperatures) {
-    SampleConfig sc;
-    sc.temperature = float(t);
-    sc.seed = cfg_.seed * 1000003 + uint64_t(meta_.state.step);
-    std::vector<Sampler> samplers(1, Sampler(meta_.model.vocab, sc, meta_.unknown_id));
+    SampleOptions so;
+    so.temperature = t;
+    so.seed = cfg_.seed * 1000003 + uint64_t(meta_.state.step);
+    const std::vector<int32_t> start = prompt_start(meta_.symbols);
+    std::vector<RowDecoder> rows;
+    rows.emplace_back(so, meta_.symbols, meta_.unknown_id, cfg_.sample_length, start);
     TrainEvent e{TrainEvent::Kind::sample, {}};
     e.sample = {meta_.state.step, t};
-    gen.generate({start}, cfg_.sample_length, samplers, [&](int, int id) {
-      e.text += meta_.symbols[size_t(id)];
+    gen.generate(start, rows, [&](int, const std::string& piece) {
+      e.text += piece;
       return true;
     });
     report_(e);

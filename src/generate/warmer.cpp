@@ -1,0 +1,51 @@
+// warmer.cpp — prompt warm-up by fixed-length chunks (see warmer.h).
+#include "generate/warmer.h"
+
+#include <algorithm>
+
+namespace charrnn {
+namespace {
+
+constexpr int kChunks[] = {64, 8, 1};  // longest first; every length is a sum of them
+
+}  // namespace
+
+PromptWarmer::PromptWarmer(const ModelConfig& c, const float* params) : L_(c.layers), H_(c.hidden) {
+  for (int T : kChunks)
+    nets_.push_back(std::make_unique<Net>(c, T, 1, Net::Mode::infer, params, nullptr));
+}
+
+PromptWarmer::~PromptWarmer() = default;
+
+void PromptWarmer::sync_weights() {
+  for (auto& net : nets_) net->sync_weights();
+}
+
+void PromptWarmer::warm(const std::vector<int32_t>& prompt, std::vector<float>& h_lh,
+                        std::vector<float>& c_lh) {
+  h_lh.assign(size_t(L_) * H_, 0.f);
+  c_lh.assign(size_t(L_) * H_, 0.f);
+  const size_t n = prompt.size() > 1 ? prompt.size() - 1 : 0;
+  Net* last = nullptr;  // the net whose final state is the state so far
+  for (size_t at = 0; at < n;) {
+    size_t k = 0;
+    while (size_t(kChunks[k]) > n - at) ++k;
+    Net& net = *nets_[k];
+    if (last)
+      net.copy_final_state_from(*last);
+    else
+      net.reset_state();
+    net.forward(prompt.data() + at, nullptr, nullptr);
+    net.carry_state();  // initial <- final: what the next chunk starts from
+    last = &net;
+    at += size_t(kChunks[k]);
+  }
+  if (!last) return;
+  for (int l = 0; l < L_; ++l) {
+    std::copy_n(last->initial_h(l).data(), H_, h_lh.data() + size_t(l) * H_);
+    if (!last->initial_c(l).empty())
+      std::copy_n(last->initial_c(l).data(), H_, c_lh.data() + size_t(l) * H_);
+  }
+}
+
+}  // namespace charrnn
