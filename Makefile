@@ -30,7 +30,7 @@ FUZZ_SEED ?= 0
 MINUTES ?= 90
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
-.PHONY: all deps build test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-form bench-dynamic \
+.PHONY: all deps build docs-flags test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-form bench-dynamic \
         quality models corpora clean
 
 all: build
@@ -54,6 +54,11 @@ package: build
 format-check:
 	@bash scripts/deps.sh clang-format >/dev/null
 	@git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror && echo "format-check: all files follow .clang-format"
+
+# docs/usage.md's flag tables, rewritten from the option tables (a test checks they agree).
+docs-flags: build
+	cd $(BUILD) && CHARRNN_WRITE_DOCS=1 ./tests/charrnn_tests --gtest_filter='Docs.*' >/dev/null || true
+	@git diff --stat docs/usage.md
 
 test-install: build
 	bash scripts/test-install.sh $(BUILD)

@@ -44,7 +44,7 @@ class CliTraining : public ::testing::Test {
     // where the run ends).
     return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
            " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --ema 0.9 --seq 16 "
-           "--batch 8 --lr-schedule constant --threads 1 --quiet";
+           "--batch 8 --lr-schedule constant --dtype f32 --threads 1 --quiet";
   }
   // Starts charrnn in the background; returns its pid.
   pid_t spawn(const std::string& args) {

@@ -46,7 +46,7 @@ class Mpi : public ::testing::Test {
   std::string train(const std::string& model, int batch, const std::string& extra = "") {
     return std::string(CHARRNN_BIN) + " train --corpus " + corpus_ + " --model " + dir_ + "/" +
            model + " --layers 2 --hidden 24 --embed 8 --seq 16 --batch " + std::to_string(batch) +
-           " --eval-batch 8 --lr-schedule constant --threads 1 --quiet " + extra;
+           " --eval-batch 8 --lr-schedule constant --dtype f32 --threads 1 --quiet " + extra;
   }
   std::vector<float> weights(const std::string& model) {
     return load_checkpoint(dir_ + "/" + model, WhichWeights::last).params;

@@ -130,6 +130,28 @@ json OptionSpec::parse_text(const std::string& text) const {
   return json();
 }
 
+std::string ranges(const OptionSpec& s) {
+  const bool limited = s.type == OptionType::choice || std::isfinite(s.lo) || std::isfinite(s.hi);
+  return limited ? " (" + s.requirement() + ")" : "";
+}
+
+std::string shown_default(const OptionSpec& s, const json& value) {
+  if (!s.shown_default.empty()) return s.shown_default;
+  if (s.has(kPreset) && s.name != "preset")
+    return "preset's (none: " + shown_default(OptionSpec{s.name, s.group, s.help, s.type}, value) +
+           ")";
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_array()) {
+    std::string out;
+    for (const json& v : value)
+      out += (out.empty() ? "" : " ") + (v.is_string() ? v.get<std::string>() : v.dump());
+    return out;
+  }
+  if (value.is_boolean()) return value.get<bool>() ? "on" : "off";
+  if (value.is_number_float()) return plain(value.get<double>());
+  return value.dump();
+}
+
 std::string flag_name(std::string_view name) {
   std::string flag(name);
   for (char& c : flag)

@@ -96,6 +96,13 @@ inline OptionSpec spec(std::string name, std::string group, std::string help) {
   return s;
 }
 
+// " (must be ...)" for rows whose values are limited (numbers, choices); "" for the others.
+std::string ranges(const OptionSpec& s);
+// The flag of a setting: "weight_drop" -> "weight-drop".
+std::string flag_name(std::string_view name);
+// A default as help and docs show it: the row's shown_default, else the value ("" for none).
+std::string shown_default(const OptionSpec& s, const nlohmann::json& value);
+
 template <class S>
 struct Option {
   OptionSpec spec;
@@ -187,6 +194,18 @@ class OptionTable {
       if (it != j.end() && !it->is_null()) r.put(s, r.spec.checked(*it));
     }
   }
+  // The table as a Markdown table of flags (docs/usage.md): flag, default, meaning and the
+  // accepted values; rows with a trait in `skip` (kHidden always) are left out.
+  std::string to_markdown(unsigned skip = 0) const {
+    const S defaults{};
+    std::string md = "| flag | default | meaning |\n|---|---|---|\n";
+    for (const Option<S>& r : rows_) {
+      if (r.spec.traits & (skip | kHidden)) continue;
+      md += "| `--" + flag_name(r.spec.name) + "` | " + shown_default(r.spec, r.get(defaults)) +
+            " | " + r.spec.help + ranges(r.spec) + " |\n";
+    }
+    return md;
+  }
   // Every row's value against its type and range (for structs filled in code).
   void validate(const S& s) const {
     for (const Option<S>& r : rows_) r.spec.checked(r.get(s));
@@ -195,8 +214,5 @@ class OptionTable {
  private:
   std::vector<Option<S>> rows_;
 };
-
-// The flag of a setting: "weight_drop" -> "weight-drop".
-std::string flag_name(std::string_view name);
 
 }  // namespace charrnn

@@ -4,15 +4,7 @@
 namespace charrnn::cli {
 
 std::string flag_help(const OptionSpec& s, const nlohmann::json& default_value) {
-  std::string shown = s.shown_default;
-  if (shown.empty()) {
-    if (default_value.is_string())
-      shown = default_value.get<std::string>();
-    else if (default_value.is_array() && default_value.size() == 1)
-      shown = default_value[0].dump();
-    else if (!default_value.is_array() && !default_value.is_boolean())
-      shown = default_value.dump();
-  }
+  const std::string shown = shown_default(s, default_value);
   if (shown.empty() || s.type == OptionType::flag) return s.help;
   return s.help + " [" + shown + "]";
 }

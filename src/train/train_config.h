@@ -22,14 +22,21 @@ namespace charrnn {
 enum class Preset { automatic, tiny, small, medium, large, none };
 std::string preset_name(Preset p);
 
+// A ModelConfig whose precision is chosen by the start-of-run probe (Dtype::automatic).
+inline ModelConfig measured_precision() {
+  ModelConfig m;
+  m.dtype = Dtype::automatic;
+  return m;
+}
+
 struct TrainConfig {
   // Data
   std::vector<std::string> corpus;  // UTF-8 text file(s) or directories, concatenated
   double val_frac = 0.1;            // last fraction of the corpus held out for validation
   TokenizerConfig tokenizer;
   // Model (vocab is set from the corpus)
-  Preset preset = Preset::automatic;  // automatic applies only when no architecture is given
-  ModelConfig model;
+  Preset preset = Preset::automatic;         // automatic applies only when no architecture is given
+  ModelConfig model = measured_precision();  // dtype auto: the probe chooses
   // Optimization
   int seq = 50;     // T: BPTT window
   int batch = 50;   // N: parallel streams (per rank under MPI: K ranks train K * N)
