@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "cli_util.h"
+#include "test_util.h"
 
 extern char** environ;
 

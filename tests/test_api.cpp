@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "charrnn/charrnn.h"
-#include "cli_util.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

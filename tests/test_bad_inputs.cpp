@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "base/fsutil.h"
-#include "cli_util.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "cli_util.h"
+#include "test_util.h"
 #include "generate/beam.h"
 #include "generate/generator.h"
 

@@ -10,7 +10,7 @@
 
 #include "base/fsutil.h"
 #include "base/rng.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "nn/model.h"
 #include "reference.h"
 

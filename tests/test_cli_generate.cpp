@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cli_util.h"
+#include "test_util.h"
 #include "generate/stop_matcher.h"
 
 namespace charrnn {

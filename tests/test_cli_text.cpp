@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "base/fsutil.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "text/tokenizer.h"
 
 namespace charrnn {

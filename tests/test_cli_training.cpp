@@ -14,7 +14,7 @@
 
 #include "base/fsutil.h"
 #include "checkpoint/checkpoint.h"
-#include "cli_util.h"
+#include "test_util.h"
 
 extern char** environ;
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "cli_util.h"
+#include "test_util.h"
 
 namespace charrnn::testing {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "cli_util.h"
+#include "test_util.h"
 #include "text/corpus_cache.h"
 #include "text/dataset.h"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "cli_util.h"
+#include "test_util.h"
 #include "generate/sampler.h"
 #include "train/train_config.h"
 

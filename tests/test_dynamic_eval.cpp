@@ -11,7 +11,7 @@
 #include "base/rng.h"
 #include "charrnn/charrnn.h"
 #include "charrnn/error.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "reference.h"
 #include "train/dynamic_eval.h"
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "nn/model.h"
 #include "text/tokenizer.h"
 

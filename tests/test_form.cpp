@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "charrnn/error.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "generate/form.h"
 #include "generate/sampler.h"
 

@@ -8,7 +8,7 @@
 
 #include "base/fsutil.h"
 #include "checkpoint/checkpoint.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "train/comm.h"
 
 namespace charrnn {

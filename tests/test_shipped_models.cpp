@@ -7,7 +7,7 @@
 
 #include "base/fsutil.h"
 #include "checkpoint/checkpoint.h"
-#include "cli_util.h"
+#include "test_util.h"
 #include "text/tokenizer.h"
 
 namespace charrnn {

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "base/threads.h"
-#include "cli_util.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

@@ -1,4 +1,4 @@
-// cli_util.h — running the real charrnn binary from tests: exit code, stdout and stderr.
+// test_util.h — running the real charrnn binary from tests: exit code, stdout and stderr.
 #pragma once
 
 #include <sys/wait.h>
