@@ -28,7 +28,7 @@ class BadInputs : public ::testing::Test {
  protected:
   static std::string dir_;
   static void SetUpTestSuite() {
-    dir_ = "/tmp/charrnn_bad_" + std::to_string(::getpid());
+    dir_ = testing::fresh_dir("charrnn_bad");
     remove_tree(dir_);
     make_dirs(dir_ + "/emptydir");
     make_dirs(dir_ + "/notackpt");

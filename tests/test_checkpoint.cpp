@@ -12,6 +12,7 @@
 #include "charrnn/error.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/safetensors.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {
@@ -22,8 +23,8 @@ std::string testing_slurp(const std::string& path) {
 }
 
 std::string temp_dir(const std::string& name) {
-  std::string d = "/tmp/charrnn_test_" + std::to_string(::getpid()) + "_" + name;
-  remove_tree(d);
+  std::string d = testing::fresh_dir("charrnn_test_" + name);
+  remove_tree(d);  // the tests create it themselves
   return d;
 }
 

@@ -23,7 +23,7 @@ class Cli : public ::testing::Test {
   static Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
 
   static void SetUpTestSuite() {
-    dir_ = "/tmp/charrnn_cli_" + std::to_string(::getpid());
+    dir_ = testing::fresh_dir("charrnn_cli");
     remove_tree(dir_);
     make_dirs(dir_);
     corpus_ = dir_ + "/fox.txt";

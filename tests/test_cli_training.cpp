@@ -416,9 +416,7 @@ TEST_P(TorchCrossCheck, PyTorchReadsTheCheckpointToTheSameLoss) {
     GTEST_SKIP()
         << "python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)";
   }
-  const std::string dir = "/tmp/charrnn_torch_" + std::to_string(::getpid()) + "_" + GetParam();
-  remove_tree(dir);
-  make_dirs(dir);
+  const std::string dir = testing::fresh_dir(std::string("charrnn_torch_") + GetParam());
   std::string text;
   for (int i = 0; i < 200; ++i)
     text += "To be, or not to be: that is the question " + std::to_string(i % 7) + ".\n";

@@ -50,10 +50,7 @@ Streamed parse_sse(const std::string& body) {
 class Serve : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string("/tmp/charrnn_serve_" +
-                           std::to_string(::getpid()));  // no test is running yet
-    remove_tree(*dir_);
-    make_dirs(*dir_);
+    dir_ = new std::string(testing::fresh_dir("charrnn_serve"));  // no test is running yet
     server_ = new ServerProcess(
         {"--model", kKjv, "--slots", "16", "--queue", "64", "--max-tokens", "2000"}, *dir_);
   }

@@ -16,7 +16,7 @@ namespace {
 class ShippedModels : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = "/tmp/charrnn_shipped_" + std::to_string(::getpid());
+    dir_ = testing::fresh_dir("charrnn_shipped");
     make_dirs(dir_);
   }
   void TearDown() override { remove_tree(dir_); }

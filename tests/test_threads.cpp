@@ -44,12 +44,13 @@ TEST(Threads, BusyCoresSeesACoreKeptBusy) {
 // libgomp prints its settings under OMP_DISPLAY_ENV: the binary has restarted itself with
 // GOMP_SPINCOUNT=1000, and leaves a value the user gave alone.
 TEST(Threads, TheBinaryShortensTheOpenMpSpinUnlessTheUserSetIt) {
-  testing::Result r =
-      testing::run_charrnn_cmd("OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version", "/tmp");
+  testing::Result r = testing::run_charrnn_cmd("OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version",
+                                               testing::temp_root());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("GOMP_SPINCOUNT = '1000'"), std::string::npos) << r.err;
-  r = testing::run_charrnn_cmd(
-      "GOMP_SPINCOUNT=5000 OMP_DISPLAY_ENV=verbose " CHARRNN_BIN " --version", "/tmp");
+  r = testing::run_charrnn_cmd("GOMP_SPINCOUNT=5000 OMP_DISPLAY_ENV=verbose " CHARRNN_BIN
+                               " --version",
+                               testing::temp_root());
   EXPECT_NE(r.err.find("GOMP_SPINCOUNT = '5000'"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("GOMP_SPINCOUNT = '1000'"), std::string::npos) << r.err;
 }

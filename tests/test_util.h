@@ -31,20 +31,32 @@ inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// A fresh, empty scratch directory named after the running test (removed first if present).
-inline std::string scratch_dir(const std::string& prefix) {
-  const std::string dir = "/tmp/" + prefix + "_" + std::to_string(::getpid()) + "_" +
-                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
+// Where tests write: $TMPDIR, else /tmp.
+inline std::string temp_root() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? std::string(t) : std::string("/tmp");
+}
+
+// A fresh, empty directory under temp_root() for a suite or a test (removed first if present).
+inline std::string fresh_dir(const std::string& name) {
+  const std::string dir = temp_root() + "/" + name + "_" + std::to_string(::getpid());
   remove_tree(dir);
   make_dirs(dir);
   return dir;
+}
+
+// A fresh, empty scratch directory named after the running test.
+inline std::string scratch_dir(const std::string& prefix) {
+  return fresh_dir(prefix + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
 }
 
 // Runs a shell command (a pipeline may feed it) with stdin otherwise closed; `scratch` holds
 // the captured output files.
 inline Result run_charrnn_cmd(const std::string& command, const std::string& scratch) {
   const std::string out = scratch + "/stdout", err = scratch + "/stderr";
-  const std::string cmd = "{ " + command + " ; } >" + out + " 2>" + err + " </dev/null";
+  // Encoded corpora are cached under the tests' own directory, not the user's.
+  const std::string cmd = "{ export XDG_CACHE_HOME=" + temp_root() + "/charrnn_test_cache; " +
+                          command + " ; } >" + out + " 2>" + err + " </dev/null";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
