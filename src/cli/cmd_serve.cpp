@@ -45,12 +45,22 @@ int cmd_serve(int argc, char** argv, const std::atomic<bool>* stop) {
       "the largest max_tokens a request may ask")(
       "cors-origin", po::value(&c.cors_origin),
       "allow this origin (Access-Control-Allow-Origin), e.g. *")(
-      "watch", po::bool_switch(&c.watch), "reload the model when charrnn train saves a new best");
+      "watch", po::bool_switch(&c.watch), "reload the model when charrnn train saves a new best")(
+      "request-timeout",
+      po::value(&c.request_timeout_seconds)->default_value(c.request_timeout_seconds),
+      "seconds a request's head and body may take to arrive, however slowly")(
+      "max-connections-per-ip",
+      po::value(&c.max_connections_per_peer)->default_value(c.max_connections_per_peer),
+      "connections one address may hold at once (more: 429)");
   po::variables_map vm;
   if (!parse(argc, argv, kServeUsage, {opts}, vm)) return kExitOk;
   if (c.port < 0 || c.port > 65535) fail_usage("--port must be between 0 and 65535");
   if (c.slots < 1 || c.slots > 256) fail_usage("--slots must be between 1 and 256");
   if (c.queue < 0 || c.queue > 4096) fail_usage("--queue must be between 0 and 4096");
+  if (!(c.request_timeout_seconds > 0 && c.request_timeout_seconds <= 3600))
+    fail_usage("--request-timeout must be in (0, 3600] seconds");
+  if (c.max_connections_per_peer < 1 || c.max_connections_per_peer > 100000)
+    fail_usage("--max-connections-per-ip must be between 1 and 100000");
   if (c.max_tokens < 1 || c.max_tokens > 1000000)
     fail_usage("--max-tokens must be between 1 and 1000000");
   if (!key_file.empty()) {

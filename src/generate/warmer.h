@@ -21,11 +21,19 @@ class PromptWarmer {
   ~PromptWarmer();
   // h_lh, c_lh (L x H each) <- the state after prompt[0 .. P-2] from a zero state.
   void warm(const std::vector<int32_t>& prompt, std::vector<float>& h_lh, std::vector<float>& c_lh);
+  // The same a chunk at a time (a server interleaves prompts with its batch): start, then
+  // advance() until it returns true, then state().
+  void start(const std::vector<int32_t>& prompt);
+  bool advance();  // reads the next chunk; true when the prompt is read
+  void state(std::vector<float>& h_lh, std::vector<float>& c_lh) const;
   void sync_weights();
 
  private:
   int L_, H_;
   std::vector<std::unique_ptr<Net>> nets_;  // windows of kChunks[i] symbols, N = 1
+  std::vector<int32_t> prompt_;             // the prompt being read
+  size_t at_ = 0, end_ = 0;                 // symbols read, symbols to read (P - 1)
+  Net* last_ = nullptr;                     // the net whose final state is the state so far
 };
 
 }  // namespace charrnn

@@ -191,13 +191,8 @@ void Completions::handle(const std::string& body, const std::string& model_id,
         model, ids,
         RowDecoder(so, model->ck.meta.symbols, model->ck.meta.unknown_id, r.max_tokens, ids)));
   }
-  engine_->warm(*jobs[0]);  // the same prompt: warmed once, its state copied
-  for (size_t i = 1; i < jobs.size(); ++i) {
-    jobs[i]->h_lh = jobs[0]->h_lh;
-    jobs[i]->c_lh = jobs[0]->c_lh;
-  }
-  for (const auto& job : jobs) {
-    if (!engine_->submit(job)) {
+  {  // the choices share the prompt: the engine warms it once
+    if (!engine_->submit(jobs)) {
       cancel(jobs);
       res.set_header("Retry-After", "1");
       res.status = 503;

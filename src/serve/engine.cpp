@@ -5,8 +5,6 @@
 
 #include <algorithm>
 
-#include "generate/warmer.h"
-
 namespace charrnn::serve {
 
 Job::Job(LoadedModel m, std::vector<int32_t> prompt_ids, RowDecoder d)
@@ -39,25 +37,13 @@ LoadedModel Engine::model() const {
   return model_;
 }
 
-void Engine::warm(Job& job) const {
-  // One warmer per HTTP thread, built on first use (a oneDNN primitive runs on the thread that
-  // created it) and rebuilt when the model is reloaded; never per request.
-  thread_local std::unique_ptr<PromptWarmer> warmer;
-  thread_local const Model::Impl* warmer_of = nullptr;
-  omp_set_num_threads(threads_.load());
-  if (warmer_of != job.model.get()) {
-    warmer = std::make_unique<PromptWarmer>(job.model->ck.meta.model, job.model->ck.params.data());
-    warmer_of = job.model.get();
-  }
-  warmer->warm(job.prompt, job.h_lh, job.c_lh);
-}
-
-bool Engine::submit(const std::shared_ptr<Job>& job) {
+bool Engine::submit(const std::vector<std::shared_ptr<Job>>& choices) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || in_flight_ >= S_ + queue_cap_) return false;
-    ++in_flight_;
-    queue_.push_back(job);
+    const int n = int(choices.size());
+    if (stopping_ || in_flight_ + n > S_ + queue_cap_) return false;
+    in_flight_ += n;
+    queue_.push_back({choices, false, {}, {}});
   }
   cv_.notify_one();
   return true;
@@ -102,6 +88,9 @@ void Engine::build_nets(const LoadedModel& model) {
     for (int r = 0; r < active_; ++r)
       copy_row(*nets_[size_t(current_)], r, *nets[size_t(current_)], r);
   nets_ = std::move(nets);
+  warmer_ = std::make_unique<PromptWarmer>(model->ck.meta.model, model->ck.params.data());
+  if (warming_) warming_->warmed = false;  // read again with the new weights
+  warming_ = nullptr;
   std::lock_guard<std::mutex> lock(model_mu_);
   model_ = model;
 }
@@ -114,25 +103,51 @@ void Engine::fit(int rows) {
   current_ = int(k);
 }
 
-// Moves queued jobs into the rows after the active ones: a row's state becomes the job's
-// warmed state. Called with mu_ held.
+// Reads one chunk of the first request whose prompt is not read yet, with mu_ released meanwhile
+// (HTTP threads keep submitting; a deque keeps the request's address while it grows, and only
+// this thread removes requests).
+void Engine::warm_a_chunk(std::unique_lock<std::mutex>& lock) {
+  if (!warming_) {
+    for (Request& r : queue_)
+      if (!r.warmed) {
+        warming_ = &r;
+        warmer_->start(r.choices.front()->prompt);
+        break;
+      }
+    if (!warming_) return;
+  }
+  lock.unlock();
+  const bool read = warmer_->advance();
+  lock.lock();
+  if (!read) return;
+  warmer_->state(warming_->h_lh, warming_->c_lh);
+  warming_->warmed = true;
+  warming_ = nullptr;
+}
+
+// Moves warmed requests, in order, into the rows after the active ones: each choice's row
+// starts from the request's warmed state. Called with mu_ held.
 void Engine::admit() {
-  while (active_ < S_ && !queue_.empty()) {
-    std::shared_ptr<Job> job = std::move(queue_.front());
+  while (!queue_.empty() && queue_.front().warmed &&
+         active_ + int(queue_.front().choices.size()) <= S_) {
+    Request request = std::move(queue_.front());
     queue_.pop_front();
-    fit(active_ + 1);
-    Net& net = *nets_[size_t(current_)];
-    const int r = active_++;
-    for (int l = 0; l < L_; ++l) {
-      std::copy_n(job->h_lh.data() + size_t(l) * H_, H_, net.initial_h(l).data() + size_t(r) * H_);
-      if (!net.initial_c(l).empty())
-        std::copy_n(job->c_lh.data() + size_t(l) * H_, H_,
-                    net.initial_c(l).data() + size_t(r) * H_);
+    for (std::shared_ptr<Job>& job : request.choices) {
+      fit(active_ + 1);
+      Net& net = *nets_[size_t(current_)];
+      const int r = active_++;
+      for (int l = 0; l < L_; ++l) {
+        std::copy_n(request.h_lh.data() + size_t(l) * H_, H_,
+                    net.initial_h(l).data() + size_t(r) * H_);
+        if (!net.initial_c(l).empty())
+          std::copy_n(request.c_lh.data() + size_t(l) * H_, H_,
+                      net.initial_c(l).data() + size_t(r) * H_);
+      }
+      x_s_[size_t(r)] = job->prompt.back();
+      row_job_[size_t(r)] = std::move(job);
+      const Finish already = row_job_[size_t(r)]->decoder.finished();  // max_tokens 0
+      if (already != Finish::none) finish(r, already);
     }
-    x_s_[size_t(r)] = job->prompt.back();
-    row_job_[size_t(r)] = std::move(job);
-    const Finish already = row_job_[size_t(r)]->decoder.finished();  // max_tokens 0
-    if (already != Finish::none) finish(r, already);
   }
 }
 
@@ -209,25 +224,27 @@ void Engine::run() {
       pending_.reset();
       build_nets(fresh);
     }
+    omp_set_num_threads(threads_.load());
+    warm_a_chunk(lock);  // at most one chunk of one prompt between two steps
     admit();
     if (active_ == 0) continue;
     lock.unlock();
-    omp_set_num_threads(threads_.load());
     advance();
     lock.lock();
   }
   lock.unlock();
   while (active_ > 0) finish(active_ - 1, Finish::stopped);
   lock.lock();
-  for (auto& job : queue_) {
-    {
-      std::lock_guard<std::mutex> jl(job->mu);
-      job->done = true;
-      job->finish = Finish::stopped;
+  for (Request& request : queue_)
+    for (auto& job : request.choices) {
+      {
+        std::lock_guard<std::mutex> jl(job->mu);
+        job->done = true;
+        job->finish = Finish::stopped;
+      }
+      job->cv.notify_all();
+      --in_flight_;
     }
-    job->cv.notify_all();
-    --in_flight_;
-  }
   queue_.clear();
 }
 

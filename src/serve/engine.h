@@ -6,11 +6,12 @@
 // Letters: S slots (the batch N of the step net), L layers, H hidden, V vocabulary.
 //
 // Exactness: a completion gives the same text as `charrnn generate` with the same prompt,
-// options and seed, whatever shares the batch. Its prompt is warmed by warm(), in the caller's
-// thread, with the very computation Generator does (generate/warmer.h, networks built once per
-// thread and reused); a row's logits do not depend on the other rows of the step nor on its
-// position or the number of rows (tests/test_batch_rows.cpp checks this bitwise). The batch
-// never waits for a prompt.
+// options and seed, whatever shares the batch. Its prompt is warmed with the very computation
+// Generator does (generate/warmer.h), on the engine's thread, one chunk of at most 64 symbols
+// between two batch steps, so the batch waits at most one chunk for a prompt and no request
+// builds a network (the warmer's are built once); a row's logits do not depend on the other
+// rows of the step nor on its position or the number of rows (tests/test_batch_rows.cpp
+// checks this bitwise).
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,7 @@
 
 #include "api/model_impl.h"
 #include "generate/decoder.h"
+#include "generate/warmer.h"
 #include "nn/model.h"
 
 namespace charrnn::serve {
@@ -40,7 +42,6 @@ struct Job {
   LoadedModel model;
   std::vector<int32_t> prompt;
   RowDecoder decoder;                  // the engine's after submit()
-  std::vector<float> h_lh, c_lh;       // (L, H) state after all but the last prompt symbol
   std::atomic<bool> cancelled{false};  // the client left, or the server stops
 
   // Written by the engine, read by the HTTP thread: take new text under `mu`.
@@ -61,10 +62,9 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Warms job's prompt in the calling thread (Generator's computation). Thread-safe.
-  void warm(Job& job) const;
-  // Queues a warmed job; false when every slot is busy and the queue is full.
-  bool submit(const std::shared_ptr<Job>& job);
+  // Queues the choices of one request (they share a prompt, warmed once); false when the
+  // slots and the queue cannot take them all.
+  bool submit(const std::vector<std::shared_ptr<Job>>& choices);
   // A model of the same architecture and vocabulary, taken between two steps; running jobs
   // continue with its weights.
   void reload(LoadedModel model);
@@ -77,8 +77,15 @@ class Engine {
   void set_threads(int threads) { threads_.store(threads); }
 
  private:
+  // The choices of one request, waiting for their prompt to be read and for slots.
+  struct Request {
+    std::vector<std::shared_ptr<Job>> choices;
+    bool warmed = false;
+    std::vector<float> h_lh, c_lh;  // (L, H) the state after all but the last prompt symbol
+  };
   void run();
-  void build_nets(const LoadedModel& model);  // T = 1, N = 1, 2, 4, ... S over its weights
+  void build_nets(const LoadedModel& model);              // T = 1, N = 1, 2, 4, ... S; the warmer
+  void warm_a_chunk(std::unique_lock<std::mutex>& lock);  // the first request not yet warmed
   void admit();
   void advance();
   void finish(int row, Finish why);
@@ -90,14 +97,16 @@ class Engine {
   mutable std::mutex model_mu_;  // guards model_ (the HTTP threads read it)
   LoadedModel model_;            // the weights the nets read
   std::vector<std::unique_ptr<Net>> nets_;
-  int current_ = 0;                            // the net that holds the rows' state
-  std::vector<int32_t> x_s_;                   // (S) each row's next input symbol
-  std::string piece_;                          // a row's text of this step (reused)
+  std::unique_ptr<PromptWarmer> warmer_;
+  Request* warming_ = nullptr;  // the request the warmer is reading (the queue's first unwarmed)
+  int current_ = 0;             // the net that holds the rows' state
+  std::vector<int32_t> x_s_;    // (S) each row's next input symbol
+  std::string piece_;           // a row's text of this step (reused)
   std::vector<std::shared_ptr<Job>> row_job_;  // (S) rows 0 .. active_-1 hold a job
   std::vector<Finish> ending_s_;               // (S) this step's finish, or none
   std::mutex mu_;                              // guards queue_, pending_, stopping_
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<Job>> queue_;
+  std::deque<Request> queue_;
   LoadedModel pending_;  // a reload waiting for the next step boundary
   bool stopping_ = false;
   std::atomic<int> in_flight_{0};  // jobs queued or in a slot

@@ -4,6 +4,7 @@
 #include "serve/server.h"
 
 #include <httplib.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "charrnn/charrnn.h"
 #include "serve/completion.h"
 #include "serve/engine.h"
+#include "serve/guard.h"
 #include "serve/page.h"
 #include "serve/request.h"
 
@@ -159,8 +161,10 @@ class Service {
   int64_t watched_ = -1;
 };
 
-void install_handlers(httplib::Server& svr, const ServerConfig& c, const LogFn& log) {
-  svr.set_pre_routing_handler([c](const httplib::Request& req, httplib::Response& res) {
+void install_handlers(httplib::Server& svr, ConnectionGuard& guard, const ServerConfig& c,
+                      const LogFn& log) {
+  svr.set_pre_routing_handler([c, &guard](const httplib::Request& req, httplib::Response& res) {
+    guard.request_arrived();  // head and body are in: no deadline while it is answered
     t_start = Clock::now();
     t_symbols = 0;
     if (!c.cors_origin.empty()) {
@@ -205,7 +209,8 @@ void install_handlers(httplib::Server& svr, const ServerConfig& c, const LogFn& 
                      "the request could not be served (HTTP " + std::to_string(res.status) + ")");
         return httplib::Server::HandlerResponse::Handled;
       }));
-  svr.set_logger([log](const httplib::Request& req, const httplib::Response& res) {
+  svr.set_logger([log, &guard](const httplib::Request& req, const httplib::Response& res) {
+    guard.response_sent();  // a kept-alive connection's next request has its own deadline
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_start).count();
     char buf[64];
     std::snprintf(buf, sizeof buf, " %d %lld symbols %.1f ms", res.status, (long long)t_symbols,
@@ -218,14 +223,22 @@ void install_handlers(httplib::Server& svr, const ServerConfig& c, const LogFn& 
 
 void run_server(const ServerConfig& c, const std::atomic<bool>* stop, const LogFn& log) {
   Service service(c, log);
+  GuardLimits limits;
+  limits.workers = c.slots + c.queue + 16;  // every waiting client holds a thread
+  limits.waiting = 16;
+  // One address never holds more than half the workers: the other half stays for everyone else.
+  limits.per_peer = std::min(c.max_connections_per_peer, std::max(1, limits.workers / 2));
+  limits.request_seconds = c.request_timeout_seconds;
+  ConnectionGuard guard(limits);
   httplib::Server svr;
-  const size_t workers = size_t(c.slots + c.queue + 16);  // every waiting client holds a thread
-  svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  svr.new_task_queue = [&guard, limits] {
+    return new GuardedPool(&guard, limits.workers, limits.waiting);
+  };
   svr.set_payload_max_length(c.max_body_bytes);
   svr.set_read_timeout(c.timeout_seconds, 0);
   svr.set_write_timeout(c.timeout_seconds, 0);
   svr.set_keep_alive_timeout(2);  // an idle connection holds a worker thread
-  install_handlers(svr, c, log);
+  install_handlers(svr, guard, c, log);
   service.routes(svr);
   const int port =
       c.port == 0 ? svr.bind_to_any_port(c.host) : (svr.bind_to_port(c.host, c.port) ? c.port : -1);
@@ -237,6 +250,10 @@ void run_server(const ServerConfig& c, const std::atomic<bool>* stop, const LogF
   std::thread listener([&] { svr.listen_after_bind(); });
   for (int tick = 0; !stop->load(); ++tick) {  // the watcher: signals, --watch, the load
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    guard.tick();  // cuts requests past their deadline
+    // Memory the connections' threads freed goes back to the system (glibc keeps it in
+    // per-thread arenas otherwise: a burst of connections would leave the server larger).
+    if (tick % 50 == 49) ::malloc_trim(0);
     if (tick % 10 == 9) service.poll_model();
     if (c.follow_load && tick % 20 == 19) {
       // Never above the count the networks were built with: their scratchpads are sized for it.

@@ -30,7 +30,9 @@ struct ServerConfig {
   std::string cors_origin;    // Access-Control-Allow-Origin, when set
   bool watch = false;         // reload the model when `charrnn train` saves a new one
   size_t max_body_bytes = 1 << 20;
-  int timeout_seconds = 5;  // reading a request, writing a response
+  int timeout_seconds = 5;              // each read of a request, each write of a response
+  double request_timeout_seconds = 10;  // a request's whole head and body (serve/guard.h)
+  int max_connections_per_peer = 32;    // connections one address may hold at once
 };
 
 // One line per event: the URL on start, one line per request, reloads. The caller prints.
