@@ -6,10 +6,13 @@
 # (make bench passes the PyTorch peer's packages).
 set -euo pipefail
 
+# pybind11-dev, python3-dev: the Python module (`import charrnn`); python3-numpy and python3-pytest
+# its tests and its logits.
 # ocl-icd-opencl-dev: libdnnl-dev's CMake package config calls find_package(OpenCL), but the
 # package only *recommends* it, and --no-install-recommends below leaves it out.
 packages=(g++ cmake make pkg-config libdnnl-dev ocl-icd-opencl-dev libicu-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
           libboost-program-options-dev libgtest-dev openmpi-bin libopenmpi-dev
+          pybind11-dev python3-dev python3-numpy python3-pytest
           bible-kjv fortunes-zh "$@")
 
 missing=()

@@ -127,10 +127,11 @@ if [[ -n "$package" ]]; then
   deb_root="$work/deb-root"
   step "unpack a second root for the package" "$work/unpack-deb.log" bash -euc "
     $(declare -f unpack); base='$base'; unpack '$deb_root'; cp '$package' '$deb_root/tmp.deb'"
-  step "apt-get install ./$(basename "$package"), then generate from an installed model" \
+  step "apt-get install ./$(basename "$package"), then generate from an installed model, in the shell and in Python" \
     "$work/deb.log" in_root "$deb_root" \
     "apt-get update -qq && apt-get install -y -qq /tmp.deb && cd / && command -v charrnn &&
-     charrnn generate --model kjv-small --prompt 'And God said' --length 80 --seed 1"
+     charrnn generate --model kjv-small --prompt 'And God said' --length 80 --seed 1 &&
+     cd /tmp && python3 -c \"import charrnn; m = charrnn.Model.open('kjv-small'); print(m.generate('And God said', 80, seed=1)); print(m.logits('And').shape)\""
   show 2 "$work/deb.log"
 fi
 echo "test-fresh: $passed passed, $failed failed"

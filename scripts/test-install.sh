@@ -45,4 +45,12 @@ check "verse built with pkg-config --cflags --libs charrnn" bash -c "
   g++ -std=c++17 '$src/examples/verse.cpp' -o '$tmp/verse-pc' \$(pkg-config --cflags --libs charrnn) \
     -Wl,-rpath,\$(pkg-config --variable=libdir charrnn) &&
   '$tmp/verse-pc' kjv-small 'In the beginning' 1"
+if [[ -n "$(find "$prefix" -name 'charrnn.cpython-*.so')" ]]; then
+  check "import charrnn from the prefix's dist-packages (and the installed model by name)" bash -c "
+    cd '$tmp' && PYTHONPATH='$(dirname "$(find "$prefix" -name 'charrnn.cpython-*.so')")' \
+      CHARRNN_MODEL_PATH='$prefix/share/charrnn/models' /usr/bin/python3 -c \"
+import charrnn
+m = charrnn.Model.open('kjv-small')
+print(m.generate('And God said', 60, seed=1))\""
+fi
 echo "test-install: $passed passed, 0 failed"

@@ -148,6 +148,27 @@ class Model {
   // is not consulted): generate from it to continue in the style of a long prompt.
   Model adapted(const std::string& text, const DynamicEvalOptions& options = {}) const;
 
+  // For those who write their own decoding: the network's state after `prompt` (empty: from a
+  // new line), stepped one symbol at a time. logits() are the next symbol's, one per
+  // vocabulary entry (card().symbols), in the order generate() draws from them (before
+  // temperature); feed() reads a symbol. Allocates once; each feed is one T = 1 step.
+  class Cursor {
+   public:
+    const std::vector<float>& logits() const { return logits_; }
+    void feed(int id);                   // the symbol with this id (0 .. vocab-1)
+    void feed(const std::string& text);  // each symbol of text, in the model's tokenization
+    int64_t position() const { return position_; }  // symbols read, the prompt's included
+    struct State;
+
+   private:
+    friend class Model;
+    explicit Cursor(std::shared_ptr<State> state);
+    std::shared_ptr<State> state_;
+    std::vector<float> logits_;
+    int64_t position_ = 0;
+  };
+  Cursor start(const std::string& prompt) const;
+
   struct Impl;
 
  private:

@@ -11,6 +11,7 @@
 #include "generate/decoder.h"
 #include "generate/form.h"
 #include "generate/generator.h"
+#include "generate/warmer.h"
 #include "generate/sampler.h"
 #include "generate/stop_matcher.h"
 #include "text/dataset.h"
@@ -121,6 +122,52 @@ std::vector<Generation> Model::generate_n(
     if (!rest.empty() && on_symbol && row.finished() == Finish::length) on_symbol(k, rest);
   }
   return out;
+}
+
+struct Model::Cursor::State {
+  std::shared_ptr<const Impl> model;
+  Net net;  // T = 1, N = 1
+  State(std::shared_ptr<const Impl> m)
+      : model(std::move(m)),
+        net(model->ck.meta.model, 1, 1, Net::Mode::infer, model->ck.params.data(), nullptr) {}
+};
+
+Model::Cursor::Cursor(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+void Model::Cursor::feed(int id) {
+  const int V = state_->model->ck.meta.model.vocab;
+  if (id < 0 || id >= V)
+    fail_field("id", "must be between 0 and " + std::to_string(V - 1) + ", got " + std::to_string(id));
+  Net& net = state_->net;
+  const int32_t x = id;
+  net.forward(&x, nullptr, nullptr);
+  net.carry_state();
+  logits_.assign(net.logits(), net.logits() + V);
+  ++position_;
+}
+
+void Model::Cursor::feed(const std::string& text) {
+  const Impl& m = *state_->model;
+  if (text.empty()) return;
+  for (int32_t id : m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, "text"), "text"))
+    feed(int(id));
+}
+
+Model::Cursor Model::start(const std::string& prompt) const {
+  const std::vector<int32_t> ids = impl_->encode_prompt(prompt);
+  auto state = std::make_shared<Cursor::State>(impl_);
+  std::vector<float> h_lh, c_lh;  // all but the last symbol, warmed as generate() warms them
+  PromptWarmer(impl_->ck.meta.model, impl_->ck.params.data()).warm(ids, h_lh, c_lh);
+  const int L = impl_->ck.meta.model.layers, H = impl_->ck.meta.model.hidden;
+  for (int l = 0; l < L; ++l) {
+    std::copy_n(h_lh.data() + size_t(l) * H, H, state->net.initial_h(l).data());
+    if (!state->net.initial_c(l).empty())
+      std::copy_n(c_lh.data() + size_t(l) * H, H, state->net.initial_c(l).data());
+  }
+  Cursor c(std::move(state));
+  c.feed(int(ids.back()));
+  c.position_ = int64_t(ids.size());
+  return c;
 }
 
 Generation Model::beam_search(const std::string& prompt, int64_t length, int width,
