@@ -3,9 +3,10 @@
 # Chromium with Selenium (Debian packages) for the web page, and the official OpenAI library
 # (npm's `openai`, on Node) into build-node/. `make test` skips those tests, saying so, where
 # these are missing; CI installs them and sets CHARRNN_REQUIRE_CLIENTS, so there they run.
+# fonts-wqy-microhei: a CJK font, so that screenshots of a poem model show characters, not boxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh chromium chromium-driver python3-selenium
+bash scripts/deps.sh chromium chromium-driver python3-selenium fonts-wqy-microhei
 command -v npm >/dev/null 2>&1 || bash scripts/deps.sh npm
 if [[ ! -f build-node/node_modules/openai/package.json ]]; then
   npm install --no-save --no-audit --no-fund --prefix build-node openai@4 >/dev/null

@@ -1,8 +1,14 @@
 #!/usr/bin/python3
-"""browser_test.py CHARRNN_BIN MODEL_DIR OUT_DIR — the web page of `charrnn serve`, as a person
-uses it: headless Chromium (driven by Selenium) opens http://127.0.0.1:PORT/, enters a prompt and
-a seed, clicks Generate, waits for the streamed text, checks it against `charrnn generate` with
-the same settings, and saves OUT_DIR/serve-page.png. Exits 77 (skipped) when Chromium, its
+"""browser_test.py CHARRNN_BIN MODELS_DIR OUT_DIR — the web page of `charrnn serve`, as a person
+uses it, on a desktop (1280x900) and on a phone (390x844, Chromium's mobile emulation):
+
+  * kjv-small: a prompt and a seed, Generate, the streamed text against `charrnn generate`;
+  * tang (a classical-poem model): the poem controls appear; a title, form 7 and an acrostic
+    give the poem `charrnn generate --form 7 --acrostic ...` writes; an acrostic character the
+    model lacks is an error shown beside the acrostic field; traditional script is offered.
+
+Each time JavaScript's layout APIs check that no visible element overflows the viewport, and a
+screenshot is saved as OUT_DIR/serve-MODEL-SIZE.png. Exits 77 (skipped) when Chromium, its
 driver or Selenium is missing, unless CHARRNN_REQUIRE_CLIENTS is set (CI), then 1."""
 import os
 import re
@@ -12,6 +18,17 @@ import sys
 import tempfile
 import time
 
+SIZES = {"desktop": None, "phone": {"width": 390, "height": 844, "pixelRatio": 3.0}}
+OVERFLOW_JS = """
+const out = [];
+for (const e of document.querySelectorAll('body *')) {
+  const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+  if (r.width === 0 || r.height === 0 || s.display === 'none' || s.visibility === 'hidden') continue;
+  if (r.right > window.innerWidth + 1 || r.left < -1) out.push(e.tagName + '#' + e.id + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+}
+return [window.innerWidth, document.documentElement.scrollWidth, out];
+"""
+
 
 def skip_or_fail(why):
     print(why)
@@ -19,8 +36,9 @@ def skip_or_fail(why):
 
 
 def start_server(binary, model, log_dir):
-    out = open(os.path.join(log_dir, "browser-serve.out"), "w+")
-    err = open(os.path.join(log_dir, "browser-serve.err"), "w")
+    name = os.path.basename(model)
+    out = open(os.path.join(log_dir, f"browser-{name}.out"), "w+")
+    err = open(os.path.join(log_dir, f"browser-{name}.err"), "w")
     proc = subprocess.Popen([binary, "serve", "--model", model, "--port", "0"], stdout=out, stderr=err)
     for _ in range(300):
         out.seek(0)
@@ -32,7 +50,90 @@ def start_server(binary, model, log_dir):
     raise SystemExit("charrnn serve did not print its URL")
 
 
-def main(binary, model, out_dir):
+def generate(binary, model, *args):
+    return subprocess.run([binary, "generate", "--model", model, *args], capture_output=True,
+                          text=True, check=True).stdout
+
+
+class Page:
+    def __init__(self, webdriver, Service, By, WebDriverWait, size, profile):
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium")
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,900", f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        if SIZES[size]:
+            options.add_experimental_option("mobileEmulation", {"deviceMetrics": SIZES[size]})
+        self.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        self.By, self.wait = By, WebDriverWait(self.driver, 60)
+
+    def el(self, id_):
+        return self.driver.find_element(self.By.ID, id_)
+
+    def fill(self, **fields):
+        for field, value in fields.items():
+            box = self.el(field)
+            if box.tag_name == "select":
+                self.driver.execute_script("arguments[0].value = arguments[1]", box, str(value))
+            else:
+                box.clear()
+                box.send_keys(str(value))
+
+    def generate(self):
+        self.el("generate").click()
+        self.wait.until(lambda d: "finished" in self.el("status").text)
+        return self.el("output").text
+
+    def overflow(self):
+        return self.driver.execute_script(OVERFLOW_JS)
+
+
+def check_page(page, binary, models, model, size, out_dir):
+    """Returns a list of failures."""
+    failures = []
+    page.wait.until(lambda d: model in page.el("model-name").text)
+    if model == "kjv-small":
+        if page.el("acrostic").is_displayed():
+            failures.append(f"{model} {size}: poem controls are shown for an English model")
+        page.fill(prompt="And God said", seed=42, length=300, temperature=0.8)
+        shown = page.generate()
+        expected = generate(binary, os.path.join(models, model), "--prompt", "And God said",
+                            "--length", "300", "--temperature", "0.8", "--seed", "42")
+    else:
+        page.wait.until(lambda d: "poem" in d.find_element(page.By.TAG_NAME, "body").get_attribute("class"))
+        if not page.el("acrostic").is_displayed() or not page.el("traditional").is_displayed():
+            failures.append("the poem controls are not shown for a poem model")
+        page.fill(title="四季", form=7, lines=4, acrostic="春夏秋冬", seed=3, length=400,
+                  temperature=0.8)
+        shown = page.generate()
+        expected = generate(binary, os.path.join(models, model), "--prompt", "《四季》\n", "--form",
+                            "7", "--acrostic", "春夏秋冬", "--lines", "4", "--length", "400",
+                            "--temperature", "0.8", "--seed", "3")
+        verses = [v for v in re.split("[，。\n]", shown.split("\n", 1)[1]) if v.strip()]
+        if [v[0] for v in verses[:4]] != list("春夏秋冬"):  # a verse each, two to a line
+            failures.append("the acrostic's characters do not start the verses:\n" + shown)
+    if shown.rstrip() != expected.rstrip():
+        failures.append(f"{model} {size}: the page shows\n{shown}\n--- but charrnn generate wrote\n{expected}")
+    width, scroll, over = page.overflow()
+    if over or scroll > width + 1:
+        failures.append(f"{model} {size}: elements overflow the {width}px viewport (page {scroll}px): {over}")
+    shot = os.path.join(out_dir, f"serve-{model}-{size}.png")
+    page.driver.save_screenshot(shot)
+    if model != "kjv-small" and size == "desktop":
+        page.fill(acrostic="\U0001F600")  # a character the poem model lacks
+        page.el("generate").click()
+        page.wait.until(lambda d: page.el("err-acrostic").text or "finished" in page.el("status").text)
+        message = page.el("err-acrostic").text
+        if "acrostic" not in message and "not in" not in message:
+            failures.append(f"no error beside the acrostic field: '{message}'")
+        page.driver.save_screenshot(os.path.join(out_dir, f"serve-{model}-{size}-error.png"))
+    print(f"browser: {model} at {size} ({width}px): {len(shown)} characters, as charrnn generate "
+          f"wrote them; nothing overflows; {shot}")
+    return failures
+
+
+def main(binary, models, out_dir):
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -43,48 +144,25 @@ def main(binary, model, out_dir):
     if not shutil.which("chromium") or not shutil.which("chromedriver"):
         skip_or_fail("chromium or chromedriver is missing (apt-get install chromium chromium-driver)")
     os.makedirs(out_dir, exist_ok=True)
-    prompt, seed, length = "And God said", 42, 300
-    expected = subprocess.run([binary, "generate", "--model", model, "--prompt", prompt, "--length", str(length),
-                               "--temperature", "0.8", "--seed", str(seed)], capture_output=True, text=True,
-                              check=True).stdout
-    server, url = start_server(binary, model, out_dir)
-    profile = tempfile.mkdtemp(prefix="charrnn-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    try:
-        driver.get(url)
-        wait = WebDriverWait(driver, 30)
-        wait.until(lambda d: "kjv-small" in d.find_element(By.ID, "model-name").text)
-        for field, value in (("prompt", prompt), ("seed", seed), ("length", length), ("temperature", 0.8)):
-            box = driver.find_element(By.ID, field)
-            box.clear()
-            box.send_keys(str(value))
-        driver.find_element(By.ID, "generate").click()
-        wait.until(lambda d: "finished" in d.find_element(By.ID, "status").text)
-        shown = driver.find_element(By.ID, "output").text
-        status = driver.find_element(By.ID, "status").text
-        shot = os.path.join(out_dir, "serve-page.png")
-        driver.save_screenshot(shot)
-        # The page shows prompt + continuation; the browser's innerText may drop trailing spaces.
-        if shown.rstrip() != expected.rstrip():
-            print("the page shows:\n" + shown + "\n--- but charrnn generate wrote:\n" + expected)
-            return 1
-        if "symbols/s" not in status or "finished: length" not in status:
-            print("unexpected status line: " + status)
-            return 1
-        print(f"browser: {len(expected) - len(prompt)} symbols streamed into the page, equal to charrnn generate; "
-              f"status '{status}'; screenshot {shot}")
-        return 0
-    finally:
-        driver.quit()
-        server.terminate()
-        server.wait(timeout=15)
-        shutil.rmtree(profile, ignore_errors=True)
+    failures = []
+    for model in ("kjv-small", "tang"):
+        server, url = start_server(binary, os.path.join(models, model), out_dir)
+        try:
+            for size in SIZES:
+                profile = tempfile.mkdtemp(prefix="charrnn-chromium-")
+                page = Page(webdriver, Service, By, WebDriverWait, size, profile)
+                try:
+                    page.driver.get(url)
+                    failures += check_page(page, binary, models, model, size, out_dir)
+                finally:
+                    page.driver.quit()
+                    shutil.rmtree(profile, ignore_errors=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    for f in failures:
+        print("FAIL " + f)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 
 #include "charrnn/charrnn.h"
 #include "serve_util.h"
+#include "text/tokenizer.h"
 
 namespace charrnn {
 namespace {
@@ -491,6 +492,24 @@ TEST(ServeAlone, PoemFormsAreWhatGenerateWritesAndAMissingAcrosticCharacterIsA40
   EXPECT_EQ(bad->status, 400) << bad->body;
   EXPECT_EQ(json::parse(bad->body)["error"]["param"], "acrostic");
   EXPECT_NE(bad->body.find("☃"), std::string::npos) << bad->body;
+  // "script": the same poem shown in traditional script, streamed or whole.
+  json trad = req;
+  trad["script"] = "traditional";
+  auto t = s.client().Post("/v1/completions", trad.dump(), "application/json");
+  ASSERT_EQ(t->status, 200) << t->body;
+  TokenizerConfig to_traditional;
+  to_traditional.normalize = Normalize::none;
+  to_traditional.script = Script::traditional;
+  const std::string expected = Tokenizer(to_traditional).prepare(text, "t");
+  EXPECT_NE(expected, text);  // the poem has characters that differ between the scripts
+  EXPECT_EQ(json::parse(t->body)["choices"][0]["text"], expected);
+  trad["stream"] = true;
+  auto st = s.client().Post("/v1/completions", trad.dump(), "application/json");
+  EXPECT_EQ(parse_sse(st->body).text[0], expected);
+  auto bad_script = s.client().Post(
+      "/v1/completions", json({{"prompt", "春"}, {"script", "latin"}}).dump(), "application/json");
+  EXPECT_EQ(bad_script->status, 400);
+  EXPECT_EQ(json::parse(bad_script->body)["error"]["param"], "script");
   remove_tree(dir);
 }
 

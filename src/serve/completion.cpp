@@ -114,14 +114,20 @@ class EventWriter {
 
 // The Server-Sent Events of a streamed completion: a chunk per piece of text of each choice,
 // a last chunk per choice with its finish_reason, then "data: [DONE]".
+// The text as the client asked to see it: converted to another Chinese script, or as it is.
+using Display = std::shared_ptr<const Tokenizer>;
+std::string shown(const Display& display, std::string_view text) {
+  return display ? display->prepare(text, "text") : std::string(text);
+}
+
 void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, std::string model,
-            int64_t* symbols) {
+            int64_t* symbols, Display display) {
   auto finished = std::make_shared<std::vector<char>>(jobs.size(), 0);
   auto writer = std::make_shared<EventWriter>(id, created, model);
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [jobs, finished, writer, symbols](size_t, httplib::DataSink& sink) {
+      [jobs, finished, writer, symbols, display](size_t, httplib::DataSink& sink) {
         auto send = [&](const std::string& event) {
           return sink.write(event.data(), event.size());
         };
@@ -135,8 +141,11 @@ void stream(httplib::Response& res, Jobs jobs, std::string id, int64_t created, 
           bool done = false;
           if (!take(*jobs[i], text, ends, done, jobs.size() == 1 ? 200 : 20)) continue;
           for (size_t p = 0, begin = 0; p < ends.size() && sent; begin = ends[p++])
-            sent =
-                send(writer->event(std::string_view(text).substr(begin, ends[p] - begin), i, ""));
+            sent = send(writer->event(
+                display ? std::string_view(
+                              shown(display, std::string_view(text).substr(begin, ends[p] - begin)))
+                        : std::string_view(text).substr(begin, ends[p] - begin),
+                i, ""));
           if (sent && done) {
             *symbols += jobs[i]->symbols;
             (*finished)[i] = 1;
@@ -209,8 +218,15 @@ void Completions::handle(const std::string& body, const std::string& model_id,
   const std::string id =
       "cmpl-" + std::to_string(next_id_.fetch_add(1)) + "-" + std::to_string(seed);
   const int64_t created = int64_t(std::time(nullptr));
+  Display display;
+  if (r.script != "keep") {
+    TokenizerConfig tc;
+    tc.normalize = Normalize::none;
+    tokenizer_options().set(tc, "script", r.script);
+    display = std::make_shared<const Tokenizer>(tc);
+  }
   if (r.stream) {
-    stream(res, jobs, id, created, model_id, &symbols);
+    stream(res, jobs, id, created, model_id, &symbols, display);
     return;
   }
   json choices = json::array();
@@ -224,7 +240,7 @@ void Completions::handle(const std::string& body, const std::string& model_id,
       text += piece;
     }
     completion += jobs[i]->symbols;
-    choices.push_back(choice_json(int(i), text, reason_of(*jobs[i])));
+    choices.push_back(choice_json(int(i), shown(display, text), reason_of(*jobs[i])));
   }
   symbols = completion;
   const int64_t prompt_symbols = r.prompt.empty() ? 0 : int64_t(ids.size());

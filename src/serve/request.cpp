@@ -8,6 +8,7 @@
 
 #include "charrnn/error.h"
 #include "generate/sampler.h"
+#include "text/tokenizer.h"
 
 namespace charrnn::serve {
 namespace {
@@ -96,6 +97,9 @@ CompletionRequest parse_completion_request(const std::string& body, int64_t max_
   for (const std::string& s : r.sample.stop)
     if (s.empty() || s.size() > 256)
       fail_field("stop", "must hold non-empty strings of at most 256 bytes");
+  const json& script = field(j, "script");
+  if (!script.is_null())
+    r.script = tokenizer_options().find("script")->spec.checked(script).get<std::string>();
   if (r.sample.acrostic.size() > 1024)
     fail_field("acrostic", "must be a string of at most 1024 bytes");
   return r;

@@ -25,6 +25,9 @@ struct CompletionRequest {
   bool seeded = false;      // false: a fresh seed, reported back in the response's id
   int n = 1;                // choices
   bool stream = false;
+  // Display only (an extension): the generated text converted to simplified or traditional
+  // Chinese script (ICU, as the tokenizer's script setting) before it is sent; "keep": as is.
+  std::string script = "keep";
 };
 
 // Limits come from the server's flags (--max-tokens, --slots).
