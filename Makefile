@@ -4,8 +4,9 @@
 #   make demo    deps, Release build, corpora/kjv.txt, train ~3 minutes into models/demo, generate
 #   make test    deps, build, run the GoogleTest suite through ctest
 #   make bench   deps (+ the PyTorch peer), build, benchmark; JSON + table in bench-results/
-#   make quality the quality bar: --preset medium on tinyshakespeare for MINUTES (90), then the
-#                PyTorch peer at the same sizes; table, JSON and curves in quality-results/
+#   make quality the quality matrix: charrnn's default (`train --corpus C --minutes M`) against the
+#                PyTorch LSTM and GPT peers at equal minutes, per corpus (CORPORA) and budget
+#                (MINUTES, "10 30"; and 90 on tinyshakespeare); tables and curves in quality-results/
 #   make test-sanitize  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz    libFuzzer on the safetensors reader, model.json, the tokenizer and the server's
 #                request parser (FUZZ_SECONDS each)
@@ -27,7 +28,6 @@ TANG_FLAGS = --layers 2 --hidden 256 --embed 64 --seq 64 --batch 32 --val-frac 0
              --eval-every 1000
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
-MINUTES ?= 90
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
 .PHONY: all deps build docs-flags test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-form bench-dynamic \
@@ -134,9 +134,10 @@ bench: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread time
 	bash scripts/bench.sh $(BUILD)
 
+export CORPORA MINUTES NO90
 quality: build
-	@bash scripts/deps.sh python3-torch libopenblas0-pthread
-	bash scripts/quality.sh $(MINUTES) $(BUILD)
+	@bash scripts/deps.sh python3-torch libopenblas0-pthread icu-devtools util-linux time
+	bash scripts/quality.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz build-fresh

@@ -1,40 +1,97 @@
 #!/usr/bin/env bash
-# quality.sh [MINUTES] [BUILD] — issue 4's quality bar as a benchmark: `charrnn train --preset
-# medium` on tinyshakespeare (first 90% train, last 10% validation) for MINUTES of wall clock
-# (default 90), then, not at the same time, the PyTorch peer (../shared/peers/torch_charlstm.py)
-# with the same sizes, dropout and learning rate, at its best setting (one thread), for the same
-# budget. Writes quality-results/{charrnn/, charrnn.log, peer.jsonl, quality.json, curves.svg}
-# and prints the best validation loss each reached by 10, 20, 30, ... minutes.
+# quality.sh [BUILD] — the quality matrix: at equal minutes on this machine, per corpus and
+# budget (CORPORA, default "tinyshakespeare kjv tang"; MINUTES, default "10 30", plus 90 on
+# tinyshakespeare unless NO90=1):
+#   1. charrnn's default, alone on the machine: `charrnn train --corpus FILE --minutes M`;
+#   2. the PyTorch LSTM peer at the size charrnn chose (its best setting, one thread), beside
+#      the PyTorch GPT peer at its first size, one core each;
+#   3. the GPT peer at its other two sizes, one core each (a fair search: the best of three
+#      sizes for the budget is reported).
+# Every corpus is read by all as the same text (tang: simplified by ICU's Hant-Hans, as charrnn
+# reads it). The peers' times exclude their evaluations. Writes quality-results/CORPUS-Mmin/
+# (charrnn/, lstm.jsonl, gpt-*.jsonl, quality.json, curves.svg), and quality-results/
+# quality.md: one table with each figure's command, date and CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-minutes=${1:-90}
-build=${2:-build}
-corpus=../shared/corpora/tinyshakespeare.txt
-peer=../shared/peers/torch_charlstm.py
-[[ -f $corpus ]] || { echo "quality: $corpus not found (the bar is defined on tinyshakespeare)" >&2; exit 1; }
+build=${1:-build}
+corpora=${CORPORA:-tinyshakespeare kjv tang}
+budgets=${MINUTES:-10 30}
 out=quality-results
+lstm=../shared/peers/torch_charlstm.py
+gpt=../shared/peers/torch_chargpt.py
 mkdir -p "$out"
+cpu=$(lscpu | sed -n 's/^Model name: *//p; s/^CPU family: *//p; s/^Model: *//p' | paste -sd' ' | sed 's/ / (family /; s/ \([0-9]*\)$/, model \1)/')
+# GPT sizes: layers heads embed block (batch 32, dropout 0.1, lr 1e-3: the peer's recipe).
+gpt_sizes=("4 4 128 128" "4 4 256 128" "6 6 384 256")
 
-echo "quality: charrnn --preset medium, $minutes minutes"
-"$build/charrnn" train --corpus "$corpus" --model "$out/charrnn" --force --preset medium \
-  --minutes "$minutes" --eval-every 250 | tee "$out/charrnn.log" | grep -E '^step [0-9]+ \| train|^done'
+corpus_file() {
+  case $1 in
+    tinyshakespeare) echo ../shared/corpora/tinyshakespeare.txt ;;
+    kjv) bash corpora/prepare.sh kjv >/dev/null && echo corpora/kjv.txt ;;
+    tang)
+      bash corpora/prepare.sh tang >/dev/null
+      [[ -f $out/tang-simplified.txt ]] || uconv -f utf-8 -t utf-8 -x Hant-Hans corpora/tang.txt >"$out/tang-simplified.txt"
+      echo "$out/tang-simplified.txt" ;;
+    *) echo "$1" ;;
+  esac
+}
 
-: >"$out/peer.jsonl"
-if [[ -f $peer ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  # The peer's flags, from the configuration charrnn resolved (model.json), so the sizes agree.
+run_cell() {  # corpus minutes
+  local name=$1 minutes=$2 file cell L H T N D LR
+  file=$(corpus_file "$name")
+  cell=$out/$name-${minutes}min
+  mkdir -p "$cell"
+  echo "quality: $name, $minutes minutes: charrnn train --corpus $file --minutes $minutes"
+  /usr/bin/time -f '%e s wall' "$build/charrnn" train --corpus "$file" --model "$cell/charrnn" --force \
+    --minutes "$minutes" >"$cell/charrnn.log" 2>&1
+  tail -n 2 "$cell/charrnn.log"
   read -r L H T N D LR < <(/usr/bin/python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1]))["training"]["config"]
-print(c["layers"], c["hidden"], c["seq"], c["batch"], c["dropout"], c["lr"])' "$out/charrnn/model.json")
-  args=(--corpus "$corpus" --layers "$L" --hidden "$H" --seq "$T" --batch "$N" --dropout "$D" --lr "$LR" --threads 1)
-  # About 30 evaluations over the budget: the step time from a short --bench first.
-  step_ms=$(/usr/bin/python3 "$peer" "${args[@]}" --bench --warmup 1 --bench-steps 10 |
-    /usr/bin/python3 -c 'import json, sys; print([json.loads(l) for l in sys.stdin if "bench" in l][-1]["median_step_ms"])')
-  every=$(/usr/bin/python3 -c "print(max(1, round($minutes * 60 / 30 / ($step_ms / 1000))))")
-  echo "quality: PyTorch peer ${L}x$H, dropout $D, 1 thread, $minutes minutes (eval every $every steps)"
-  /usr/bin/python3 "$peer" "${args[@]}" --minutes "$minutes" --eval-every "$every" | tee "$out/peer.jsonl" |
-    grep -E '"val_loss"|"summary"' || true
-else
-  echo "quality: the PyTorch peer is not available (make bench installs python3-torch); charrnn only"
-fi
-/usr/bin/python3 scripts/quality_report.py "$out" "$minutes"
+print(c["layers"], c["hidden"], c["seq"], c["batch"], c["dropout"], c["lr"])' "$cell/charrnn/model.json")
+  echo "quality: peers beside each other, one core each: LSTM ${L}x$H and GPT sizes"
+  taskset -c 0 /usr/bin/python3 "$lstm" --corpus "$file" --layers "$L" --hidden "$H" --seq "$T" \
+    --batch "$N" --dropout "$D" --lr "$LR" --threads 1 --minutes "$minutes" --eval-every 100 \
+    >"$cell/lstm.jsonl" &
+  local i=0 pids=($!)
+  for size in "${gpt_sizes[@]}"; do
+    read -r gl gh ge gb <<<"$size"
+    local core=$(((i + 1) % 2))
+    taskset -c "$core" /usr/bin/python3 "$gpt" --corpus "$file" --layers "$gl" --heads "$gh" --embed "$ge" \
+      --block "$gb" --threads 1 --minutes "$minutes" --eval-every 250 >"$cell/gpt-L${gl}E$ge.jsonl" &
+    pids+=($!)
+    i=$((i + 1))
+    if ((${#pids[@]} == 2)); then wait "${pids[@]}"; pids=(); fi
+  done
+  ((${#pids[@]} == 0)) || wait "${pids[@]}"
+  /usr/bin/python3 scripts/quality_report.py "$cell" "$minutes" | tee "$cell/report.txt"
+}
+
+for name in $corpora; do
+  for minutes in $budgets; do run_cell "$name" "$minutes"; done
+  [[ $name == tinyshakespeare && -z ${NO90:-} ]] && run_cell "$name" 90
+done
+{
+  echo "# quality matrix, $(date -u +%Y-%m-%d), $cpu, $(nproc) cores"
+  echo
+  echo "charrnn: \`charrnn train --corpus FILE --minutes M\` (alone); peers one core each, two at a time."
+  echo
+  echo "| corpus | minutes | charrnn | PyTorch LSTM (same size) | PyTorch GPT (best of 3 sizes) | charrnn ahead of GPT |"
+  echo "|---|---|---|---|---|---|"
+  for cell in "$out"/*min; do
+    [[ -f $cell/quality.json ]] || continue
+    /usr/bin/python3 -c '
+import json, os, sys
+q = json.load(open(sys.argv[1] + "/quality.json"))
+best = lambda c: min((v for _, v in c), default=None)
+c = q["curves"]
+ours, lstm = best(c["charrnn"]), best(c.get("pytorch lstm", []))
+g = q.get("best_gpt")
+f = lambda v: "-" if v is None else f"{v:.4f}"
+name, minutes = os.path.basename(sys.argv[1]).rsplit("-", 1)
+gpt = f(g[1]) + " (" + g[0] + ")" if g else "-"
+ahead = f(g[1] - ours) if g and ours else "-"
+print(f"| {name} | {minutes[:-3]} | {f(ours)} | {f(lstm)} | {gpt} | {ahead} |")' "$cell"
+  done
+} >"$out/quality.md"
+cat "$out/quality.md"

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""quality_report.py DIR MINUTES [BARS] — the table, JSON and SVG of scripts/quality.sh.
+"""quality_report.py DIR MINUTES [BARS] — the table, JSON and SVG of one corpus and budget.
 
-Reads DIR/charrnn/model.json (its history: wall seconds, evaluations included) and
-DIR/peer.jsonl (the peer's evaluations: training seconds, evaluations excluded, which favours
-the peer). Prints the best validation loss each reached by 10, 20, 30, ... minutes and the
-issue's bars (<= 1.45 nats/char by 30 minutes, <= 1.40 by 90); writes DIR/quality.json and
-DIR/curves.svg (validation loss against minutes, both runs). BARS: "none", or bars as
-"30:1.45,90:1.40" (minute:loss, the default); scripts/bench_tang.sh passes none.
+Reads DIR/charrnn/model.json (its history: wall seconds, evaluations included) and every
+DIR/*.jsonl (a peer's evaluations: training seconds, evaluations excluded, which favours the
+peer): peer.jsonl or lstm.jsonl is the PyTorch LSTM, gpt-*.jsonl the PyTorch GPT at each size
+tried (the best of them is reported as "gpt (best size)"). Prints the best validation loss
+each reached by 10, 20, 30, ... minutes and the bars; writes DIR/quality.json and
+DIR/curves.svg (validation loss against minutes, every run). BARS: "none", or bars as
+"30:1.42,90:1.37" (minute:loss; the default: none).
 """
+import glob
+import os
 import json
 import math
 import sys
@@ -22,9 +25,15 @@ def peer_curve(path):
     out = []
     for line in open(path):
         d = json.loads(line)
-        if "val_loss" in d and d.get("step", 0) > 0:
+        step = d.get("step", d.get("eval", 0))  # the LSTM peer says step, the GPT peer eval
+        if "val_loss" in d and step > 0:
             out.append((d["seconds"] / 60, d["val_loss"]))
     return out
+
+
+def peer_name(path):
+    name = os.path.basename(path)[:-len(".jsonl")]
+    return "pytorch lstm" if name in ("peer", "lstm") else "pytorch " + name
 
 
 def best_by(curve, minute):
@@ -68,22 +77,25 @@ def svg(curves, minutes, bars):
         parts.append(f'<text x="{w - pad + 4}" y="{y(bar) + (-3 if above else 11):.1f}" font-size="10">{bar:.2f}</text>')
     for t in xt:
         parts.append(f'<text x="{x(t):.1f}" y="{h - pad + 16}" text-anchor="middle">{t:g}</text>')
-    colors = {"charrnn": "#1f77b4", "peer": "#d62728"}
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     for i, (name, c) in enumerate(curves.items()):
         if not c:
             continue
+        color = palette[i % len(palette)]
         pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in c)
-        parts.append(f'<polyline fill="none" stroke="{colors[name]}" stroke-width="2" points="{pts}"/>')
-        parts.append(f'<text x="{pad + 10}" y="{pad + 16 * (i + 1)}" fill="{colors[name]}">{name}</text>')
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{pts}"/>')
+        parts.append(f'<text x="{pad + 10}" y="{pad + 16 * (i + 1)}" fill="{color}">{name}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
 
 def main():
     out, minutes = sys.argv[1], float(sys.argv[2])
-    spec = sys.argv[3] if len(sys.argv) > 3 else "30:1.45,90:1.40"
+    spec = sys.argv[3] if len(sys.argv) > 3 else "none"
     bar_list = [] if spec == "none" else [(float(m), float(b)) for m, b in (p.split(":") for p in spec.split(","))]
-    curves = {"charrnn": charrnn_curve(f"{out}/charrnn/model.json"), "peer": peer_curve(f"{out}/peer.jsonl")}
+    curves = {"charrnn": charrnn_curve(f"{out}/charrnn/model.json")}
+    for path in sorted(glob.glob(f"{out}/*.jsonl")):
+        curves[peer_name(path)] = peer_curve(path)
     marks = sorted({m for m in (10, 20, 30, 45, 60, 75, 90) if m < minutes} | {minutes})
     table = {name: {m: best_by(c, m) for m in marks} for name, c in curves.items()}
     fmt = lambda v: "-" if v is None else f"{v:.4f}"
@@ -103,7 +115,15 @@ def main():
             v = best_by(curves["charrnn"], minute)
             bars[f"{minute:g}min<={bar}"] = v is not None and v <= bar
             print(f"bar: <= {bar} by {minute:g} min: {'met' if bars[f'{minute:g}min<={bar}'] else 'not met'} ({fmt(v)})")
-    json.dump({"minutes": minutes, "curves": curves, "best_by_minute": table, "bars": bars},
+    gpts = {n: min((v for _, v in c), default=None) for n, c in curves.items() if "gpt" in n}
+    gpts = {n: v for n, v in gpts.items() if v is not None}
+    best_gpt = min(gpts.items(), key=lambda kv: kv[1]) if gpts else None
+    if best_gpt:
+        ours = min((v for _, v in curves["charrnn"]), default=None)
+        print(f"gpt (best size): {best_gpt[0]} {best_gpt[1]:.4f}; charrnn {fmt(ours)}; "
+              f"charrnn ahead by {best_gpt[1] - ours:.4f} nats/char" if ours else "")
+    json.dump({"minutes": minutes, "curves": curves, "best_by_minute": table, "bars": bars,
+               "best_gpt": best_gpt},
               open(f"{out}/quality.json", "w"), indent=1)
     open(f"{out}/curves.svg", "w").write(svg(curves, minutes, bar_list))
 
