@@ -20,7 +20,10 @@ out=quality-results
 lstm=../shared/peers/torch_charlstm.py
 gpt=../shared/peers/torch_chargpt.py
 mkdir -p "$out"
-cpu=$(lscpu | sed -n 's/^Model name: *//p; s/^CPU family: *//p; s/^Model: *//p' | paste -sd' ' | sed 's/ / (family /; s/ \([0-9]*\)$/, model \1)/')
+cpu=$(lscpu | /usr/bin/python3 -c '
+import sys
+f = {k.strip(): v.strip() for k, _, v in (l.partition(":") for l in sys.stdin)}
+print("%s (family %s, model %s)" % (f.get("Model name"), f.get("CPU family"), f.get("Model")))')
 # GPT sizes: layers heads embed block (batch 32, dropout 0.1, lr 1e-3: the peer's recipe).
 gpt_sizes=("4 4 128 128" "4 4 256 128" "6 6 384 256")
 
