@@ -141,8 +141,11 @@ def main():
                         status, seconds = request(port, method, path, body)
                         answered += status == 200 and seconds <= 1.0
                         worst = max(worst, seconds)
-                    except OSError:
+                        if status != 200 or seconds > 1.0:
+                            print(f"     {method} {path}: {status} in {seconds * 1000:.0f} ms")
+                    except OSError as e:
                         worst = max(worst, 1.0)
+                        print(f"     {method} {path}: {e}")
         held = len(attack.socks)
         attack.close()
         check(answered == asked, f"127.0.0.2 answered {answered} of {asked} requests within 1 s "
