@@ -25,9 +25,9 @@ runs=$out/runs.jsonl
 : >"$runs"
 
 bash corpora/prepare.sh chinese >/dev/null  # ~6,000 symbols: the large-vocabulary case
-# L H T N corpus: the classic char-rnn size, the 2x512 reference size, and a vocabulary of
-# about 6,000 Chinese characters at 2x512.
-configs=("2 128 50 50 $corpus" "2 512 100 32 $corpus" "3 1024 100 32 $corpus" "2 512 100 32 corpora/chinese.txt")
+# L H T N corpus: the classic char-rnn size, the 2x512 and 2x1024 sizes of issue 24 (N 32 and
+# 64), and a vocabulary of about 6,000 Chinese characters at 2x512.
+configs=("2 128 50 50 $corpus" "2 512 100 32 $corpus" "2 1024 100 64 $corpus" "2 512 100 32 corpora/chinese.txt")
 # Adds {"config": LABEL} (and extra fields) to each JSON line read from stdin.
 tag() {
   /usr/bin/python3 -c '
@@ -92,20 +92,28 @@ print(json.dumps({"event": "quality", "dtype": sys.argv[2], "steps": h["step"], 
     rm -rf "$out/quality-$dtype"
   done
 fi
-# Memory: a ~100 MB corpus (the KJV 24 times, built here, never committed) at 2x512, T=100,
-# N=32; peak RSS from /usr/bin/time -v. 1% validation keeps the final full evaluation short.
+# A big corpus: about 500 MB (the KJV 116 times, built here, never committed) at 2x512, T=100,
+# N=32, one step: the start-up (corpus to first step) and peak RSS without the cache (encoded
+# every start), on a first start (encoded, then cached) and on a second (mapped from the cache).
 bash corpora/prepare.sh kjv >/dev/null
-big=$out/kjv-x24.txt
-[[ -s $big ]] || for _ in $(seq 24); do cat corpora/kjv.txt; done >"$big"
-echo "bench: memory, $(wc -c <"$big") bytes"
-/usr/bin/time -v "$build/charrnn" train --corpus "$big" --model "$out/memory-model" --force --quiet \
-  --layers 2 --hidden 512 --seq 100 --batch 32 --steps 10 --val-frac 0.01 --eval-batch 256 \
-  --threads 2 2>"$out/memory-time.txt"
-rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/memory-time.txt")
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/memory-time.txt")
-echo "{\"event\": \"memory\", \"corpus_bytes\": $(wc -c <"$big"), \"peak_rss_mib\": $((rss_kib / 1024)), \"wall\": \"$wall\"}" |
-  tag "memory 100 MB corpus, L=2 H=512 T=100 N=32" >>"$runs"
-rm -rf "$out/memory-model"
+big=$out/kjv-x116.txt
+[[ -s $big ]] || for _ in $(seq 116); do cat corpora/kjv.txt; done >"$big"
+cache=$out/corpus-cache
+rm -rf "$cache"
+for start in none first second; do
+  echo "bench: big corpus ($(wc -c <"$big") bytes), start: $start"
+  cache_flag=(--cache-dir "$cache")
+  [[ $start == none ]] && cache_flag=(--cache-dir none)
+  /usr/bin/time -v "$build/charrnn" train --corpus "$big" --model "$out/memory-model" --force \
+    --layers 2 --hidden 512 --seq 100 --batch 32 --steps 1 --val-frac 0.001 --eval-every 0 \
+    --dtype f32 --threads 2 "${cache_flag[@]}" >"$out/memory-$start.log" 2>"$out/memory-time.txt"
+  rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/memory-time.txt")
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/memory-time.txt")
+  load=$(sed -n 's/^corpus .* in \([0-9.]*\) s.*/\1/p' "$out/memory-$start.log")
+  echo "{\"event\": \"memory\", \"start\": \"$start\", \"corpus_bytes\": $(wc -c <"$big"), \"load_seconds\": ${load:-null}, \"peak_rss_mib\": $((rss_kib / 1024)), \"wall\": \"$wall\"}" |
+    tag "memory 500 MB corpus ($start), L=2 H=512 T=100 N=32" >>"$runs"
+done
+rm -rf "$out/memory-model" "$cache"
 
 # Sharing the CPU: generate beside a training run, and two training runs at once.
 bash scripts/bench_share.sh "$build" "$main_corpus" "$runs"

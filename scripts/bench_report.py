@@ -244,14 +244,23 @@ def main(runs_path, out_path):
               f"({q['f32']['seconds']:.0f} s), bf16 {q['bf16']['val_loss']:.4f} ({q['bf16']['seconds']:.0f} s): "
               f"bf16/f32 = {q['bf16_over_f32_val_loss']:.4f}")
     for s in summary:
-        c2 = rows[s["config"]].get("charrnn_t2")
-        if c2 and "phases_ms" in c2:
-            phases = sorted(c2["phases_ms"].items(), key=lambda kv: -kv[1][0])
-            print(f"\nphases of one training step, {s['config']}, 2 threads (ms, share): " +
-                  ", ".join(f"{k} {v[0]:.1f} ({100 * v[1]:.0f}%)" for k, v in phases))
+        for name in ("charrnn_t2", "bf16_t2"):
+            r = rows[s["config"]].get(name)
+            if not r or "phases_ms" not in r:
+                continue
+            print(f"\nwhere a training step's time goes, {s['config']}, {r['dtype']}, 2 threads "
+                  f"(step {r['median_step_ms']:.0f} ms unprofiled; head: {r.get('head_impl', '?')}; "
+                  f"recurrent: {r.get('lstm_impl', '?')})")
+            print("| phase | ms per step | share | GFLOP/s | % of the matmul ceiling |")
+            print("|---|---|---|---|---|")
+            gemm = r.get("gemm_gflops", {})
+            for k, v in sorted(r["phases_ms"].items(), key=lambda kv: -kv[1][0]):
+                g = gemm.get(k)
+                print(f"| {k} | {v[0]:.1f} | {100 * v[1]:.0f}% | {f(g[0]) if g else '-'} "
+                      f"| {f(100 * g[1], '{:.0f}%') if g else '-'} |")
     for m in memory:
-        print(f"\n{m['config']}: {m['corpus_bytes']:,} bytes, peak RSS {m['peak_rss_mib']:,} MiB "
-              f"(/usr/bin/time -v), wall {m['wall']}")
+        print(f"\n{m['config']}: {m['corpus_bytes']:,} bytes, corpus ready in {m.get('load_seconds')} s, "
+              f"peak RSS {m['peak_rss_mib']:,} MiB (/usr/bin/time -v), wall {m['wall']}")
     print_scaling(scal)
     print_sharing(sh)
     print_serve(serves)

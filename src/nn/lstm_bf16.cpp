@@ -2,6 +2,8 @@
 // matmuls and the AVX-512 gate step (see lstm_bf16.h for the plan and the letters).
 #include "nn/lstm_bf16.h"
 
+#include "nn/profile.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -144,18 +146,27 @@ void Bf16LstmLayer::sync_weights(dnnl::stream& strm) {
   strm.wait();
 }
 
+// Profiling (benchmarks) waits for each primitive, to time it alone.
 void Bf16LstmLayer::forward(dnnl::stream& strm) {
   const size_t NH = size_t(N_) * H_, N4H = 4 * NH;
+  Stopwatch watch(profile_);
   gates::to_bf16(v_.x_tni, x_mi_.data(), int64_t(T_) * N_ * I_);
   gates::to_bf16(v_.h0_nh, h_t1nh_.data(), int64_t(NH));
   std::copy(v_.c0_nh, v_.c0_nh + NH, c_t1nh_.begin());
+  watch.lap(&PhaseTimes::lstm_convert);
   for (int t = 0; t < T_; ++t) {
-    if (t % C_ == 0) in_fwd_prim_.execute(strm, in_fwd_args_k_[size_t(t / C_)]);
+    if (t % C_ == 0) {
+      in_fwd_prim_.execute(strm, in_fwd_args_k_[size_t(t / C_)]);
+      if (watch.on()) strm.wait();
+      watch.lap(&PhaseTimes::lstm_in_gemm);
+    }
     rec_fwd_prim_.execute(strm, rec_fwd_args_t_[size_t(t)]);
     strm.wait();
+    watch.lap(&PhaseTimes::lstm_rec_fwd);
     gates::lstm_forward(N_, H_, pre_c4h_.data() + (t % C_) * N4H, c_t1nh_.data() + t * NH,
                         c_t1nh_.data() + (t + 1) * NH, act_m4h_.data() + t * N4H, v_.y_tnh + t * NH,
                         h_t1nh_.data() + (t + 1) * NH);
+    watch.lap(&PhaseTimes::lstm_gates_fwd);
   }
   std::copy(v_.y_tnh + (T_ - 1) * NH, v_.y_tnh + T_ * NH, v_.hT_nh);
   std::copy(c_t1nh_.end() - NH, c_t1nh_.end(), v_.cT_nh);
@@ -166,19 +177,25 @@ void Bf16LstmLayer::backward(dnnl::stream& strm) {
   // Truncated BPTT: no gradient enters through the window's final c (or h: dh_rec is null at
   // the last step). db accumulates into the block, which the trainer zeroes once per step.
   std::fill(dc_nh_.begin(), dc_nh_.end(), 0.f);
+  Stopwatch watch(profile_);
   for (int t = T_ - 1; t >= 0; --t) {
     gates::lstm_backward(N_, H_, act_m4h_.data() + t * N4H, c_t1nh_.data() + t * NH,
                          c_t1nh_.data() + (t + 1) * NH, v_.dy_tnh + t * NH,
                          t == T_ - 1 ? nullptr : dh_nh_.data(), dc_nh_.data(),
                          dgates_m4h_.data() + t * N4H, v_.db_g);
+    watch.lap(&PhaseTimes::lstm_gates_bwd);
     if (t == 0) break;  // d(h0) is not needed
     rec_bwd_prim_.execute(strm, rec_bwd_args_t_[size_t(t)]);
     strm.wait();
+    watch.lap(&PhaseTimes::lstm_rec_bwd);
   }
   dw_ih_.prim.execute(strm, dw_ih_.args);
   dw_hh_.prim.execute(strm, dw_hh_.args);
+  if (watch.on()) strm.wait();
+  watch.lap(&PhaseTimes::lstm_dw_gemm);
   in_dx_.prim.execute(strm, in_dx_.args);
   strm.wait();
+  watch.lap(&PhaseTimes::lstm_dx_gemm);
 }
 
 std::string Bf16LstmLayer::implementation() const {

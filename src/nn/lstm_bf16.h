@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nn/profile.h"
 #include "nn/recurrent_layer.h"
 
 namespace charrnn {
@@ -43,6 +44,7 @@ class Bf16LstmLayer : public RecurrentLayer {
   void backward(dnnl::stream& strm) override;
   std::string implementation() const override;
   size_t workspace_bytes() const override;
+  void set_profile(PhaseTimes* times) override { profile_ = times; }
 
  private:
   using ArgMap = std::unordered_map<int, dnnl::memory>;
@@ -79,6 +81,7 @@ class Bf16LstmLayer : public RecurrentLayer {
   };
   std::vector<WeightCopy> weight_copies_;
   std::string impl_;
+  PhaseTimes* profile_ = nullptr;
 };
 
 }  // namespace charrnn

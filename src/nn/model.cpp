@@ -232,6 +232,7 @@ void Net::build_head() {
   auto logits_md = strided({M, V}, {V, 1});
   dnnl::matmul::primitive_desc fwd_pd(dnnl::matmul::desc(y_md, wT_md, b_md, logits_md), eng_);
   head_fwd_prim_ = dnnl::matmul(fwd_pd);
+  head_impl_ = fwd_pd.impl_info_str();
   head_fwd_args_ = {{DNNL_ARG_SRC, memory(y_md, eng_, y_top)},
                     {DNNL_ARG_WEIGHTS, memory(wT_md, eng_, w)},
                     {DNNL_ARG_BIAS, memory(b_md, eng_, b)},
@@ -256,43 +257,41 @@ void Net::build_head() {
                             {DNNL_ARG_DST, memory(w_md, eng_, grads_ + o.head_w)}};
 }
 
-void Net::lap(double PhaseTimes::*phase) {
-  if (!profile_) return;
-  const auto now = std::chrono::steady_clock::now();
-  profile_->*phase += std::chrono::duration<double>(now - lap_start_).count();
-  lap_start_ = now;
+void Net::set_profile(PhaseTimes* times) {
+  profile_ = times;
+  for (auto& layer : layers_) layer->set_profile(times);
 }
 
 void Net::sync_weights() {
   if (weight_drop_on_) return;  // forward() masks w_hh afresh and syncs every layer
-  if (profile_) lap_start_ = std::chrono::steady_clock::now();
+  Stopwatch watch(profile_);
   for (auto& layer : layers_) layer->sync_weights(strm_);
-  lap(&PhaseTimes::reorder);
+  watch.lap(&PhaseTimes::reorder);
 }
 
 double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
-  if (profile_) lap_start_ = std::chrono::steady_clock::now();
+  Stopwatch watch(profile_);
   std::copy(x_tn, x_tn + M_, x_m_.begin());
   if (y_tn)
     std::copy(y_tn, y_tn + M_, y_m_.begin());
   else
     std::fill(y_m_.begin(), y_m_.end(), -1);
   embedding_forward();
-  lap(&PhaseTimes::gather);
+  watch.lap(&PhaseTimes::gather);
   for (int l = 0; l < cfg_.layers; ++l) {
     if (weight_drop_on_) {
       weight_drop_forward(l);
-      lap(&PhaseTimes::reorder);
+      watch.lap(&PhaseTimes::reorder);
     }
     layers_[l]->forward(strm_);
     if (dropout_on_ && l + 1 < cfg_.layers) dropout_forward(l);
   }
   if (output_dropout_on_) dropout_forward(cfg_.layers - 1);
-  lap(&PhaseTimes::rnn_fwd);
+  watch.lap(&PhaseTimes::rnn_fwd);
   head_forward();
-  lap(&PhaseTimes::head_fwd);
+  watch.lap(&PhaseTimes::head_fwd);
   double loss = y_tn ? xent_forward() : 0.0;
-  lap(&PhaseTimes::loss);
+  watch.lap(&PhaseTimes::loss);
   if (count) *count = count_;
   return loss;
 }
@@ -336,12 +335,12 @@ void Net::xent_backward() {
 
 void Net::backward() {
   if (!training_) fail("internal: backward() on an inference Net");
-  if (profile_) lap_start_ = std::chrono::steady_clock::now();
+  Stopwatch watch(profile_);
   xent_backward();
-  lap(&PhaseTimes::loss);
+  watch.lap(&PhaseTimes::loss);
   head_backward();
   if (output_dropout_on_) dropout_backward(cfg_.layers - 1);  // dy of the head's input -> of y
-  lap(&PhaseTimes::head_bwd);
+  watch.lap(&PhaseTimes::head_bwd);
   for (int l = cfg_.layers - 1; l >= 0; --l) {
     // The layer accumulates into dwhd: zero it here, once per backward.
     if (weight_drop_on_) std::fill(dwhd_lgh_[l].begin(), dwhd_lgh_[l].end(), 0.f);
@@ -349,9 +348,9 @@ void Net::backward() {
     if (weight_drop_on_) weight_drop_backward(l);
     if (dropout_on_ && l > 0) dropout_backward(l - 1);
   }
-  lap(&PhaseTimes::rnn_bwd);
+  watch.lap(&PhaseTimes::rnn_bwd);
   embedding_backward();
-  lap(&PhaseTimes::scatter);
+  watch.lap(&PhaseTimes::scatter);
 }
 
 // x_me = one-hot(x_m) . W_emb, which is row x of W_emb: a gather.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/options.h"
+#include "nn/profile.h"
 #include "nn/recurrent_layer.h"
 
 namespace charrnn {
@@ -81,13 +82,6 @@ std::vector<StateTensor> to_state_dict(const ModelConfig& c, const float* params
 using TensorGetter = std::function<bool(const std::string&, const std::vector<int64_t>&, float*)>;
 void from_state_dict(const ModelConfig& c, const TensorGetter& get, float* params);
 
-// Seconds per phase of a training step, accumulated when profiling is on (benchmarks only).
-struct PhaseTimes {
-  double gather = 0, rnn_fwd = 0, head_fwd = 0, loss = 0, head_bwd = 0, rnn_bwd = 0, scatter = 0,
-         reorder = 0, clip = 0, optimizer = 0,
-         comm = 0;  // gradient allreduce (MPI)
-};
-
 class Net {
  public:
   enum class Mode { train, infer };
@@ -98,7 +92,7 @@ class Net {
   Net(const Net&) = delete;
   Net& operator=(const Net&) = delete;
 
-  void set_profile(PhaseTimes* times) { profile_ = times; }  // null: off
+  void set_profile(PhaseTimes* times);  // null: off (benchmarks only; see profile.h)
   // Dropout masks are drawn from `rng` (training with dropout > 0 needs one).
   void set_dropout_rng(class Rng* rng) { dropout_rng_ = rng; }
   // Reorders parameters into oneDNN's layouts; call after every change of the parameters.
@@ -125,6 +119,7 @@ class Net {
   int N() const { return N_; }
   const ModelConfig& config() const { return cfg_; }
   std::string lstm_implementation() const { return layers_[0]->implementation(); }
+  std::string head_implementation() const { return head_impl_; }  // oneDNN's, as verbose says
   size_t workspace_bytes() const;
 
  private:
@@ -167,8 +162,7 @@ class Net {
   std::vector<std::vector<float>> wmask_lgh_, whd_lgh_, dwhd_lgh_;
   std::vector<size_t> w_hh_offset_l_;  // L: where each w_hh starts in the blocks
   PhaseTimes* profile_ = nullptr;
-  void lap(double PhaseTimes::*phase);  // adds the time since the last lap to `phase`
-  std::chrono::steady_clock::time_point lap_start_;
+  std::string head_impl_;
   class Rng* dropout_rng_ = nullptr;
   std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
   std::vector<float> logits_mv_;  // (M, V); backward turns it into dlogits

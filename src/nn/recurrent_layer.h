@@ -63,6 +63,8 @@ class RecurrentLayer {
   virtual void backward(dnnl::stream& strm) = 0;
   virtual std::string implementation() const = 0;
   virtual size_t workspace_bytes() const = 0;
+  // Benchmarks: a layer that can time its parts adds them to the lstm_* phases (profile.h).
+  virtual void set_profile(struct PhaseTimes* times) {}
 };
 
 }  // namespace charrnn

@@ -12,34 +12,27 @@ namespace charrnn {
 StepResult train_step(Net& net, Adam& adam, std::vector<float>& params_p,
                       std::vector<float>& grads_p, const int32_t* x_tn, const int32_t* y_tn,
                       double clip, float lr, PhaseTimes* profile, bool poison_gradient) {
-  using clock = std::chrono::steady_clock;
-  clock::time_point t = clock::now();
-  auto lap = [profile, &t](double PhaseTimes::*phase) {  // adds the time since the last lap
-    if (!profile) return;
-    const auto now = clock::now();
-    profile->*phase += std::chrono::duration<double>(now - t).count();
-    t = now;
-  };
+  Stopwatch watch(profile);
   // Gradients accumulate during backward: zero them once per step, here.
   std::fill(grads_p.begin(), grads_p.end(), 0.f);
-  lap(&PhaseTimes::optimizer);
+  watch.lap(&PhaseTimes::optimizer);
   int64_t count = 0;
   StepResult r;
   r.loss = net.forward(x_tn, y_tn, &count) / double(count);
   net.backward();
   net.carry_state();
   if (poison_gradient) grads_p[0] = std::nanf("");
-  t = clock::now();  // the net timed its own phases
+  watch.restart();  // the net timed its own phases
   // Data parallel (K > 1): every rank's mean gradient -> the mean over all K * N streams.
   // After this every rank holds the same block, so clipping and Adam agree bit for bit.
   comm::allreduce_mean(grads_p.data(), grads_p.size());
   r.loss = comm::allreduce_mean(r.loss);
-  lap(&PhaseTimes::comm);
+  watch.lap(&PhaseTimes::comm);
   r.grad_norm = clip_grad_norm(grads_p.data(), grads_p.size(), clip);
-  lap(&PhaseTimes::clip);
+  watch.lap(&PhaseTimes::clip);
   if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) return r;  // never apply poison
   adam.step(params_p.data(), grads_p.data(), lr);
-  lap(&PhaseTimes::optimizer);
+  watch.lap(&PhaseTimes::optimizer);
   net.sync_weights();  // the primitives read their own copies of the weights
   r.applied = true;
   return r;
