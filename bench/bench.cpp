@@ -145,7 +145,7 @@ void profile_json(nlohmann::json& j, const PhaseTimes& p, const ModelConfig& c, 
     dx += 2 * M * G * I;
   }
   const std::tuple<const char*, double, double> inner[] = {
-      {"lstm_in_gemm", p.lstm_in_gemm, in},   {"lstm_rec_fwd", p.lstm_rec_fwd, rec},
+      {"lstm_in_gemm", p.lstm_in_gemm, in},    {"lstm_rec_fwd", p.lstm_rec_fwd, rec},
       {"lstm_gates_fwd", p.lstm_gates_fwd, 0}, {"lstm_gates_bwd", p.lstm_gates_bwd, 0},
       {"lstm_rec_bwd", p.lstm_rec_bwd, rec},   {"lstm_dw_gemm", p.lstm_dw_gemm, dw},
       {"lstm_dx_gemm", p.lstm_dx_gemm, dx},    {"lstm_convert", p.lstm_convert, 0}};

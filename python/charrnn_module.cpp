@@ -172,7 +172,7 @@ py::dict train_py(py::kwargs kw) {
       o.force = v.cast<bool>();
     } else {
       o.settings[name] = py::isinstance<py::str>(v) ? std::string(py::str(v))
-                                                     : std::string(py::str(json.attr("dumps")(v)));
+                                                    : std::string(py::str(json.attr("dumps")(v)));
     }
   }
   std::atomic<bool> stop{false};
@@ -181,28 +181,28 @@ py::dict train_py(py::kwargs kw) {
   // The GIL is released inside guarded(): an Error unwinds past the release (which takes the
   // GIL back) before it becomes a Python exception.
   const TrainSummary s = guarded([&] {
-      py::gil_scoped_release release;
-      return charrnn::train(
-          o,
-          [&](const TrainProgress& p) {
-            py::gil_scoped_acquire acquire;
-            if (stop) return;
-            if (PyErr_CheckSignals() != 0) {  // Ctrl-C: save and return, then raise it
-              PyErr_Clear();
-              interrupted_by_python = true;
-              stop = true;
-              return;
-            }
-            if (on_progress.is_none()) return;
-            try {
-              on_progress(progress_dict(p));
-            } catch (py::error_already_set& e) {  // the callback raised: stop, then re-raise
-              callback_error = std::make_unique<py::error_already_set>(std::move(e));
-              stop = true;
-            }
-          },
-          &stop);
-    });
+    py::gil_scoped_release release;
+    return charrnn::train(
+        o,
+        [&](const TrainProgress& p) {
+          py::gil_scoped_acquire acquire;
+          if (stop) return;
+          if (PyErr_CheckSignals() != 0) {  // Ctrl-C: save and return, then raise it
+            PyErr_Clear();
+            interrupted_by_python = true;
+            stop = true;
+            return;
+          }
+          if (on_progress.is_none()) return;
+          try {
+            on_progress(progress_dict(p));
+          } catch (py::error_already_set& e) {  // the callback raised: stop, then re-raise
+            callback_error = std::make_unique<py::error_already_set>(std::move(e));
+            stop = true;
+          }
+        },
+        &stop);
+  });
   if (interrupted_by_python) {  // the checkpoint is saved: now Python's Ctrl-C
     PyErr_SetNone(PyExc_KeyboardInterrupt);
     throw py::error_already_set();
@@ -233,10 +233,13 @@ PYBIND11_MODULE(charrnn, m) {
   py::object runtime_error = py::module_::import("builtins").attr("RuntimeError");
   py::object value_error = py::module_::import("builtins").attr("ValueError");
   py::object type = py::module_::import("builtins").attr("type");
-  g_error = type("Error", py::make_tuple(runtime_error), py::dict(py::arg("__doc__") =
-      "A charrnn failure: a bad file, a damaged checkpoint, I/O. .hint says how to fix it."));
-  g_usage_error = type("UsageError", py::make_tuple(g_error, value_error), py::dict(py::arg("__doc__") =
-      "A bad setting or argument; .field names it (e.g. 'temperature'), .hint says how to fix it."));
+  g_error = type("Error", py::make_tuple(runtime_error),
+                 py::dict(py::arg("__doc__") = "A charrnn failure: a bad file, a damaged "
+                                               "checkpoint, I/O. .hint says how to fix it."));
+  g_usage_error =
+      type("UsageError", py::make_tuple(g_error, value_error),
+           py::dict(py::arg("__doc__") = "A bad setting or argument; .field names it (e.g. "
+                                         "'temperature'), .hint says how to fix it."));
   m.attr("Error") = g_error;
   m.attr("UsageError") = g_usage_error;
   m.attr("__version__") = version();
@@ -303,11 +306,12 @@ PYBIND11_MODULE(charrnn, m) {
              int lines, const std::string& acrostic, double repetition_penalty,
              double frequency_penalty, double presence_penalty, int penalty_last_n,
              bool stream) -> py::object {
-            const SampleOptions o =
-                sample_options(temperature, top_k, top_p, seed, stop, form, lines, acrostic,
-                               repetition_penalty, frequency_penalty, presence_penalty,
-                               penalty_last_n);
-            if (stream) return py::cast(new Stream(m, prompt, length, o), py::return_value_policy::take_ownership);
+            const SampleOptions o = sample_options(
+                temperature, top_k, top_p, seed, stop, form, lines, acrostic, repetition_penalty,
+                frequency_penalty, presence_penalty, penalty_last_n);
+            if (stream)
+              return py::cast(new Stream(m, prompt, length, o),
+                              py::return_value_policy::take_ownership);
             const std::string text = guarded([&] {
               py::gil_scoped_release release;
               return m.generate(prompt, length, o).text;
@@ -383,8 +387,11 @@ PYBIND11_MODULE(charrnn, m) {
         "(kind: info, step, eval, warning, sample). resume=True continues model_dir. Ctrl-C "
         "saves the checkpoint and raises KeyboardInterrupt. Returns a dict: steps, tokens, "
         "seconds, best_val_loss, best_step, interrupted, model_dir.");
-  m.def("set_threads", [](int n) { guarded([&] { set_threads(n); }); }, py::arg("threads"),
-        "OpenMP threads for everything that follows (0: every core).");
-  m.def("locate_model", [](const std::string& name) { return guarded([&] { return locate_model(name); }); },
-        py::arg("model"), "The checkpoint directory a model name or path stands for.");
+  m.def(
+      "set_threads", [](int n) { guarded([&] { set_threads(n); }); }, py::arg("threads"),
+      "OpenMP threads for everything that follows (0: every core).");
+  m.def(
+      "locate_model",
+      [](const std::string& name) { return guarded([&] { return locate_model(name); }); },
+      py::arg("model"), "The checkpoint directory a model name or path stands for.");
 }

@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "test_util.h"
 #include "generate/beam.h"
 #include "generate/generator.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "base/fsutil.h"
 #include "base/rng.h"
-#include "test_util.h"
 #include "nn/model.h"
 #include "reference.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

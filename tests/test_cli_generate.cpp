@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "test_util.h"
 #include "generate/stop_matcher.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <map>
 
-#include "test_util.h"
 #include "generate/sampler.h"
+#include "test_util.h"
 #include "train/train_config.h"
 
 namespace charrnn {

@@ -11,8 +11,8 @@
 #include "base/rng.h"
 #include "charrnn/charrnn.h"
 #include "charrnn/error.h"
-#include "test_util.h"
 #include "reference.h"
+#include "test_util.h"
 #include "train/dynamic_eval.h"
 
 namespace charrnn {

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint.h"
-#include "test_util.h"
 #include "nn/model.h"
+#include "test_util.h"
 #include "text/tokenizer.h"
 
 namespace charrnn {

@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "charrnn/error.h"
-#include "test_util.h"
 #include "generate/form.h"
 #include "generate/sampler.h"
+#include "test_util.h"
 
 namespace charrnn {
 namespace {

@@ -11,9 +11,9 @@
 #include "generate/decoder.h"
 #include "generate/form.h"
 #include "generate/generator.h"
-#include "generate/warmer.h"
 #include "generate/sampler.h"
 #include "generate/stop_matcher.h"
+#include "generate/warmer.h"
 #include "text/dataset.h"
 #include "text/tokenizer.h"
 #include "train/dynamic_eval.h"
@@ -137,7 +137,8 @@ Model::Cursor::Cursor(std::shared_ptr<State> state) : state_(std::move(state)) {
 void Model::Cursor::feed(int id) {
   const int V = state_->model->ck.meta.model.vocab;
   if (id < 0 || id >= V)
-    fail_field("id", "must be between 0 and " + std::to_string(V - 1) + ", got " + std::to_string(id));
+    fail_field("id",
+               "must be between 0 and " + std::to_string(V - 1) + ", got " + std::to_string(id));
   Net& net = state_->net;
   const int32_t x = id;
   net.forward(&x, nullptr, nullptr);
