@@ -1,6 +1,7 @@
 // test_mpi.cpp — data-parallel training under mpirun, with the real binary: 2 ranks on this
 // machine (loopback, --oversubscribe, 1 thread each) against one process on the same streams,
-// exact resume under MPI, and jobs that must end with a message instead of hanging.
+// exact resume under MPI and on another rank count, and jobs that must end with a message
+// instead of hanging. Several hosts (network namespaces, TCP) are scripts/test-multihost.sh's.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -91,14 +92,34 @@ TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
               history("parts").back()["val_loss"].get<double>(), 1e-6);
 }
 
-TEST_F(Mpi, ResumingWithAnotherRankCountIsRefused) {
-  ASSERT_EQ(mpirun("-np 2 " + train("k2", 8, "--steps 2")).code, 0);
+TEST_F(Mpi, ResumingOnAnotherRankCountKeepsTheGlobalBatchAndTheRun) {
+  ASSERT_EQ(mpirun("-np 2 " + train("k2", 8, "--steps 3 --eval-every 3")).code, 0);
   EXPECT_NE(testing::run_charrnn("inspect " + dir_ + "/k2", dir_).out.find("; f32, 2 MPI ranks"),
             std::string::npos);
-  Result r = testing::run_charrnn("train --resume " + dir_ + "/k2 --steps 4", dir_);
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("was trained on 2 process(es); this run has 1"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("hint: resume it with mpirun -np 2"), std::string::npos) << r.err;
+  Result r = testing::run_charrnn("train --resume " + dir_ + "/k2 --steps 6 --quiet", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming a run of 2 process(es) on 1: the same 16 streams, 16 per process"),
+            std::string::npos)
+      << r.err;
+  ASSERT_EQ(testing::run_charrnn_cmd(train("one", 16, "--steps 6 --eval-every 3"), dir_).code, 0);
+  const std::vector<float> a = weights("k2"), b = weights("one");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5) << "parameter " << i;
+  EXPECT_NEAR(history("k2").back()["val_loss"].get<double>(),
+              history("one").back()["val_loss"].get<double>(), 1e-5);
+}
+
+TEST_F(Mpi, ResumingOnARankCountThatCannotShareTheStreamsIsRefused) {
+  ASSERT_EQ(mpirun("-np 2 " + train("k2", 8, "--steps 2")).code, 0);
+  Result r = mpirun("-np 3 " + std::string(CHARRNN_BIN) + " train --resume " + dir_ +
+                    "/k2 --steps 4 --threads 1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.code, 124) << "the job hung until timeout killed it";
+  EXPECT_NE(r.err.find("its 16 streams cannot be shared equally by 3 process(es)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("hint: resume it with a process count that divides 16"), std::string::npos)
+      << r.err;
 }
 
 TEST_F(Mpi, RanksWithDifferentConfigurationsEndTheJobWithAMessageFromRankZero) {

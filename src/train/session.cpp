@@ -67,11 +67,7 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const Trai
       rng_(dropout_seed(c.seed)) {
   read_fault_injection(cfg_.fault_nan_steps, &fault_first_, &fault_last_);
   if (is_lead()) check_model_dir(cfg_);
-  if (cfg_.resume && cfg_.ranks != comm::size())
-    fail_usage(cfg_.model_dir + " was trained on " + std::to_string(cfg_.ranks) +
-                   " process(es); this run has " + std::to_string(comm::size()),
-               cfg_.ranks == 1 ? "resume it without mpirun"
-                               : "resume it with mpirun -np " + std::to_string(cfg_.ranks));
+  if (cfg_.resume && cfg_.ranks != comm::size()) share_global_batch();
   cfg_.ranks = comm::size();
   if (cfg_.model.dtype == Dtype::bf16 && !cpu_has_bf16()) {
     info_warning("this CPU has no bf16 instructions (AVX512-BF16 or AMX); using f32");
@@ -81,6 +77,27 @@ Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const Trai
     start_resumed();
   else
     start_new();
+}
+
+// Resumed on K' ranks after K: the K*N streams (the global batch) stay the same and are
+// dealt out N' = K*N/K' per rank, so the run goes on as it would have, exactly as far as the
+// sums allow (the gradient mean is summed in another order). K' must divide K*N.
+void Session::share_global_batch() {
+  const int64_t streams = int64_t(cfg_.ranks) * cfg_.batch, K = comm::size();
+  if (streams % K != 0)
+    fail_usage(cfg_.model_dir + " was trained on " + std::to_string(cfg_.ranks) +
+                   " process(es) of " + std::to_string(cfg_.batch) + " streams ({batch}); its " +
+                   std::to_string(streams) + " streams cannot be shared equally by " +
+                   std::to_string(K) + " process(es)",
+               "resume it with a process count that divides " + std::to_string(streams));
+  info_warning(
+      "resuming a run of " + std::to_string(cfg_.ranks) + " process(es) on " + std::to_string(K) +
+      ": the same " + std::to_string(streams) + " streams, " + std::to_string(streams / K) +
+      " per process" +
+      (cfg_.model.dropout > 0 || cfg_.model.output_dropout > 0 || cfg_.model.weight_drop > 0
+           ? "; dropout masks are drawn per process, so they differ from here on"
+           : ""));
+  cfg_.batch = int(streams / K);
 }
 
 void Session::start_new() {
@@ -242,11 +259,11 @@ void Session::restore(const LoadedCheckpoint& last) {
   }
   train_net_->sync_weights();
   batcher_->seek(meta_.state.epoch, meta_.state.window);
-  if (meta_.state.rank_rng.size() != K - 1)
-    fail(cfg_.model_dir + "/model.json has " + std::to_string(meta_.state.rank_rng.size() + 1) +
-             " dropout generators for " + std::to_string(K) + " ranks",
-         "resume with the run's mpirun -np");
-  rng_.set_state(r == 0 ? meta_.state.rng : meta_.state.rank_rng[r - 1]);
+  // Each rank's dropout generator; a rank the saved run did not have keeps its fresh one.
+  if (r == 0)
+    rng_.set_state(meta_.state.rng);
+  else if (r - 1 < meta_.state.rank_rng.size())
+    rng_.set_state(meta_.state.rank_rng[r - 1]);
   seconds_before_ = meta_.state.seconds;
   plans_ = plans_from_json(meta_.state.plans);
   if (!meta_.history.empty()) {

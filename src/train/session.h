@@ -51,6 +51,7 @@ class Session {
   void build(const ModelConfig& model);
   void restore(const LoadedCheckpoint& last);
   void check_ranks_agree() const;
+  void share_global_batch();
   LoadedCheckpoint load_parent();  // --init-from
   void save();
   void print_config();
