@@ -18,6 +18,10 @@
 #                man page, bash completion and the shipped models
 #   make package a Debian package (build/charrnn_*.deb) with CPack
 #   make test-install  install into a temporary prefix, build and run examples/ against it
+#   make test-multihost  2 and 3 hosts as network namespaces (root): MPI over TCP against one
+#                process, a rank killed mid-run, a resume on another host count
+#   make bench-multihost  allreduce and step times across those hosts over shaped links
+#                (1 and 10 Gbit/s, 0.1 ms); JSON + table in bench-results/multihost.*
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
@@ -30,7 +34,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 DEMO_MINUTES ?= 3
 PREFIX ?= /usr/local
-.PHONY: all deps build docs-flags test test-sanitize test-fresh test-install install package format-check fuzz demo bench bench-tang bench-form bench-dynamic \
+.PHONY: all deps build docs-flags test test-sanitize test-fresh test-install test-multihost bench-multihost install package format-check fuzz demo bench bench-tang bench-form bench-dynamic \
         quality models corpora clean
 
 all: build
@@ -70,6 +74,10 @@ test: build
 test-fresh: package
 	DEMO_MINUTES=$(if $(filter command line,$(origin DEMO_MINUTES)),$(DEMO_MINUTES),0.5) \
 	  PACKAGE=$$(ls -t $(BUILD)/charrnn_*.deb | head -n 1) bash scripts/test-fresh.sh build-fresh
+
+# Several hosts as network namespaces (root): MPI over TCP, a lost rank, another rank count.
+test-multihost: build
+	bash scripts/test-multihost.sh $(BUILD)
 
 test-sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_SANITIZE=ON >/dev/null
