@@ -43,7 +43,8 @@ struct SizeMeasure {
 struct AutoChoice {
   SizeCandidate size;
   Dtype dtype;
-  double dropout;  // also output dropout and weight drop
+  double dropout;  // also output dropout
+  double weight_drop;
   double weight_decay;
   double tokens;    // the budget in tokens at this size
   double epochs;    // tokens / training symbols

@@ -104,7 +104,7 @@ void Session::size_automatically() {
   set("batch", c.size.batch);
   set("dropout", c.dropout);
   set("output_dropout", c.dropout);
-  set("weight_drop", c.dropout);
+  set("weight_drop", c.weight_drop);
   set("weight_decay", c.weight_decay);
   set("lr", 2e-3);
   set("lr_schedule", "cosine");
