@@ -200,6 +200,10 @@ int main(int argc, char** argv) try {
   init_parameters(c, params.data(), 1);
   Adam adam(params.size(), AdamConfig{});
   Net net(c, T, N, Net::Mode::train, params.data(), grads.data());
+  // --after-backward: the gradients averaged after backward, not during it (MPI).
+  comm::GradientReducer reducer(grads.data(), grads.size(),
+                                arg(argc, argv, "--after-backward", nullptr) == nullptr);
+  net.set_gradient_ready([&](size_t offset, size_t count) { reducer.ready(offset, count); });
   const int K = comm::size();
   Batcher batcher(corpus.ids.span(), T, N, int64_t(K) * N, int64_t(comm::rank()) * N);
   std::vector<int32_t> x(size_t(T) * N), y(x.size());
@@ -213,7 +217,7 @@ int main(int argc, char** argv) try {
     PhaseTimes* times = i >= warmup + steps ? &phases : nullptr;
     net.set_profile(times);
     auto t0 = Clock::now();
-    train_step(net, adam, params, grads, x.data(), y.data(), 5.0, 2e-3f, times);
+    train_step(net, adam, reducer, params, grads, x.data(), y.data(), 5.0, 2e-3f, times);
     if (i >= warmup && i < warmup + steps) step_s.push_back(seconds_since(t0));
   }
   if (K > 1) {  // data parallelism: communication against computation
@@ -221,6 +225,8 @@ int main(int argc, char** argv) try {
     nlohmann::json j = {{"tool", "charrnn"},
                         {"event", "mpi"},
                         {"ranks", K},
+                        {"overlap", reducer.overlapping()},
+                        {"dtype", dtype_name(c.dtype)},
                         {"layers", c.layers},
                         {"hidden", c.hidden},
                         {"vocab", c.vocab},

@@ -248,6 +248,35 @@ TEST(ModelGradient, BackwardAccumulates) {
     ASSERT_NEAR(f.grads[i], 2 * once[i], 1e-5 + 1e-4 * std::abs(once[i]));
 }
 
+TEST(ModelGradient, BackwardHandsOverEachBucketOnceTopFirstWhenItIsFinal) {
+  Fixture f(7, 3, 5, 3, 4, 3);
+  f.c.weight_drop = 0.3;  // its gradient is folded in after the layer's own backward
+  f.c.dropout = 0.2;
+  Rng rng(5);
+  Net net(f.c, f.T, f.N, Net::Mode::train, f.params.data(), f.grads.data());
+  net.set_dropout_rng(&rng);
+  struct Seen {
+    size_t offset, count;
+    std::vector<float> values;  // the range when it was handed over
+  };
+  std::vector<Seen> seen;
+  net.set_gradient_ready([&](size_t offset, size_t count) {
+    seen.push_back(
+        {offset, count, {f.grads.begin() + long(offset), f.grads.begin() + long(offset + count)}});
+  });
+  net.forward(f.x.data(), f.y.data(), nullptr);
+  net.backward();
+  ASSERT_EQ(seen.size(), size_t(f.c.layers) + 2);  // head, each layer, embedding
+  size_t end = f.grads.size();
+  for (const Seen& b : seen) {  // descending and adjacent: the block, once, from the top
+    EXPECT_EQ(b.offset + b.count, end);
+    end = b.offset;
+    for (size_t i = 0; i < b.count; ++i)
+      ASSERT_EQ(b.values[i], f.grads[b.offset + i]) << "changed after its hand-over: " << i;
+  }
+  EXPECT_EQ(end, 0u);
+}
+
 TEST(ModelState, CarriedStateEqualsOneLongWindow) {
   Fixture f(6, 4, 5, 2, 6, 2);
   Net whole(f.c, 6, 2, Net::Mode::infer, f.params.data(), nullptr);

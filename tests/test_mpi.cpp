@@ -75,6 +75,16 @@ TEST_F(Mpi, TwoRanksEqualOneProcessWithTheCombinedBatch) {
   EXPECT_EQ(ha.back()["tokens"], hb.back()["tokens"]);  // K * N * T per step
 }
 
+TEST_F(Mpi, AveragingDuringBackwardGivesTheSameBitsAsAfterIt) {
+  ASSERT_EQ(mpirun("-np 2 " + train("during", 8, "--steps 4 --dropout 0.2")).code, 0);
+  Result r = mpirun("-np 2 " + train("after", 8, "--steps 4 --dropout 0.2") +
+                    " --allreduce-after-backward");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<float> a = weights("during"), b = weights("after");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "parameter " << i;
+}
+
 TEST_F(Mpi, ResumeUnderMpiEqualsAnUninterruptedRun) {
   // Dropout on: each rank's own generator must be saved and restored; --ema: rank 0's average.
   ASSERT_EQ(

@@ -184,6 +184,10 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
   weight_drop_on_ = training_ && c.weight_drop > 0.0;
   const Offsets o = offsets_of(c);
   w_hh_offset_l_ = o.w_hh;
+  bucket_at_ = {o.emb};
+  bucket_at_.insert(bucket_at_.end(), o.w_ih.begin(), o.w_ih.end());
+  bucket_at_.push_back(o.head_w);
+  bucket_at_.push_back(parameter_count(c));
   if (weight_drop_on_)
     for (auto* s : {&wmask_lgh_, &whd_lgh_, &dwhd_lgh_})
       s->assign(L, std::vector<float>(size_t(cell_gates(c.cell)) * H * H, 0.f));
@@ -339,6 +343,7 @@ void Net::backward() {
   xent_backward();
   watch.lap(&PhaseTimes::loss);
   head_backward();
+  hand_over(size_t(cfg_.layers) + 1);
   if (output_dropout_on_) dropout_backward(cfg_.layers - 1);  // dy of the head's input -> of y
   watch.lap(&PhaseTimes::head_bwd);
   for (int l = cfg_.layers - 1; l >= 0; --l) {
@@ -346,11 +351,17 @@ void Net::backward() {
     if (weight_drop_on_) std::fill(dwhd_lgh_[l].begin(), dwhd_lgh_[l].end(), 0.f);
     layers_[l]->backward(strm_);  // writes dy of layer l-1 (through its dropout, if any)
     if (weight_drop_on_) weight_drop_backward(l);
+    hand_over(size_t(l) + 1);
     if (dropout_on_ && l > 0) dropout_backward(l - 1);
   }
   watch.lap(&PhaseTimes::rnn_bwd);
   embedding_backward();
+  hand_over(0);
   watch.lap(&PhaseTimes::scatter);
+}
+
+void Net::hand_over(size_t b) {
+  if (gradient_ready_) gradient_ready_(bucket_at_[b], bucket_at_[b + 1] - bucket_at_[b]);
 }
 
 // x_me = one-hot(x_m) . W_emb, which is row x of W_emb: a gather.

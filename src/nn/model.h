@@ -102,6 +102,11 @@ class Net {
   double forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count);
   // Gradient of the mean loss of the last forward(); accumulates into the gradient block.
   void backward();
+  // Called during backward() with each range of the gradient block as soon as it is final for
+  // the step: the head, the top layer ... layer 0, the embedding (together, the whole block),
+  // so that its allreduce can start while the layers below compute (train/comm.h).
+  using GradientReady = std::function<void(size_t offset, size_t count)>;
+  void set_gradient_ready(GradientReady ready) { gradient_ready_ = std::move(ready); }
 
   void reset_state();  // (h, c) <- 0 in every layer: the streams start over
   void carry_state();  // initial state <- final state: the next window continues the streams
@@ -161,6 +166,11 @@ class Net {
   // gradient the layers accumulate into (w.r.t. the dropped weights).
   std::vector<std::vector<float>> wmask_lgh_, whd_lgh_, dwhd_lgh_;
   std::vector<size_t> w_hh_offset_l_;  // L: where each w_hh starts in the blocks
+  // L + 3 bounds of the gradient buckets: [0] embedding, [1 + l] layer l, [L + 1] head; bucket
+  // b is [bucket_at_[b], bucket_at_[b + 1]).
+  std::vector<size_t> bucket_at_;
+  GradientReady gradient_ready_;
+  void hand_over(size_t bucket);  // gradient_ready_(bucket b), if set
   PhaseTimes* profile_ = nullptr;
   std::string head_impl_;
   class Rng* dropout_rng_ = nullptr;

@@ -218,6 +218,10 @@ void Session::build(const ModelConfig& model) {
   train_net_ = std::make_unique<Net>(model, cfg_.seq, cfg_.batch, Net::Mode::train,
                                      params_p_.data(), grads_p_.data());
   train_net_->set_dropout_rng(&rng_);
+  reducer_ =
+      std::make_unique<comm::GradientReducer>(grads_p_.data(), P, !cfg_.allreduce_after_backward);
+  train_net_->set_gradient_ready(
+      [r = reducer_.get()](size_t offset, size_t count) { r->ready(offset, count); });
   x_tn_.assign(size_t(cfg_.seq) * cfg_.batch, 0);
   y_tn_ = x_tn_;
   state_all_.assign(size_t(2 * model.layers),

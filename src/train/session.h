@@ -93,6 +93,7 @@ class Session {
       best_p_;                // the three flat blocks (best_p_: the lead only)
   std::vector<float> ema_p_;  // --ema: the averaged weights the lead validates (else empty)
   std::unique_ptr<Adam> adam_;
+  std::unique_ptr<comm::GradientReducer> reducer_;  // averages grads_p_ over the ranks
   LrSchedule schedule_;
   std::vector<Plan> plans_;  // the run's plans (budget.h); saved in training.state
   std::optional<Budget> budget_;

@@ -183,6 +183,11 @@ std::vector<Option<C>> output_rows() {
                "none: no cache)")
               .with(kResumable | kUnsaved),
           [](C& c) -> std::string& { return c.cache_dir; }),
+      option<C, bool>(spec("allreduce_after_backward", "Output",
+                           "MPI: average the gradients after the whole backward pass instead of "
+                           "layer by layer during it (the same result; for measuring)")
+                          .with(kResumable | kUnsaved),
+                      [](C& c) -> bool& { return c.allreduce_after_backward; }),
       option<C, int>(spec("ranks", "Output", "MPI processes").at_least(1).with(kHidden),
                      [](C& c) -> int& { return c.ranks; }),
       option<C, std::string>(spec("fault_nan_steps", "Output",

@@ -68,13 +68,14 @@ struct TrainConfig {
   int64_t sample_every = 0;     // steps between samples (0: none)
   int64_t sample_length = 200;  // symbols per sample
   std::vector<double> sample_temperatures{1.0};
-  bool force = false;           // replace an existing directory
-  bool quiet = false;           // no progress lines
-  bool resume = false;          // continue the checkpoint in model_dir exactly where it stopped
-  std::string init_from;        // fine-tune: start from this checkpoint's weights and architecture
-  std::string cache_dir;        // encoded corpora are cached here ("": the default, "none": off)
-  int ranks = 1;                // K, MPI processes (set by train(); a resume needs the same K)
-  std::string fault_nan_steps;  // tests only: "A-B" poisons the gradients of steps A..B
+  bool force = false;     // replace an existing directory
+  bool quiet = false;     // no progress lines
+  bool resume = false;    // continue the checkpoint in model_dir exactly where it stopped
+  std::string init_from;  // fine-tune: start from this checkpoint's weights and architecture
+  std::string cache_dir;  // encoded corpora are cached here ("": the default, "none": off)
+  int ranks = 1;          // K, MPI processes (set by train())
+  bool allreduce_after_backward = false;  // MPI: no overlap (the same bits, for measuring)
+  std::string fault_nan_steps;            // tests only: "A-B" poisons the gradients of steps A..B
   // Not a setting: the names of the settings given (flags, API fields), which presets and
   // --resume do not override.
   std::vector<std::string> given;
