@@ -21,7 +21,7 @@
 #   make test-multihost  2 and 3 hosts as network namespaces (root): MPI over TCP against one
 #                process, a rank killed mid-run, a resume on another host count
 #   make bench-multihost  allreduce and step times across those hosts over shaped links
-#                (1 and 10 Gbit/s, 0.1 ms); JSON + table in bench-results/multihost.*
+#                (1 and 10 Gbit/s); JSON + table in bench-results/multihost.*
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CHARRNN = $(BUILD)/charrnn
@@ -78,6 +78,9 @@ test-fresh: package
 # Several hosts as network namespaces (root): MPI over TCP, a lost rank, another rank count.
 test-multihost: build
 	bash scripts/test-multihost.sh $(BUILD)
+
+bench-multihost: build
+	bash scripts/bench-multihost.sh $(BUILD) bench-results
 
 test-sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARRNN_SANITIZE=ON >/dev/null

@@ -11,7 +11,8 @@
 # It checks, with the real binary:
 #   1. 2 and 3 hosts over TCP equal one process with the same global batch (weights and
 #      validation losses to 1e-5, as tests/test_mpi.cpp's loopback test);
-#   2. the checkpoint of a multi-host run loads and generates;
+#   2. the gradients averaged during backward (overlapped, the default) and after it give the
+#      same bits; the checkpoint of a multi-host run loads and generates;
 #   3. a rank killed with SIGKILL inside its host: the survivors stop within 30 s, mpirun names
 #      the lost rank and host and exits non-zero, the last checkpoint loads, and the same
 #      command with --resume finishes the run;
@@ -97,6 +98,13 @@ for k in 2 3; do
   check run_ok || tail -20 "$work/tcp$k.log" >&2
 done
 
+name="3 hosts averaging during backward give the same bits as after it"
+same_bits() {
+  mpi 3 "$(train after3 8 --steps 6 --eval-every 3) --allreduce-after-backward" \
+    >"$work/after3.log" 2>&1 && cmp "$work/tcp3/last.safetensors" "$work/after3/last.safetensors"
+}
+check same_bits || tail -20 "$work/after3.log" >&2
+
 name="the checkpoint of a multi-host run loads and generates"
 generates() {
   local text
@@ -148,6 +156,19 @@ reshare() {
     one "reref" 24 --steps 8 --eval-every 4 && same_run re reref
 }
 check reshare || tail -20 "$work/re.log" >&2
+
+name="nothing is left behind: no namespace, no process, no /etc/netns entry"
+left_nothing() {
+  hosts_down
+  local i
+  for ((i = 0; i < 50; ++i)); do  # killed processes may take a moment to go
+    pgrep -f "$work" >/dev/null || break
+    sleep 0.1
+  done
+  ! ip netns list | grep -q '^crnn-' && ! ls /etc/netns 2>/dev/null | grep -q '^crnn-' &&
+    ! pgrep -f "$work" >/dev/null
+}
+check left_nothing
 
 echo "test-multihost: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

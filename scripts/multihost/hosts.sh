@@ -47,17 +47,23 @@ hosts_down() {
   hosts=()
 }
 
-# link_shape RATE DELAY: every host's link limited to RATE (e.g. 1gbit) with DELAY (e.g. 0.1ms)
-# each way, by netem on both ends of the veth pair; link_shape off removes it.
+# link_shape RATE: every host's outgoing link limited to RATE (1gbit, 10gbit) with a token
+# bucket on its veth end (tbf; the burst is 1 ms at that rate). A full-duplex port: what a host
+# receives is limited by its senders' links. No delay is added: this project's CI kernel has
+# tbf but not netem. link_shape off removes it.
 link_shape() {
-  local i
-  for ((i = 1; i <= ${#hosts[@]}; ++i)); do
+  local h burst
+  case $1 in
+    off) ;;
+    1gbit) burst=125kb ;;
+    10gbit) burst=1250kb ;;
+    *) echo "link_shape: 1gbit, 10gbit or off" >&2; return 1 ;;
+  esac
+  for h in "${hosts[@]}"; do
     if [[ $1 == off ]]; then
-      tc -n "crnn-h$i" qdisc del dev eth0 root 2>/dev/null || true
-      tc -n "$switch" qdisc del dev "port$i" root 2>/dev/null || true
+      tc -n "$h" qdisc del dev eth0 root 2>/dev/null || true
     else
-      tc -n "crnn-h$i" qdisc replace dev eth0 root netem rate "$1" delay "$2" limit 100000
-      tc -n "$switch" qdisc replace dev "port$i" root netem rate "$1" delay "$2" limit 100000
+      tc -n "$h" qdisc replace dev eth0 root tbf rate "$1" burst "$burst" latency 50ms
     fi
   done
 }
