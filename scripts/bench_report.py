@@ -56,7 +56,7 @@ def cpu_name():
 
 def sharing(shares):
     """Generation beside a training run and two training runs at once (bench_share.sh)."""
-    gen, out = {}, {"cpu": cpu_name(), "generate": [], "train": None}
+    gen, out = {}, {"cpu": cpu_name(), "generate": [], "train": None, "serve": []}
     serve = {}
     for r in shares:
         if r["event"] == "serve_beside":
