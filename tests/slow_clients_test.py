@@ -4,7 +4,9 @@
 300 connections from 127.0.0.1 each send a request head one line every 1.5 s and never finish
 it (reconnecting when the server closes them), for 25 s. Meanwhile a client on another loopback
 address, 127.0.0.2, asks /health and a 20-symbol completion every second: each must be answered
-within 1 s. After the attack the server's thread count and memory must be back where they were.
+within 1 s, and the kernel must drop no connection for a full accept queue (a dropped SYN is
+retried a second later). After the attack the server's thread count and memory must be back
+where they were.
 Prints one line per check; exits 1 on a failure.
 """
 
@@ -26,6 +28,16 @@ def server_status(pid):
             key, _, value = line.partition(":")
             fields[key] = value.strip()
     return int(fields["Threads"]), int(fields["VmRSS"].split()[0])  # threads, KiB
+
+
+def listen_drops():
+    """The kernel's count of connections dropped at a full accept queue (this network namespace)."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:]))["ListenDrops"])
+    return 0
 
 
 def request(port, method, path, body=None, source="127.0.0.2", timeout=1.0):
@@ -127,6 +139,7 @@ def main():
         for _ in range(3):  # warm: the first completion builds the networks
             request(port, "POST", "/v1/completions", completion, timeout=10)
         threads0, rss0 = server_status(server.pid)
+        drops0 = listen_drops()
         attack = Trickler(port, ATTACKERS)
         worst, answered, asked = 0.0, 0, 0
         end, next_probe = time.monotonic() + ATTACK_S, time.monotonic() + 2
@@ -146,13 +159,14 @@ def main():
                     except OSError as e:
                         worst = max(worst, 1.0)
                         print(f"     {method} {path}: {e}")
-        held = len(attack.socks)
+        held, drops = len(attack.socks), listen_drops() - drops0
         attack.close()
         check(answered == asked, f"127.0.0.2 answered {answered} of {asked} requests within 1 s "
               f"during the attack (slowest {worst * 1000:.0f} ms)")
         check(attack.closed_by_server > 0,
               f"the server refused or cut {attack.closed_by_server} trickling connections "
               f"({attack.opened} opened, {held} open at the end)")
+        check(drops == 0, f"the kernel dropped {drops} connections at a full accept queue")
         time.sleep(12)  # past the request deadline: every cut connection is gone
         threads1, rss1 = server_status(server.pid)
         check(threads1 == threads0, f"threads {threads0} before, {threads1} after")
