@@ -43,11 +43,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-check() {  # check NAME COMMAND...: one numbered result per behaviour
+check() {  # check COMMAND...: one result per behaviour, named by $name; fails as it does
   if "$@"; then
     passed=$((passed + 1)); echo "ok: $name"
   else
     failed=$((failed + 1)); echo "FAILED: $name" >&2
+    return 1
   fi
 }
 
@@ -111,7 +112,7 @@ generates() {
   text=$("$bin" generate --model "$work/tcp3" --length 80 --seed 1 2>"$work/gen.log") &&
     [[ ${#text} -ge 40 ]]
 }
-check generates
+check generates || true
 
 # A rank lost mid-run: rank 1 (crnn-h2) is killed once two evaluations are saved.
 name="a killed rank stops the run within 30 s, named, with its checkpoint intact"
@@ -168,7 +169,7 @@ left_nothing() {
   ! ip netns list | grep -q '^crnn-' && ! ls /etc/netns 2>/dev/null | grep -q '^crnn-' &&
     ! pgrep -f "$work" >/dev/null
 }
-check left_nothing
+check left_nothing || true
 
 echo "test-multihost: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
