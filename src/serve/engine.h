@@ -7,14 +7,15 @@
 //
 // Exactness: a completion gives the same text as `charrnn generate` with the same prompt,
 // options and seed, whatever shares the batch. Its prompt is warmed with the very computation
-// Generator does (generate/warmer.h), on the engine's thread, one chunk of at most 64 symbols
-// between two batch steps, so the batch waits at most one chunk for a prompt and no request
-// builds a network (the warmer's are built once); a row's logits do not depend on the other
+// Generator does (generate/warmer.h), on the engine's thread, in chunks of at most 64 symbols
+// for a slice of kWarmSlice between two batch steps, so the batch waits at most a slice and a
+// chunk for prompts and no request builds a network (the warmer's are built once); a row's logits do not depend on the other
 // rows of the step nor on its position or the number of rows (tests/test_batch_rows.cpp
 // checks this bitwise).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -85,12 +86,16 @@ class Engine {
   };
   void run();
   void build_nets(const LoadedModel& model);              // T = 1, N = 1, 2, 4, ... S; the warmer
-  void warm_a_chunk(std::unique_lock<std::mutex>& lock);  // the first request not yet warmed
+  void warm_prompts(std::unique_lock<std::mutex>& lock);  // queued prompts, for a slice
   void admit();
   void advance();
   void finish(int row, Finish why);
   void fit(int rows);  // moves the packed rows to the smallest net of at least `rows` rows
   void copy_row(Net& from, int from_row, Net& to, int to_row);
+
+  // How long prompts are read between two steps: the gap the running rows see grows by at most
+  // this and one chunk (the p99 between symbols must stay under 25 ms).
+  static constexpr std::chrono::milliseconds kWarmSlice{4};
 
   const int S_, queue_cap_, L_, H_, V_;
   std::atomic<int> threads_;
