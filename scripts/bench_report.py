@@ -102,7 +102,7 @@ def print_sharing(sh):
               f"{t['together'][0]:,.0f} + {t['together'][1]:,.0f} tok/s ({100 * t['sum_over_alone']:.0f}% of alone together)")
 
 
-def print_serve(serves):
+def print_serve(serves, bounds):
     if not serves:
         return
     print(f"\ncharrnn serve ({cpu_name()}): streaming clients of 400 symbols each, --slots 32")
@@ -112,10 +112,14 @@ def print_serve(serves):
     for r in serves:
         print(f"| {r['model']} | {r['clients']} | {r['symbols_per_s']:,.0f} | {r['symbols_per_s'] / one[r['model']]:.1f}x "
               f"| {r['ttft_ms_p50']:.1f} / {r['ttft_ms_p99']:.1f} | {r['gap_ms_p50']:.2f} / {r['gap_ms_p99']:.2f} |")
+    # What batching can give at all: the engine without HTTP (charrnn generate), 32 samples over 1.
+    for b in bounds:
+        print(f"bound, {b['model']}: charrnn generate 1 sample {b['generate_1']:,.0f} symbols/s, 32 samples "
+              f"{b['generate_32']:,.0f}: batching gives at most {b['ratio']:.1f}x one stream")
 
 
 def main(runs_path, out_path):
-    rows, shares, serves = {}, [], []
+    rows, shares, serves, bounds = {}, [], [], []
     for line in open(runs_path):
         line = line.strip()
         if not line:
@@ -126,6 +130,9 @@ def main(runs_path, out_path):
             continue
         if r.get("event") == "serve":
             serves.append(r)
+            continue
+        if r.get("event") == "serve_bound":
+            bounds.append(r)
             continue
         if r.get("event") == "finetune":
             print(f"fine-tuning kjv-small on 200 KB for {r['minutes']:g} min: best val {r['tuned_val']:.4f} nats/char "
@@ -203,7 +210,7 @@ def main(runs_path, out_path):
     scal = scaling(rows)
     sh = sharing(shares)
     json.dump({"cpu": cpu_name(), "configs": summary, "memory": memory, "data_parallel": scal,
-               "bf16_quality": quality, "sharing": sh, "serve": serves}, open(out_path, "w"), indent=1)
+               "bf16_quality": quality, "sharing": sh, "serve": serves, "serve_bound": bounds}, open(out_path, "w"), indent=1)
     print(f"\nCPU: {cpu_name()}")
 
     def f(v, fmt="{:,.0f}"):
@@ -263,7 +270,7 @@ def main(runs_path, out_path):
               f"peak RSS {m['peak_rss_mib']:,} MiB (/usr/bin/time -v), wall {m['wall']}")
     print_scaling(scal)
     print_sharing(sh)
-    print_serve(serves)
+    print_serve(serves, bounds)
     print(f"\nwrote {out_path}")
 
 

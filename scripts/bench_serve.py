@@ -2,6 +2,8 @@
 """bench_serve.py CHARRNN_BIN OUT.jsonl MODEL_DIR LABEL [MODEL_DIR LABEL ...] — charrnn serve
 under 1, 8 and 32 concurrent streaming clients: aggregate symbols/s, and p50/p99 time to first
 symbol and between symbols. One server per model (--slots 32); each client asks 400 symbols.
+Beside each model, the bound on what batching can give: `charrnn generate` (the same engine
+without HTTP) at 1 and at 32 samples, symbols/s, in the server's dtype and threads.
 The load generator counts Server-Sent Events per recv() and parses no JSON, so that it takes
 little of the CPU the server needs; events that arrive in one recv share its timestamp."""
 import json
@@ -45,6 +47,17 @@ def client(port, seed, out):
     out.append((t0, stamps[:SYMBOLS]))
 
 
+def generate_rate(binary, model, samples):
+    """Median of 3 `charrnn generate --stats` runs: symbols/s of `samples` samples of 2,000."""
+    rates = []
+    for _ in range(3):
+        err = subprocess.run([binary, "generate", "--model", model, "--prompt", "And", "--length", "2000",
+                              "--num-samples", str(samples), "--stats"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, check=True).stderr
+        rates.append(float(re.search(r"([0-9.]+) symbols/s", err).group(1)))
+    return sorted(rates)[1]
+
+
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(p / 100 * len(v)))] if v else float("nan")
@@ -80,6 +93,13 @@ def main(binary, out_path, *models):
             beside = value
     with open(out_path, "a") as out:
         for model, label in zip(args[::2], args[1::2]):
+            if not beside:
+                one, many = generate_rate(binary, model, 1), generate_rate(binary, model, 32)
+                b = {"event": "serve_bound", "model": label, "generate_1": one, "generate_32": many,
+                     "ratio": many / one}
+                print(f"bench: generate {label}, 1 sample {one:,.0f} symbols/s, 32 samples {many:,.0f}: "
+                      f"batching gives at most {many / one:.1f}x")
+                out.write(json.dumps(b) + "\n")
             proc, port = start(binary, model)
             try:
                 run(port, 2)  # warm-up: primitives built, pages touched
