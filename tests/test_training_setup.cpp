@@ -3,6 +3,7 @@
 // injected timings, and the automatic preset's rule on injected speeds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "train/budget.h"
@@ -160,6 +161,24 @@ TEST(AutoPreset, OnlyMeasuredSizesCanBeChosen) {
   std::vector<SizeMeasure> two = ladder_at(1e9);
   two.resize(2);
   EXPECT_EQ(choose_auto(two, {1800, 0, 0}, 1000000, 65).size.hidden, two[1].size.hidden);
+}
+
+TEST(AutoPreset, TheChosenSizeBringsItsOwnBatchAndLearningRate) {
+  // Measured per size (docs/quality.md): 2x768 trains best at N 32 and lr 3e-3 in 30 minutes.
+  std::vector<SizeMeasure> ladder = ladder_at(1e9);
+  for (size_t i = 0; i < ladder.size(); ++i) {
+    const std::vector<SizeMeasure> upto(ladder.begin(), ladder.begin() + long(i) + 1);
+    const SizeCandidate got = choose_auto(upto, {1800, 0, 0}, 1000000, 65).size;
+    EXPECT_EQ(got.hidden, ladder[i].size.hidden);
+    EXPECT_EQ(got.batch, ladder[i].size.batch);
+    EXPECT_EQ(got.lr, ladder[i].size.lr);
+    EXPECT_GT(got.lr, 0.0);
+  }
+  const auto at768 = std::find_if(ladder.begin(), ladder.end(),
+                                  [](const SizeMeasure& m) { return m.size.hidden == 768; });
+  ASSERT_NE(at768, ladder.end());
+  EXPECT_EQ(at768->size.batch, 32);
+  EXPECT_DOUBLE_EQ(at768->size.lr, 3e-3);
 }
 
 }  // namespace

@@ -26,9 +26,11 @@ void check_preset_matches(Preset p, const nlohmann::json& saved, const std::stri
 
 // --- the automatic preset
 
-// A size the automatic preset may choose: layers x hidden, embedding, window T, streams N.
+// A size the automatic preset may choose: layers x hidden, embedding, window T, streams N, and
+// the peak learning rate measured best for it.
 struct SizeCandidate {
   int layers, hidden, embed, seq, batch;
+  double lr;
 };
 // The ladder it chooses from, smallest first.
 const std::vector<SizeCandidate>& auto_ladder();

@@ -106,7 +106,7 @@ void Session::size_automatically() {
   set("output_dropout", c.dropout);
   set("weight_drop", c.weight_drop);
   set("weight_decay", c.weight_decay);
-  set("lr", 2e-3);
+  set("lr", c.size.lr);
   set("lr_schedule", "cosine");
   if (!cfg_.is_given("min_lr")) cfg_.min_lr = cfg_.adam.lr / 10;
   if (!cfg_.is_given("eval_batch")) cfg_.eval_batch = cfg_.batch;
