@@ -44,7 +44,7 @@ int cmd_eval(int argc, char** argv) {
       "seq", po::value(&seq)->default_value(seq), "window length")(
       "threads", po::value(&threads)->default_value(0),
       "CPU threads (0: the cores other processes leave idle)")(
-      "dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16 (AMX)");
+      "dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16");
   po::options_description dynamic("Dynamic evaluation");
   dynamic.add_options()("dynamic", po::bool_switch(&dyn.enabled), "adapt the weights as it reads")(
       "segment", po::value(&dyn.segment)->default_value(dyn.segment),
