@@ -9,9 +9,9 @@
 // options and seed, whatever shares the batch. Its prompt is warmed with the very computation
 // Generator does (generate/warmer.h), on the engine's thread, in chunks of at most 64 symbols
 // for a slice of kWarmSlice between two batch steps, so the batch waits at most a slice and a
-// chunk for prompts and no request builds a network (the warmer's are built once); a row's logits do not depend on the other
-// rows of the step nor on its position or the number of rows (tests/test_batch_rows.cpp
-// checks this bitwise).
+// chunk for prompts and no request builds a network (the warmer's are built once); a row's logits
+// do not depend on the other rows of the step nor on its position or the number of rows
+// (tests/test_batch_rows.cpp checks this bitwise).
 #pragma once
 
 #include <atomic>
