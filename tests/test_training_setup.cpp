@@ -10,6 +10,7 @@
 #include "train/optimizer.h"
 #include "train/presets.h"
 #include "train/probe.h"
+#include "train/train_config.h"
 
 namespace charrnn {
 namespace {
@@ -179,6 +180,30 @@ TEST(AutoPreset, TheChosenSizeBringsItsOwnBatchAndLearningRate) {
   ASSERT_NE(at768, ladder.end());
   EXPECT_EQ(at768->size.batch, 32);
   EXPECT_DOUBLE_EQ(at768->size.lr, 3e-3);
+}
+
+TEST(AutoPreset, AGivenWidthMeasuresOneSizeWithTheNearestSizesBatchAndLearningRate) {
+  TrainConfig c;
+  c.model.hidden = 700;
+  c.given = {"hidden"};
+  std::vector<SizeCandidate> sizes = auto_ladder_for(c);
+  ASSERT_EQ(sizes.size(), 1u);
+  EXPECT_EQ(sizes[0].hidden, 700);
+  EXPECT_EQ(sizes[0].batch, 32);        // 2x768's
+  EXPECT_DOUBLE_EQ(sizes[0].lr, 3e-3);  // 2x768's
+  c.batch = 48;
+  c.adam.lr = 1e-3;
+  c.model.layers = 3;
+  c.given = {"hidden", "batch", "lr", "layers"};
+  sizes = auto_ladder_for(c);
+  ASSERT_EQ(sizes.size(), 1u);
+  EXPECT_EQ(sizes[0].batch, 48);
+  EXPECT_DOUBLE_EQ(sizes[0].lr, 1e-3);
+  EXPECT_EQ(sizes[0].layers, 3);
+  c.given = {"layers"};  // the widths still vary: the whole ladder, 3 layers deep
+  sizes = auto_ladder_for(c);
+  EXPECT_EQ(sizes.size(), auto_ladder().size());
+  for (const SizeCandidate& s : sizes) EXPECT_EQ(s.layers, 3);
 }
 
 }  // namespace

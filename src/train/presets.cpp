@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "charrnn/error.h"
 
@@ -72,6 +73,25 @@ const std::vector<SizeCandidate>& auto_ladder() {
       {2, 768, 64, 100, 32, 3e-3}, {2, 1024, 64, 100, 64, 2e-3},
   };
   return ladder;
+}
+
+std::vector<SizeCandidate> auto_ladder_for(const TrainConfig& c) {
+  std::vector<SizeCandidate> sizes = auto_ladder();
+  if (c.is_given("hidden")) {  // one width: measuring copies of it would only spend the budget
+    auto nearest = std::min_element(sizes.begin(), sizes.end(), [&](const auto& a, const auto& b) {
+      return std::abs(a.hidden - c.model.hidden) < std::abs(b.hidden - c.model.hidden);
+    });
+    sizes = {*nearest};
+  }
+  for (SizeCandidate& size : sizes) {
+    if (c.is_given("layers")) size.layers = c.model.layers;
+    if (c.is_given("hidden")) size.hidden = c.model.hidden;
+    if (c.is_given("embed")) size.embed = c.model.embed;
+    if (c.is_given("seq")) size.seq = c.seq;
+    if (c.is_given("batch")) size.batch = c.batch;
+    if (c.is_given("lr")) size.lr = c.adam.lr;
+  }
+  return sizes;
 }
 
 double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_symbols) {

@@ -34,6 +34,10 @@ struct SizeCandidate {
 };
 // The ladder it chooses from, smallest first.
 const std::vector<SizeCandidate>& auto_ladder();
+// The sizes a run measures: the ladder with the given settings (layers, hidden, embed, seq,
+// batch, lr) in place of each size's. A given width leaves one size, the ladder's nearest in
+// width, whose N and lr the run takes where they are not given.
+std::vector<SizeCandidate> auto_ladder_for(const TrainConfig& c);
 
 // A size with its training speed measured on this CPU (the faster precision).
 struct SizeMeasure {

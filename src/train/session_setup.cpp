@@ -57,13 +57,7 @@ void Session::size_automatically() {
       probe_candidates(cfg_.model.dtype, omp_get_max_threads(), cpu_has_bf16(), 1);
   std::vector<SizeMeasure> measured;
   nlohmann::json record = nlohmann::json::array();
-  for (SizeCandidate size : auto_ladder()) {
-    // Given settings win over the ladder's.
-    if (cfg_.is_given("layers")) size.layers = cfg_.model.layers;
-    if (cfg_.is_given("hidden")) size.hidden = cfg_.model.hidden;
-    if (cfg_.is_given("embed")) size.embed = cfg_.model.embed;
-    if (cfg_.is_given("seq")) size.seq = cfg_.seq;
-    if (cfg_.is_given("batch")) size.batch = cfg_.batch;
+  for (const SizeCandidate& size : auto_ladder_for(cfg_)) {  // given settings win
     SizeMeasure best{size, dtypes.front().dtype, 0.0};
     if (budget.seconds > 0) {  // by time: the budget in tokens is this size's speed here
       // A fifth of the window is enough to time; the speed per token barely depends on T.
