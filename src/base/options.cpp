@@ -137,9 +137,11 @@ std::string ranges(const OptionSpec& s) {
 
 std::string shown_default(const OptionSpec& s, const json& value) {
   if (!s.shown_default.empty()) return s.shown_default;
-  if (s.has(kPreset) && s.name != "preset")
-    return "preset's (none: " + shown_default(OptionSpec{s.name, s.group, s.help, s.type}, value) +
-           ")";
+  if (s.has(kPreset) && s.name != "preset") {
+    OptionSpec plain = s;
+    plain.traits &= ~unsigned(kPreset);
+    return "preset's (none: " + shown_default(plain, value) + ")";
+  }
   if (value.is_string()) return value.get<std::string>();
   if (value.is_array()) {
     std::string out;

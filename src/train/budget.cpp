@@ -58,7 +58,6 @@ Budget::Budget(double seconds, int64_t cap, int64_t first_step, std::vector<Plan
                bool new_cycle)
     : seconds_(seconds),
       cap_(cap),
-      first_step_(first_step),
       plans_(plans),
       new_cycle_(new_cycle),
       mark_step_(first_step) {}

@@ -67,7 +67,7 @@ class Budget {
  private:
   void plan(int64_t step, double step_seconds, const BudgetClock& clock);
   double seconds_;
-  int64_t cap_, first_step_;
+  int64_t cap_;
   std::vector<Plan>* plans_;
   bool new_cycle_;
   bool planned_ = false, started_ = false;
