@@ -1,5 +1,6 @@
 // serve_util.h — running the real `charrnn serve` from tests: started on a free port (the URL
-// it prints), an HTTP client, raw sockets for hostile bytes, and a clean stop.
+// it prints), an HTTP client, raw sockets for hostile bytes, a clean stop, and the text of a
+// streamed (SSE) completion.
 #pragma once
 
 #include <arpa/inet.h>
@@ -11,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -151,6 +154,34 @@ inline std::pair<int, std::string> raw_post(int port, const std::string& path,
     at = eol + 2 + n + 2;
   }
   return {status, out};
+}
+
+// The text of a streamed completion (SSE), with each choice's finish_reason and the [DONE].
+struct Streamed {
+  std::vector<std::string> text;
+  std::vector<std::string> finish;
+  int chunks = 0;
+  bool done = false;
+};
+
+inline Streamed parse_sse(const std::string& body) {
+  Streamed s;
+  for (size_t at = 0; (at = body.find("data: ", at)) != std::string::npos;) {
+    const size_t end = body.find("\n\n", at);
+    const std::string data = body.substr(at + 6, end - at - 6);
+    at = end;
+    if (data == "[DONE]") {
+      s.done = true;
+      continue;
+    }
+    const nlohmann::json c = nlohmann::json::parse(data)["choices"][0];
+    const size_t i = c["index"];
+    if (s.text.size() <= i) s.text.resize(i + 1), s.finish.resize(i + 1);
+    s.text[i] += c["text"].get<std::string>();
+    if (!c["finish_reason"].is_null()) s.finish[i] = c["finish_reason"];
+    ++s.chunks;
+  }
+  return s;
 }
 
 }  // namespace charrnn::testing
