@@ -86,89 +86,102 @@ int64_t interactive(const Model& model, int64_t length, const SampleOptions& s, 
   return symbols;
 }
 
-}  // namespace
+// The sampling flags mean nothing to a deterministic beam search, so they are refused by name.
+void refuse_beam_flags(const std::vector<std::string>& given, const po::variables_map& vm,
+                       const Output& out) {
+  for (const std::string& name : given)
+    if (name != "stop")
+      fail_usage("--beam is deterministic; --" + flag_name(name) + " does not apply",
+                 "drop --" + flag_name(name));
+  for (const char* flag : {"num-samples", "interactive"})
+    if (vm.count(flag) && !vm[flag].defaulted())
+      fail_usage(std::string("--beam is deterministic; --") + flag + " does not apply",
+                 "drop --" + std::string(flag));
+  if (out.json) fail_usage("--beam does not write --json yet", "drop --json");
+}
 
-int cmd_generate(int argc, char** argv) {
-  std::string dir, prompt, weights = "best", dtype = "f32";
+// The command line of one invocation, filled by boost from the groups below.
+struct GenerateArgs {
+  std::string dir, prompt, prompt_file, weights = "best", dtype = "f32";
   int64_t length = 500;
-  int threads = 0, samples = 1;
+  int threads = 0, samples = 1, beam = 0;
   bool stats = false, interact = false, adapt = false;
-  int beam = 0;
-  std::string prompt_file;
   Output out;
+};
+
+// The command's own flags around the sampling table's groups (Data, Sampling, Run, Output).
+std::vector<po::options_description> generate_flag_groups(GenerateArgs& a) {
   po::options_description data("Data");
-  data.add_options()("model", po::value(&dir)->required(), "checkpoint directory")(
-      "prompt", po::value(&prompt), "text to start from (printed first)")(
-      "prompt-file", po::value(&prompt_file),
+  data.add_options()("model", po::value(&a.dir)->required(), "checkpoint directory")(
+      "prompt", po::value(&a.prompt), "text to start from (printed first)")(
+      "prompt-file", po::value(&a.prompt_file),
       "read the prompt from this file (long or multi-line)")(
-      "interactive", po::bool_switch(&interact),
+      "interactive", po::bool_switch(&a.interact),
       "a prompt per line of standard input, until its end")(
-      "adapt", po::bool_switch(&adapt),
+      "adapt", po::bool_switch(&a.adapt),
       "first adapt the weights to the prompt (eval --dynamic's updates, its defaults)")(
-      "weights", po::value(&weights)->default_value(weights), "best (by validation) or last");
+      "weights", po::value(&a.weights)->default_value(a.weights), "best (by validation) or last");
   std::vector<po::options_description> groups = {data};
   for (const auto& g : flag_groups(sample_options_table())) groups.push_back(g);
   po::options_description run("Run");
-  run.add_options()("length", po::value(&length)->default_value(length),
+  run.add_options()("length", po::value(&a.length)->default_value(a.length),
                     "symbols to generate per sample")(
-      "beam", po::value(&beam)->default_value(beam),
+      "beam", po::value(&a.beam)->default_value(a.beam),
       "beam search of this width: the most likely text, deterministic (0: sample)")(
-      "num-samples", po::value(&samples)->default_value(samples),
+      "num-samples", po::value(&a.samples)->default_value(a.samples),
       "independent samples, generated as one batch")(
-      "threads", po::value(&threads)->default_value(0),
+      "threads", po::value(&a.threads)->default_value(0),
       "CPU threads (0: the cores other processes leave idle)")(
-      "dtype", po::value(&dtype)->default_value(dtype), "compute precision: f32 or bf16");
+      "dtype", po::value(&a.dtype)->default_value(a.dtype), "compute precision: f32 or bf16");
   po::options_description output("Output");
-  output.add_options()("stats", po::bool_switch(&stats), "print symbols/s to stderr at the end")(
-      "json", po::bool_switch(&out.json),
+  output.add_options()("stats", po::bool_switch(&a.stats), "print symbols/s to stderr at the end")(
+      "json", po::bool_switch(&a.out.json),
       "one JSON object per sample: text, symbols, finish reason, mean nats/char");
   groups.push_back(run);
   groups.push_back(output);
+  return groups;
+}
+
+}  // namespace
+
+int cmd_generate(int argc, char** argv) {
+  GenerateArgs a;
+  const std::vector<po::options_description> groups = generate_flag_groups(a);
   po::variables_map vm;
   if (!parse(argc, argv, kGenerateUsage, groups, vm)) return kExitOk;
   SampleOptions s;
   const std::vector<std::string> given = read_flags(vm, sample_options_table(), s);
   validate_sample_config(s);
-  if (vm.count("prompt") && prompt.empty())
+  if (vm.count("prompt") && a.prompt.empty())
     fail_usage("--prompt is empty", "omit --prompt to start from a newline");
-  if (samples < 1 || samples > 4096) fail_usage("--num-samples must be between 1 and 4096");
-  set_threads(threads, Workload::infer);
+  if (a.samples < 1 || a.samples > 4096) fail_usage("--num-samples must be between 1 and 4096");
+  set_threads(a.threads, Workload::infer);
 
-  if (!prompt_file.empty()) {
+  if (!a.prompt_file.empty()) {
     if (vm.count("prompt"))
       fail_usage("--prompt and --prompt-file are both given", "give one of them");
-    prompt = read_file(prompt_file, "prompt file");
-    if (prompt.empty()) fail_usage("the prompt file " + prompt_file + " is empty");
+    a.prompt = read_file(a.prompt_file, "prompt file");
+    if (a.prompt.empty()) fail_usage("the prompt file " + a.prompt_file + " is empty");
   }
-  out.samples = samples;
-  if (beam > 0) {  // deterministic: the sampling flags mean nothing there, so they are refused
-    for (const std::string& name : given)
-      if (name != "stop")
-        fail_usage("--beam is deterministic; --" + flag_name(name) + " does not apply",
-                   "drop --" + flag_name(name));
-    for (const char* flag : {"num-samples", "interactive"})
-      if (vm.count(flag) && !vm[flag].defaulted())
-        fail_usage(std::string("--beam is deterministic; --") + flag + " does not apply",
-                   "drop --" + std::string(flag));
-    if (out.json) fail_usage("--beam does not write --json yet", "drop --json");
-  }
+  a.out.samples = a.samples;
+  if (a.beam > 0) refuse_beam_flags(given, vm, a.out);
 
-  if (adapt && interact) fail_usage("--adapt takes one prompt; --interactive reads many");
-  Model model = Model::open(dir, {weights, dtype_name(resolve_dtype(dtype))});
-  if (adapt) model = model.adapted(prompt);
+  if (a.adapt && a.interact) fail_usage("--adapt takes one prompt; --interactive reads many");
+  Model model = Model::open(a.dir, {a.weights, dtype_name(resolve_dtype(a.dtype))});
+  if (a.adapt) model = model.adapted(a.prompt);
   auto t0 = std::chrono::steady_clock::now();
   int64_t symbols = 0;
-  if (beam > 0) {
-    const Generation g = model.beam_search(prompt, length, beam, s.stop);
-    std::printf("%s%s", prompt.c_str(), g.text.c_str());
+  if (a.beam > 0) {
+    const Generation g = model.beam_search(a.prompt, a.length, a.beam, s.stop);
+    std::printf("%s%s", a.prompt.c_str(), g.text.c_str());
     symbols = g.symbols;
   } else {
-    symbols = interact ? interactive(model, length, s, out)
-                       : write_continuation(model, prompt, length, s, out);
+    symbols = a.interact ? interactive(model, a.length, s, a.out)
+                         : write_continuation(model, a.prompt, a.length, s, a.out);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (samples == 1 && !out.json && !interact && ::isatty(STDOUT_FILENO)) std::printf("\n");
-  if (stats)
+  if (a.samples == 1 && !a.out.json && !a.interact && ::isatty(STDOUT_FILENO)) std::printf("\n");
+  if (a.stats)
     std::fprintf(stderr, "generated %lld symbols in %.3f s: %.0f symbols/s\n", (long long)symbols,
                  secs, double(symbols) / secs);
   return kExitOk;
