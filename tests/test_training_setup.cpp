@@ -206,5 +206,27 @@ TEST(AutoPreset, AGivenWidthMeasuresOneSizeWithTheNearestSizesBatchAndLearningRa
   for (const SizeCandidate& s : sizes) EXPECT_EQ(s.layers, 3);
 }
 
+TEST(AutoPreset, TheChoiceFillsOnlyWhatTheUserLeftOut) {
+  AutoChoice choice = choose_auto(ladder_at(1e9), {1800, 0, 0}, 1000000, 65);
+  choice.dtype = Dtype::bf16;
+  TrainConfig c;
+  c.model.dropout = 0.1;
+  c.model.dtype = Dtype::automatic;
+  c.given = {"dropout"};
+  apply_auto_choice(choice, true, c);
+  EXPECT_EQ(c.model.hidden, choice.size.hidden);
+  EXPECT_EQ(c.batch, choice.size.batch);
+  EXPECT_DOUBLE_EQ(c.model.dropout, 0.1);  // given: kept
+  EXPECT_DOUBLE_EQ(c.model.output_dropout, choice.dropout);
+  EXPECT_DOUBLE_EQ(c.adam.lr, choice.size.lr);
+  EXPECT_DOUBLE_EQ(c.min_lr, choice.size.lr / 10);
+  EXPECT_EQ(c.eval_batch, c.batch);
+  EXPECT_EQ(c.model.dtype, Dtype::bf16);
+  TrainConfig by_steps;
+  by_steps.model.dtype = Dtype::automatic;
+  apply_auto_choice(choice, false, by_steps);  // no clock: the probe decides the dtype later
+  EXPECT_EQ(by_steps.model.dtype, Dtype::automatic);
+}
+
 }  // namespace
 }  // namespace charrnn

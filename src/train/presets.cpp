@@ -144,4 +144,24 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   return c;
 }
 
+void apply_auto_choice(const AutoChoice& choice, bool by_time, TrainConfig& c) {
+  auto set = [&](const char* name, const nlohmann::json& v) {
+    if (!c.is_given(name)) train_options().set(c, name, v);
+  };
+  set("layers", choice.size.layers);
+  set("hidden", choice.size.hidden);
+  set("embed", choice.size.embed);
+  set("seq", choice.size.seq);
+  set("batch", choice.size.batch);
+  set("dropout", choice.dropout);
+  set("output_dropout", choice.dropout);
+  set("weight_drop", choice.weight_drop);
+  set("weight_decay", choice.weight_decay);
+  set("lr", choice.size.lr);
+  set("lr_schedule", "cosine");
+  if (!c.is_given("min_lr")) c.min_lr = c.adam.lr / 10;
+  if (!c.is_given("eval_batch")) c.eval_batch = c.batch;
+  if (by_time && c.model.dtype == Dtype::automatic) c.model.dtype = choice.dtype;
+}
+
 }  // namespace charrnn

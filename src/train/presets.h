@@ -73,4 +73,8 @@ double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_sy
 AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpec& budget,
                        int64_t train_symbols, int vocab);
 
+// Writes the choice into `c` where the user gave no value: the size, the regularization, the
+// size's lr with a cosine to a tenth of it, and (`by_time`, dtype auto) the measured dtype.
+void apply_auto_choice(const AutoChoice& choice, bool by_time, TrainConfig& c);
+
 }  // namespace charrnn

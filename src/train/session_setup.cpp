@@ -88,23 +88,7 @@ void Session::size_automatically() {
     if (budget.seconds > 0 && seconds_since(t0) > 0.015 * cfg_.minutes * 60.0) break;
   }
   const AutoChoice c = choose_auto(measured, budget, int64_t(train_ids_.size), vocab);
-  auto set = [&](const char* name, const nlohmann::json& v) {
-    if (!cfg_.is_given(name)) train_options().set(cfg_, name, v);
-  };
-  set("layers", c.size.layers);
-  set("hidden", c.size.hidden);
-  set("embed", c.size.embed);
-  set("seq", c.size.seq);
-  set("batch", c.size.batch);
-  set("dropout", c.dropout);
-  set("output_dropout", c.dropout);
-  set("weight_drop", c.weight_drop);
-  set("weight_decay", c.weight_decay);
-  set("lr", c.size.lr);
-  set("lr_schedule", "cosine");
-  if (!cfg_.is_given("min_lr")) cfg_.min_lr = cfg_.adam.lr / 10;
-  if (!cfg_.is_given("eval_batch")) cfg_.eval_batch = cfg_.batch;
-  if (budget.seconds > 0 && cfg_.model.dtype == Dtype::automatic) cfg_.model.dtype = c.dtype;
+  apply_auto_choice(c, budget.seconds > 0, cfg_);
   meta_.setup["auto"] = {{"measured", record},
                          {"seconds", seconds_since(t0)},
                          {"choice", c.why},
