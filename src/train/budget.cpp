@@ -56,11 +56,7 @@ double progress_at(const std::vector<Plan>& plans, int64_t step) {
 
 Budget::Budget(double seconds, int64_t cap, int64_t first_step, std::vector<Plan>* plans,
                bool new_cycle)
-    : seconds_(seconds),
-      cap_(cap),
-      plans_(plans),
-      new_cycle_(new_cycle),
-      mark_step_(first_step) {}
+    : seconds_(seconds), cap_(cap), plans_(plans), new_cycle_(new_cycle), mark_step_(first_step) {}
 
 int64_t Budget::planned_total() const {
   if (!planned_) return cap_;
