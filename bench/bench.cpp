@@ -280,7 +280,8 @@ int main(int argc, char** argv) try {
       {"gen_chars_per_s_batch32", gen32},
       {"peak_rss_mib", double(ru.ru_maxrss) / 1024.0},
       {"lstm_impl", net.lstm_implementation()},
-      {"head_impl", net.head_implementation()}};
+      {"head_impl", net.head_implementation()},
+      {"head_backward_impl", net.head_backward_implementation()}};
   if (profile) profile_json(j, phases, c, T, N, profiled, ceiling);
   std::printf("%s\n", j.dump().c_str());
   comm::finish(false, 0);

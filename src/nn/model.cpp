@@ -10,6 +10,7 @@
 #include "charrnn/error.h"
 #include "nn/dnnl_util.h"
 #include "nn/layer_factory.h"
+#include "nn/lstm_gates.h"
 
 namespace charrnn {
 namespace {
@@ -59,6 +60,13 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
   x_me_.assign(M * E, 0.f);
   logits_mv_.assign(M * V, 0.f);
   lse_m_.assign(M, 0.f);
+  head_bf16_ = c.dtype == Dtype::bf16 && cpu_has_avx512();  // to_bf16 is AVX-512
+  if (head_bf16_) {
+    y_top_bf16_mh_.assign(M * H, 0);
+    w_head_bf16_vh_.assign(size_t(V) * H, 0);
+    if (training_) dlogits_bf16_mv_.assign(M * V, 0);
+  }
+  if (training_) dbias_partial_pv_.assign(size_t(xent::partial_rows()) * V, 0.f);
   y_lmh_.assign(L, std::vector<float>(M * H, 0.f));
   for (auto* s : {&h0_lnh_, &c0_lnh_, &hT_lnh_, &cT_lnh_})
     s->assign(L, std::vector<float>(size_t(N) * H, 0.f));
@@ -75,6 +83,7 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
   weight_drop_on_ = training_ && c.weight_drop > 0.0;
   const Offsets o = offsets_of(c);
   w_hh_offset_l_ = o.w_hh;
+  head_w_offset_ = o.head_w;
   bucket_at_ = {o.emb};
   bucket_at_.insert(bucket_at_.end(), o.w_ih.begin(), o.w_ih.end());
   bucket_at_.push_back(o.head_w);
@@ -114,42 +123,53 @@ Net::Net(const ModelConfig& c, int T, int N, Mode mode, const float* params, flo
 
 Net::~Net() = default;
 
-// Head: logits (M, V) = y_top (M, H) . W^T + b, with W stored (V, H) like nn.Linear.
+// Head: logits (M, V) = y_top (M, H) . W^T + b, with W stored (V, H) like nn.Linear. In bf16
+// (a bf16 Net) y_top, W and dlogits are bf16 copies and logits, dy_top and dW stay f32: at a
+// large vocabulary the head is most of a step (tang, V 8,796, 2 x 256: 245 of 409 ms in f32).
 void Net::build_head() {
   const int64_t M = M_, H = cfg_.hidden, V = cfg_.vocab;
   const Offsets o = offsets_of(cfg_);
-  void* w = const_cast<float*>(params_ + o.head_w);
-  void* b = const_cast<float*>(params_ + o.head_b);
-  float* y_top = output_dropout_on_ ? yd_lmh_.back().data() : y_lmh_.back().data();
-  auto y_md = strided({M, H}, {H, 1});
-  auto wT_md = strided({H, V}, {1, H});  // W^T as a strided view of W (V, H)
+  const dt act = head_bf16_ ? dt::bf16 : dt::f32;  // of y_top, W and dlogits
+  float* y_f32 = output_dropout_on_ ? yd_lmh_.back().data() : y_lmh_.back().data();
+  y_top_mh_ = y_f32;
+  void* y = head_bf16_ ? static_cast<void*>(y_top_bf16_mh_.data()) : y_f32;
+  void* w = head_bf16_ ? static_cast<void*>(w_head_bf16_vh_.data())
+                       : const_cast<float*>(params_ + o.head_w);
+  auto y_md = strided({M, H}, {H, 1}, act);
+  auto wT_md = strided({H, V}, {1, H}, act);  // W^T as a strided view of W (V, H)
   auto b_md = strided({1, V}, {V, 1});
   auto logits_md = strided({M, V}, {V, 1});
   dnnl::matmul::primitive_desc fwd_pd(dnnl::matmul::desc(y_md, wT_md, b_md, logits_md), eng_);
   head_fwd_prim_ = dnnl::matmul(fwd_pd);
   head_impl_ = fwd_pd.impl_info_str();
-  head_fwd_args_ = {{DNNL_ARG_SRC, memory(y_md, eng_, y_top)},
+  head_fwd_args_ = {{DNNL_ARG_SRC, memory(y_md, eng_, y)},
                     {DNNL_ARG_WEIGHTS, memory(wT_md, eng_, w)},
-                    {DNNL_ARG_BIAS, memory(b_md, eng_, b)},
+                    {DNNL_ARG_BIAS, view(b_md, eng_, params_ + o.head_b)},
                     {DNNL_ARG_DST, memory(logits_md, eng_, logits_mv_.data())}};
   if (!training_) return;
 
+  // dlogits: over the logits in f32, in their own buffer in bf16 (xent_backward writes them).
+  void* dlogits = head_bf16_ ? static_cast<void*>(dlogits_bf16_mv_.data()) : logits_mv_.data();
   // dy_top (M, H) = dlogits (M, V) . W (V, H); overwrites, as dy_top has no other source.
-  auto w_md = strided({V, H}, {H, 1});
-  dnnl::matmul::primitive_desc data_pd(dnnl::matmul::desc(logits_md, w_md, y_md), eng_);
+  auto dlogits_md = strided({M, V}, {V, 1}, act);
+  auto w_md = strided({V, H}, {H, 1}, act);
+  auto dy_md = strided({M, H}, {H, 1});
+  dnnl::matmul::primitive_desc data_pd(dnnl::matmul::desc(dlogits_md, w_md, dy_md), eng_);
   head_bwd_data_prim_ = dnnl::matmul(data_pd);
-  head_bwd_data_args_ = {{DNNL_ARG_SRC, memory(logits_md, eng_, logits_mv_.data())},
+  head_bwd_data_args_ = {{DNNL_ARG_SRC, memory(dlogits_md, eng_, dlogits)},
                          {DNNL_ARG_WEIGHTS, memory(w_md, eng_, w)},
-                         {DNNL_ARG_DST, memory(y_md, eng_, dy_lmh_.back().data())}};
+                         {DNNL_ARG_DST, memory(dy_md, eng_, dy_lmh_.back().data())}};
 
   // dW (V, H) += dlogits^T (V, M) . y_top (M, H); the sum post-op accumulates.
-  auto dlogitsT_md = strided({V, M}, {1, V});
-  dnnl::matmul::primitive_desc wgt_pd(dnnl::matmul::desc(dlogitsT_md, y_md, w_md),
+  auto dlogitsT_md = strided({V, M}, {1, V}, act);
+  auto dw_md = strided({V, H}, {H, 1});
+  dnnl::matmul::primitive_desc wgt_pd(dnnl::matmul::desc(dlogitsT_md, y_md, dw_md),
                                       accumulate_attr(), eng_);
   head_bwd_weights_prim_ = dnnl::matmul(wgt_pd);
-  head_bwd_weights_args_ = {{DNNL_ARG_SRC, memory(dlogitsT_md, eng_, logits_mv_.data())},
-                            {DNNL_ARG_WEIGHTS, memory(y_md, eng_, y_top)},
-                            {DNNL_ARG_DST, memory(w_md, eng_, grads_ + o.head_w)}};
+  head_bwd_weights_args_ = {{DNNL_ARG_SRC, memory(dlogitsT_md, eng_, dlogits)},
+                            {DNNL_ARG_WEIGHTS, memory(y_md, eng_, y)},
+                            {DNNL_ARG_DST, memory(dw_md, eng_, grads_ + o.head_w)}};
+  head_impl_bwd_ = std::string(data_pd.impl_info_str()) + ", " + wgt_pd.impl_info_str();
 }
 
 void Net::set_profile(PhaseTimes* times) {
@@ -158,9 +178,13 @@ void Net::set_profile(PhaseTimes* times) {
 }
 
 void Net::sync_weights() {
-  if (weight_drop_on_) return;  // forward() masks w_hh afresh and syncs every layer
   Stopwatch watch(profile_);
-  for (auto& layer : layers_) layer->sync_weights(strm_);
+  if (head_bf16_)
+    gates::to_bf16(params_ + head_w_offset_, w_head_bf16_vh_.data(),
+                   int64_t(w_head_bf16_vh_.size()));
+  // With weight drop, forward() masks w_hh afresh and syncs every layer.
+  if (!weight_drop_on_)
+    for (auto& layer : layers_) layer->sync_weights(strm_);
   watch.lap(&PhaseTimes::reorder);
 }
 
@@ -191,41 +215,30 @@ double Net::forward(const int32_t* x_tn, const int32_t* y_tn, int64_t* count) {
   return loss;
 }
 
-// Summed -log softmax(logits)[y] over rows with y >= 0; caches each row's log-sum-exp.
-double Net::xent_forward() {
-  const int V = cfg_.vocab;
-  double loss = 0.0;
-  int64_t count = 0;
-#pragma omp parallel for reduction(+ : loss, count) schedule(static)
-  for (int m = 0; m < M_; ++m) {
-    const float* row = &logits_mv_[size_t(m) * V];
-    float mx = *std::max_element(row, row + V);
-    float sum = 0.f;
-    for (int v = 0; v < V; ++v) sum += std::exp(row[v] - mx);
-    lse_m_[m] = mx + std::log(sum);
-    if (y_m_[m] >= 0) {
-      loss += double(lse_m_[m]) - double(row[y_m_[m]]);
-      ++count;
-    }
-  }
-  count_ = count;
-  return loss;
+xent::Rows Net::xent_rows() {
+  xent::Rows r;
+  r.M = M_;
+  r.V = cfg_.vocab;
+  r.logits_mv = logits_mv_.data();
+  r.y_m = y_m_.data();
+  r.lse_m = lse_m_.data();
+  return r;
 }
 
-// dlogits = (softmax - onehot(y)) / count, written over the logits; ignored rows get 0.
+// Summed -log softmax(logits)[y] over rows with y >= 0; caches each row's log-sum-exp.
+double Net::xent_forward() {
+  return xent::forward(xent_kernel_, xent_rows(), &count_);
+}
+
+// dlogits = (softmax - onehot(y)) / count (0 on ignored rows), over the logits or into their
+// bf16 buffer; the head's bias gradient, their column sums, on the way.
 void Net::xent_backward() {
-  const int V = cfg_.vocab;
-  const float scale = count_ > 0 ? 1.0f / float(count_) : 0.0f;
-#pragma omp parallel for schedule(static)
-  for (int m = 0; m < M_; ++m) {
-    float* row = &logits_mv_[size_t(m) * V];
-    if (y_m_[m] < 0) {
-      std::fill(row, row + V, 0.f);
-      continue;
-    }
-    for (int v = 0; v < V; ++v) row[v] = std::exp(row[v] - lse_m_[m]) * scale;
-    row[y_m_[m]] -= scale;
-  }
+  xent::Grads g;
+  g.dlogits_bf16_mv = head_bf16_ ? dlogits_bf16_mv_.data() : nullptr;
+  g.dbias_v = dhead_b_v_;
+  g.partial_pv = dbias_partial_pv_.data();
+  g.P = int(dbias_partial_pv_.size() / size_t(cfg_.vocab));
+  xent::backward(xent_kernel_, xent_rows(), count_ > 0 ? 1.0f / float(count_) : 0.0f, g);
 }
 
 void Net::backward() {
@@ -274,18 +287,14 @@ void Net::embedding_backward() {
 
 // logits_mv = y_mh . W_head^T + b_head (a oneDNN matmul).
 void Net::head_forward() {
+  if (head_bf16_) gates::to_bf16(y_top_mh_, y_top_bf16_mh_.data(), int64_t(y_top_bf16_mh_.size()));
   head_fwd_prim_.execute(strm_, head_fwd_args_);
   strm_.wait();
 }
 
-// With dlogits in logits_mv: db_head += column sums, dW_head += dlogits^T . y, dy = dlogits .
-// W_head.
+// With dlogits from xent_backward (which also did db_head): dW_head += dlogits^T . y, dy =
+// dlogits . W_head.
 void Net::head_backward() {
-  const int V = cfg_.vocab;
-  for (int m = 0; m < M_; ++m) {
-    const float* d = &logits_mv_[size_t(m) * V];
-    for (int v = 0; v < V; ++v) dhead_b_v_[v] += d[v];
-  }
   head_bwd_weights_prim_.execute(strm_, head_bwd_weights_args_);
   head_bwd_data_prim_.execute(strm_, head_bwd_data_args_);
   strm_.wait();

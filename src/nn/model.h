@@ -26,6 +26,7 @@
 #include "base/options.h"
 #include "nn/profile.h"
 #include "nn/recurrent_layer.h"
+#include "nn/xent.h"
 
 namespace charrnn {
 
@@ -125,6 +126,7 @@ class Net {
   const ModelConfig& config() const { return cfg_; }
   std::string lstm_implementation() const { return layers_[0]->implementation(); }
   std::string head_implementation() const { return head_impl_; }  // oneDNN's, as verbose says
+  std::string head_backward_implementation() const { return head_impl_bwd_; }  // data, weights
   size_t workspace_bytes() const;
 
  private:
@@ -137,8 +139,9 @@ class Net {
   void dropout_backward(int l);      // dy_l *= mask_l
   void weight_drop_forward(int l);   // whd_l = w_hh_l * wmask_l, with a fresh mask; re-sync
   void weight_drop_backward(int l);  // dw_hh_l += dwhd_l * wmask_l
-  double xent_forward();
-  void xent_backward();
+  xent::Rows xent_rows();
+  double xent_forward();  // the summed loss; lse_m_, count_
+  void xent_backward();   // dlogits (over the logits, or into dlogits_bf16_mv_); db_head
 
   ModelConfig cfg_;
   int T_, N_, M_;
@@ -172,11 +175,19 @@ class Net {
   GradientReady gradient_ready_;
   void hand_over(size_t bucket);  // gradient_ready_(bucket b), if set
   PhaseTimes* profile_ = nullptr;
-  std::string head_impl_;
+  std::string head_impl_, head_impl_bwd_;
   class Rng* dropout_rng_ = nullptr;
   std::vector<std::vector<float>> h0_lnh_, c0_lnh_, hT_lnh_, cT_lnh_;  // L x (N, H)
   std::vector<float> logits_mv_;  // (M, V); backward turns it into dlogits
   std::vector<float> lse_m_;      // (M) log-sum-exp of each row, for backward
+  xent::Kernel xent_kernel_ = xent::best_kernel();
+  std::vector<float> dbias_partial_pv_;  // (P, V) per-thread column sums of dlogits (training)
+  // A bf16 head (bf16 Nets): bf16 copies of its input, of W_head (made by sync_weights()) and
+  // of dlogits (training). y_top_mh_ is the f32 input they copy: the top output or its dropout.
+  bool head_bf16_ = false;
+  const float* y_top_mh_ = nullptr;
+  size_t head_w_offset_ = 0;
+  std::vector<uint16_t> y_top_bf16_mh_, w_head_bf16_vh_, dlogits_bf16_mv_;  // (M,H) (V,H) (M,V)
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;
 
   dnnl::matmul head_fwd_prim_, head_bwd_data_prim_, head_bwd_weights_prim_;

@@ -62,6 +62,13 @@ bool cpu_has_bf16() {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
+bool cpu_has_avx512() {
+  using isa = dnnl::cpu_isa;
+  const isa have = dnnl::get_effective_cpu_isa();
+  return have == isa::avx512_core || have == isa::avx512_core_vnni ||
+         have == isa::avx512_core_bf16 || have == isa::avx512_core_amx;
+}
+
 bool cpu_has_amx() {
   return dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx;
 }

@@ -25,7 +25,10 @@ enum class Cell { lstm, gru, rnn };
 enum class Dtype { f32, bf16, automatic };
 Dtype parse_dtype(const std::string& name);  // throws a usage Error (field "dtype")
 std::string dtype_name(Dtype dtype);
-bool cpu_has_bf16();                       // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
+bool cpu_has_bf16();  // AVX512-BF16 or AMX: oneDNN's fast bf16 kernels
+// AVX-512 (F, BW, VL, DQ): our own kernels (simd16.h). As the two above, it asks oneDNN, so that
+// ONEDNN_MAX_CPU_ISA (tests, or a user's cap) limits ours as it limits oneDNN's.
+bool cpu_has_avx512();
 bool cpu_has_amx();                        // AMX: where bf16 training beats f32
 Cell parse_cell(const std::string& name);  // throws a usage Error (field "cell")
 std::string cell_name(Cell cell);

@@ -5,9 +5,11 @@
 #pragma once
 
 // GCC 12's avx512fintrin.h leaves the pass-through operand of unmasked shifts undefined on
-// purpose, which -Wmaybe-uninitialized reports once per inlined use (clang has no such warning).
+// purpose, which -Wmaybe-uninitialized reports once per inlined use, and so do the extracts of
+// _mm512_reduce_*_ps under -Wuninitialized (clang has no such warning).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 
