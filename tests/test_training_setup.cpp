@@ -158,6 +158,17 @@ TEST(AutoPreset, MoreEpochsOfTheCorpusMeanMoreDropout) {
   EXPECT_GT(small_corpus.dropout, 0.0);
 }
 
+TEST(AutoPreset, ManyEpochsOfASmallCorpusTurnOnWeightDrop) {
+  const AutoChoice thirty = choose_auto(ladder_at(160000), {1800, 0, 0}, 1000000, 65);
+  const AutoChoice ninety = choose_auto(ladder_at(320000), {5400, 0, 0}, 1000000, 65);
+  const AutoChoice big = choose_auto(ladder_at(320000), {5400, 0, 0}, 50000000, 65);
+  ASSERT_LT(thirty.epochs, 15);
+  EXPECT_EQ(thirty.weight_drop, 0.0);
+  ASSERT_GE(ninety.epochs, 15);
+  EXPECT_EQ(ninety.weight_drop, 0.5);
+  EXPECT_EQ(big.weight_drop, 0.0);  // the same minutes over a corpus 50 times larger
+}
+
 TEST(AutoPreset, OnlyMeasuredSizesCanBeChosen) {
   std::vector<SizeMeasure> two = ladder_at(1e9);
   two.resize(2);

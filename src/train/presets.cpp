@@ -104,6 +104,8 @@ namespace {
 
 // Tokens each parameter of the chosen size must see within the budget (from the sweep).
 constexpr double kTokensPerParameter = 1.0;
+// Epochs from which the recurrent weights get DropConnect as well (see choose_auto).
+constexpr double kWeightDropEpochs = 15.0;
 
 double parameters(const SizeCandidate& s, int vocab) {
   ModelConfig m;
@@ -132,9 +134,12 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   c.epochs = c.tokens / double(std::max<int64_t>(1, train_symbols));
   c.dropout = c.epochs < 1 ? 0.0 : c.epochs < 3 ? 0.2 : c.epochs < 8 ? 0.35 : 0.5;
   c.weight_decay = c.epochs < 3 ? 0.0 : 0.1;
-  // Dropout on the recurrent weights as well cost 0.065 nats/char at 2x512 and 8.7M tokens
-  // (1.532 against 1.467 without it; docs/quality.md): within budgets of hours it only slows.
-  c.weight_drop = 0.0;
+  // Dropout on the recurrent weights as well (DropConnect) cost 0.065 nats/char at 2x512 and
+  // 8.7 epochs (1.532 against 1.467 without it), but without it 2x1024 stopped improving after
+  // 12 epochs of 1M symbols (best 1.4407 at 90 minutes), where the same size with weight drop
+  // 0.5 was still improving after 34 (1.3956; docs/quality.md). Hence on from 15 epochs: the
+  // 30-minute default (12.5) keeps its measured recipe.
+  c.weight_drop = c.epochs < kWeightDropEpochs ? 0.0 : 0.5;
   char why[200];
   std::snprintf(why, sizeof why,
                 "%d x %d, T %d, N %d: %.3g tokens in the budget, %.2g per parameter, %.1f epochs",
