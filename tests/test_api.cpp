@@ -15,7 +15,7 @@ namespace {
 
 using testing::Result;
 
-const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
+using testing::kKjv;
 
 class Api : public ::testing::Test {
  protected:

@@ -87,6 +87,36 @@ TEST_P(Bf16, GradientAgreesWithTheF32Gradient) {
   EXPECT_NEAR(std::sqrt(n16 / n32), 1.0, 0.02);  // same size
 }
 
+// The head reads a bf16 copy of its weights: sync_weights() must refresh it, with weight drop
+// on too (whose layers sync themselves in forward()).
+TEST_P(Bf16, ASyncedNetReadsChangedHeadWeights) {
+  for (double weight_drop : {0.0, 0.3}) {
+    Case k(GetParam());
+    k.c.dtype = Dtype::bf16;
+    k.c.weight_drop = weight_drop;
+    std::vector<float> g1(k.params.size()), g2(k.params.size());
+    Rng r1(7), r2(7);
+    Net net(k.c, k.T, k.N, Net::Mode::train, k.params.data(), g1.data());
+    net.set_dropout_rng(&r1);
+    int64_t count = 0;
+    auto logits_of = [&](Net& n) {
+      n.forward(k.x.data(), k.y.data(), &count);
+      return std::vector<float>(n.logits(), n.logits() + size_t(k.T * k.N * k.c.vocab));
+    };
+    const std::vector<float> before = logits_of(net);
+    const TensorInfo head = parameter_tensors(k.c)[parameter_tensors(k.c).size() - 2];
+    ASSERT_EQ(head.name, "head.weight");
+    for (size_t i = 0; i < head.size; ++i) k.params[head.offset + i] *= 3.f;
+    net.sync_weights();
+    Net fresh(k.c, k.T, k.N, Net::Mode::train, k.params.data(), g2.data());
+    fresh.set_dropout_rng(&r2);
+    logits_of(fresh);  // r2 draws the masks r1 drew for `before`
+    const std::vector<float> after = logits_of(net);
+    EXPECT_NE(after, before) << "weight drop " << weight_drop;
+    EXPECT_EQ(after, logits_of(fresh)) << "weight drop " << weight_drop;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cells, Bf16, ::testing::Values(Cell::lstm, Cell::gru, Cell::rnn),
                          [](const auto& info) { return cell_name(info.param); });
 

@@ -11,7 +11,7 @@ namespace {
 
 using testing::Result;
 
-const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
+using testing::kKjv;
 
 class CliGenerate : public ::testing::Test {
  protected:

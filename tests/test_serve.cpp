@@ -15,12 +15,11 @@ namespace charrnn {
 namespace {
 
 using json = nlohmann::json;
+using testing::kKjv;
 using testing::parse_sse;
 using testing::Result;
 using testing::ServerProcess;
 using testing::Streamed;
-
-const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
 
 class Serve : public ::testing::Test {
  protected:

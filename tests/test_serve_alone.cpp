@@ -13,11 +13,18 @@ namespace charrnn {
 namespace {
 
 using json = nlohmann::json;
+using testing::kKjv;
 using testing::parse_sse;
 using testing::Result;
 using testing::ServerProcess;
 
-const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
+// A server with one slot and no queue, and a request that streams until its client leaves.
+const std::vector<std::string> kOneSlot = {"--model", kKjv, "--slots",      "1",
+                                           "--queue", "0",  "--max-tokens", "1000000"};
+std::string endless_stream() {
+  return testing::completion_request(
+      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump());
+}
 
 TEST(ServeAlone, TheKeyIsRequiredEverywhereButHealth) {
   const std::string dir = testing::scratch_dir("charrnn_serve_key");
@@ -37,14 +44,11 @@ TEST(ServeAlone, TheKeyIsRequiredEverywhereButHealth) {
 // first client disconnects, its slot is free at once for the next.
 TEST(ServeAlone, FullIsA503AndADisconnectFreesTheSlot) {
   const std::string dir = testing::scratch_dir("charrnn_serve_full");
-  ServerProcess s({"--model", kKjv, "--slots", "1", "--queue", "0", "--max-tokens", "1000000"},
-                  dir);
+  ServerProcess s(kOneSlot, dir);
   ASSERT_GT(s.port(), 0);
   std::atomic<bool> got_some{false};
   std::thread hog([&] {  // a streaming client that stays, reading, until the server goes
-    const int fd = testing::connect_and_send(
-        s.port(), testing::completion_request(
-                      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump()));
+    const int fd = testing::connect_and_send(s.port(), endless_stream());
     if (fd < 0) return;
     char buf[4096];
     while (::recv(fd, buf, sizeof buf, 0) > 0) got_some = true;
@@ -65,12 +69,9 @@ TEST(ServeAlone, FullIsA503AndADisconnectFreesTheSlot) {
 
 TEST(ServeAlone, AClientThatLeavesFreesItsSlotAtOnce) {
   const std::string dir = testing::scratch_dir("charrnn_serve_leave");
-  ServerProcess s({"--model", kKjv, "--slots", "1", "--queue", "0", "--max-tokens", "1000000"},
-                  dir);
+  ServerProcess s(kOneSlot, dir);
   ASSERT_GT(s.port(), 0);
-  const std::string request = testing::completion_request(
-      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", true}}).dump());
-  EXPECT_NE(testing::raw_exchange(s.port(), request, 300).find("data: "),
+  EXPECT_NE(testing::raw_exchange(s.port(), endless_stream(), 300).find("data: "),
             std::string::npos);  // then we hang up
   int status = 0;
   for (int i = 0; i < 50 && status != 200; ++i) {

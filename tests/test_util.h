@@ -15,6 +15,9 @@
 
 namespace charrnn::testing {
 
+// The small shipped model most API, generation and server tests use.
+inline const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
+
 struct Result {
   int code;
   std::string out, err;

@@ -14,7 +14,8 @@
 namespace charrnn {
 namespace {
 
-// M rows of V logits in [-12, 12), targets with every fifth row unscored (-1).
+// M rows of V logits in [-12, 12), but for row 3, which spans -150 .. 60 (exp's clamps at
+// +-87), and targets with every fifth row unscored (-1).
 struct Batch {
   int M, V;
   std::vector<float> logits_mv, lse_m;
@@ -22,6 +23,10 @@ struct Batch {
   Batch(int m, int v, uint64_t seed) : M(m), V(v), logits_mv(size_t(m) * v), lse_m(m), y_m(m) {
     Rng rng(seed);
     for (float& x : logits_mv) x = float(rng.uniform(-12, 12));
+    if (M > 3) {
+      logits_mv[size_t(3) * V] = 60.f;
+      logits_mv[size_t(3) * V + V - 1] = -150.f;
+    }
     for (int i = 0; i < M; ++i) y_m[i] = i % 5 == 4 ? -1 : int32_t(rng.next_u64() % uint64_t(V));
   }
   xent::Rows rows() {
@@ -35,7 +40,8 @@ struct Batch {
   }
 };
 
-// One forward and backward; dlogits in f32 (over the logits) or bf16, bias from 0.5 everywhere.
+// One forward and backward; dlogits in f32 (over the logits) or bf16 (the buffer filled with
+// 1.0 first), the bias from 0.5 everywhere, P rows of partial sums.
 struct Result {
   double loss;
   int64_t count;
@@ -43,18 +49,18 @@ struct Result {
   std::vector<uint16_t> dlogits_bf16_mv;
 };
 
-Result run(xent::Kernel k, Batch b, bool bf16) {  // b by value: backward overwrites it
+Result run(xent::Kernel k, Batch b, bool bf16, int P = xent::partial_rows()) {  // b: a copy
   Result out;
   out.loss = xent::forward(k, b.rows(), &out.count);
   out.lse_m = b.lse_m;
   out.dbias_v.assign(size_t(b.V), 0.5f);
-  std::vector<float> partial(size_t(xent::partial_rows()) * b.V, 7.f);  // garbage: must be reset
-  if (bf16) out.dlogits_bf16_mv.assign(b.logits_mv.size(), 1);
+  std::vector<float> partial(size_t(P) * b.V, 7.f);  // garbage: must be reset
+  if (bf16) out.dlogits_bf16_mv.assign(b.logits_mv.size(), 0x3f80);
   xent::Grads g;
   g.dlogits_bf16_mv = bf16 ? out.dlogits_bf16_mv.data() : nullptr;
   g.dbias_v = out.dbias_v.data();
   g.partial_pv = partial.data();
-  g.P = xent::partial_rows();
+  g.P = P;
   xent::backward(k, b.rows(), 1.0f / float(out.count), g);
   out.dlogits_mv = b.logits_mv;
   return out;
@@ -102,10 +108,22 @@ TEST(Xent, ThePlainKernelMatchesANaiveDoublePrecisionReference) {
 TEST(Xent, ThePlainKernelWritesBf16DlogitsRoundedFromItsF32Ones) {
   Batch b(9, 37, 4);
   const Result f = run(xent::Kernel::plain, b, false), h = run(xent::Kernel::plain, b, true);
-  for (size_t i = 0; i < f.dlogits_mv.size(); ++i)
-    ASSERT_NEAR(from_bf16(h.dlogits_bf16_mv[i]), f.dlogits_mv[i],
-                std::abs(f.dlogits_mv[i]) / 256 + 1e-30)
-        << "element " << i;
+  for (size_t i = 0; i < f.dlogits_mv.size(); ++i) {
+    const float got = from_bf16(h.dlogits_bf16_mv[i]);
+    if (b.y_m[i / size_t(b.V)] < 0)
+      ASSERT_EQ(got, 0.f) << "element " << i << " of an unscored row";
+    else
+      ASSERT_NEAR(got, f.dlogits_mv[i], std::abs(f.dlogits_mv[i]) / 256 + 1e-30) << i;
+  }
+}
+
+TEST(Xent, OnePartialRowForAllThreadsStillSumsEveryRow) {
+  Batch b(31, 37, 5);
+  const Result many = run(xent::Kernel::plain, b, false),
+               one = run(xent::Kernel::plain, b, false, 1);
+  for (size_t v = 0; v < many.dbias_v.size(); ++v)
+    EXPECT_NEAR(one.dbias_v[v], many.dbias_v[v], 1e-6);
+  EXPECT_EQ(one.dlogits_mv, many.dlogits_mv);
 }
 
 class XentAvx512 : public ::testing::TestWithParam<int> {  // the parameter: V
@@ -133,7 +151,10 @@ TEST_P(XentAvx512, Bf16DlogitsAreTheF32OnesToBf16Precision) {
   const Result f = run(xent::Kernel::avx512, b, false), h = run(xent::Kernel::avx512, b, true);
   for (size_t i = 0; i < f.dlogits_mv.size(); ++i) {
     const float want = f.dlogits_mv[i], got = from_bf16(h.dlogits_bf16_mv[i]);
-    ASSERT_NEAR(got, want, std::abs(want) / 256 + 1e-30) << "element " << i;
+    if (b.y_m[i / size_t(b.V)] < 0)
+      ASSERT_EQ(got, 0.f) << "element " << i << " of an unscored row";
+    else
+      ASSERT_NEAR(got, want, std::abs(want) / 256 + 1e-30) << "element " << i;
   }
   // The bias sums the f32 values, not the rounded ones.
   for (size_t v = 0; v < f.dbias_v.size(); ++v) EXPECT_EQ(h.dbias_v[v], f.dbias_v[v]);

@@ -1,7 +1,8 @@
 // simd16.h — 16-float AVX-512 helpers for the files compiled with -mavx512f -mavx512bw
 // -mavx512vl (CMakeLists.txt): a Cephes-style exp, sigmoid and tanh, masked loads and stores,
 // f32 <-> bf16, and the lane mask of a tail. Include it only from such a file: the functions
-// are AVX-512 instructions, so a caller runs them only where the CPU has AVX-512.
+// are AVX-512 instructions, so a caller runs them only where the CPU has AVX-512. The warning
+// pragmas below stay in force for the rest of the including file.
 #pragma once
 
 // GCC 12's avx512fintrin.h leaves the pass-through operand of unmasked shifts undefined on
@@ -28,6 +29,8 @@ inline int omp_get_thread_num() {
 
 namespace charrnn {
 namespace simd {
+// Internal linkage: an AVX-512 copy of these may never stand in for a call from elsewhere.
+namespace {
 
 using bf16_t = uint16_t;  // the top half of an IEEE f32
 using V = __m512;         // 16 floats
@@ -93,5 +96,6 @@ inline __mmask16 lanes(int j, int j1) {
   return j1 - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (j1 - j)) - 1);
 }
 
+}  // namespace
 }  // namespace simd
 }  // namespace charrnn
