@@ -14,18 +14,9 @@
 #endif
 #include <immintrin.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#else  // the fuzz build has no OpenMP: one thread
-inline int omp_get_num_threads() {
-  return 1;
-}
-inline int omp_get_thread_num() {
-  return 0;
-}
-#endif
-
 #include <cstdint>
+
+#include "base/openmp.h"
 
 namespace charrnn {
 namespace simd {

@@ -5,21 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/openmp.h"
 #include "nn/recurrent_layer.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#else  // the fuzz build has no OpenMP: one thread
-static int omp_get_thread_num() {
-  return 0;
-}
-static int omp_get_max_threads() {
-  return 1;
-}
-static int omp_get_num_procs() {
-  return 1;
-}
-#endif
 
 namespace charrnn {
 namespace xent {
