@@ -88,10 +88,18 @@ class ServerProcess {
 };
 
 // A socket connected to 127.0.0.1:port that has sent `bytes`, or -1. The caller closes it.
-inline int connect_and_send(int port, const std::string& bytes) {
+// `from` is the local address to connect from (any of 127/8 on Linux): another client's.
+inline int connect_and_send(int port, const std::string& bytes, const char* from = nullptr) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
+  if (from) {
+    ::inet_pton(AF_INET, from, &addr.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   addr.sin_port = htons(uint16_t(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -111,9 +119,10 @@ inline std::string completion_request(const std::string& body) {
 
 // Sends raw bytes on a fresh connection and returns what comes back within `wait_ms` (the
 // connection is closed by us after that, or by the server).
-inline std::string raw_exchange(int port, const std::string& bytes, int wait_ms = 300) {
+inline std::string raw_exchange(int port, const std::string& bytes, int wait_ms = 300,
+                                const char* from = nullptr) {
   std::string reply;
-  const int fd = connect_and_send(port, bytes);
+  const int fd = connect_and_send(port, bytes, from);
   if (fd >= 0) {
     timeval tv{0, 20 * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

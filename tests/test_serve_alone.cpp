@@ -1,5 +1,6 @@
 // test_serve_alone.cpp — `charrnn serve` started per test with its own flags: the key, a full
-// server's 503 and the slot a disconnect frees, --watch, hostile requests, poem forms.
+// server's 503 and the slot a disconnect frees, the per-address cap, --watch, hostile requests,
+// poem forms.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -81,6 +82,35 @@ TEST(ServeAlone, AClientThatLeavesFreesItsSlotAtOnce) {
     status = r ? r->status : 0;
   }
   EXPECT_EQ(status, 200);
+  remove_tree(dir);
+}
+
+// One address may hold --max-connections-per-ip connections at once: its next one is refused
+// with a 429 that says why, while a client at another address is served as before, and the
+// address is served again once it closes some.
+TEST(ServeAlone, AnAddressPastItsCapGetsA429WhileOthersAreServed) {
+  const std::string dir = testing::scratch_dir("charrnn_serve_per_ip");
+  ServerProcess s({"--model", kKjv, "--max-connections-per-ip", "2"}, dir);
+  ASSERT_GT(s.port(), 0);
+  const std::string health = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  // Two connections that send nothing yet: each is admitted (in accept order) and held.
+  const int held[2] = {testing::connect_and_send(s.port(), ""),
+                       testing::connect_and_send(s.port(), "")};
+  ASSERT_GE(held[0], 0);
+  ASSERT_GE(held[1], 0);
+  const std::string third = testing::raw_exchange(s.port(), health, 3000);
+  EXPECT_EQ(third.compare(0, 12, "HTTP/1.1 429"), 0) << third;
+  EXPECT_NE(third.find("too many connections from this address"), std::string::npos) << third;
+  const std::string other = testing::raw_exchange(s.port(), health, 3000, "127.0.0.2");
+  EXPECT_EQ(other.compare(0, 12, "HTTP/1.1 200"), 0) << other;
+  ::close(held[0]);
+  ::close(held[1]);
+  std::string again;
+  for (int i = 0; i < 100 && again.compare(0, 12, "HTTP/1.1 200") != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    again = testing::raw_exchange(s.port(), health, 3000);
+  }
+  EXPECT_EQ(again.compare(0, 12, "HTTP/1.1 200"), 0) << again;
   remove_tree(dir);
 }
 
