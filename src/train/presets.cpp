@@ -102,8 +102,11 @@ double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_sy
 
 namespace {
 
-// Tokens each parameter of the chosen size must see within the budget (from the sweep).
-constexpr double kTokensPerParameter = 1.0;
+// Tokens each parameter of the chosen size must see within the budget, at the ladder's speed.
+// The sweep put the best size's threshold between 0.57 and 1.64 tokens per parameter; on a Zen 5
+// 30 minutes gave 2x1024 1.2 (and 1.1) by the ladder, and it reached 1.4452 (1.4682 without
+// weight drop), where 2x768 at 1.7 on a Zen 4 reached 1.4170 (docs/quality.md). Hence 1.5.
+constexpr double kTokensPerParameter = 1.5;
 // Epochs from which the recurrent weights get DropConnect as well (see choose_auto).
 constexpr double kWeightDropEpochs = 15.0;
 
