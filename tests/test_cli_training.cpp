@@ -321,6 +321,22 @@ TEST_F(CliTraining, MediumPresetIsTheTunedRecipe) {
   EXPECT_EQ(cfg["dtype"], "f32");  // a budget under a minute is not worth a probe
 }
 
+TEST_F(CliTraining, ABudgetedRunTimesItsSizeWithTheDropoutsGiven) {
+  // The automatic preset times its sizes before training; given dropouts are timed with them,
+  // so the timing network needs masks too (this stopped with an internal error before).
+  ASSERT_EQ(
+      run("train --corpus " + corpus_ + " --model " + dir_ +
+          "/a --preset auto --hidden 16 --embed 8 --dropout 0.2 --weight-drop 0.3 --minutes 0.02 "
+          "--threads 1 --quiet")
+          .code,
+      0);
+  const auto training = model_json("a")["training"];
+  EXPECT_EQ(training["config"]["preset"], "auto");
+  EXPECT_EQ(training["config"]["dropout"], 0.2);
+  EXPECT_EQ(training["config"]["weight_drop"], 0.3);
+  EXPECT_GE(training["setup"]["auto"]["measured"].size(), 1u);
+}
+
 TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {
   ASSERT_EQ(run(train_args("r") + " --steps 5").code, 0);
   Result r = run("train --resume " + dir_ + "/r --hidden 64");

@@ -21,12 +21,15 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // Tokens/s of forward + backward of one size on the first training windows, in `dtype`, on a
-// scratch copy of the parameters: the run's own blocks are not touched.
+// scratch copy of the parameters: the run's own blocks and random stream are not touched.
+// Dropout and weight drop, where given, are timed as they will run.
 double time_size(const ModelConfig& model, int T, int N, IdSpan ids) {
   const size_t P = parameter_count(model);
   std::vector<float> params(P), grads(P);
   init_parameters(model, params.data(), 1);
   Net net(model, T, N, Net::Mode::train, params.data(), grads.data());
+  Rng masks(1);
+  net.set_dropout_rng(&masks);
   net.sync_weights();
   Batcher batcher(ids, T, N);
   std::vector<int32_t> x(size_t(T) * N), y(x.size());
