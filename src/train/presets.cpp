@@ -107,8 +107,10 @@ namespace {
 // 30 minutes gave 2x1024 1.2 (and 1.1) by the ladder, and it reached 1.4452 (1.4682 without
 // weight drop), where 2x768 at 1.7 on a Zen 4 reached 1.4170 (docs/quality.md). Hence 1.5.
 constexpr double kTokensPerParameter = 1.5;
-// Epochs from which the recurrent weights get DropConnect as well (see choose_auto).
-constexpr double kWeightDropEpochs = 15.0;
+// Passes over the corpus times parameters per training symbol from which the recurrent
+// weights get DropConnect as well, 0.25 and then 0.5 (see choose_auto).
+constexpr double kLightWeightDropExposure = 120.0;
+constexpr double kWeightDropExposure = 250.0;
 
 double parameters(const SizeCandidate& s, int vocab) {
   ModelConfig m;
@@ -137,17 +139,24 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   c.epochs = c.tokens / double(std::max<int64_t>(1, train_symbols));
   c.dropout = c.epochs < 1 ? 0.0 : c.epochs < 3 ? 0.2 : c.epochs < 8 ? 0.35 : 0.5;
   c.weight_decay = c.epochs < 3 ? 0.0 : 0.1;
-  // Dropout on the recurrent weights as well (DropConnect) cost 0.065 nats/char at 2x512 and
-  // 8.7 epochs (1.532 against 1.467 without it), but without it 2x1024 stopped improving after
-  // 12 epochs of 1M symbols (best 1.4407 at 90 minutes), where the same size with weight drop
-  // 0.5 was still improving after 34 (1.3956; docs/quality.md). Hence on from 15 epochs: the
-  // 30-minute default (12.5) keeps its measured recipe.
-  c.weight_drop = c.epochs < kWeightDropEpochs ? 0.0 : 0.5;
+  // Dropout on the recurrent weights as well (DropConnect) pays only where the model can learn
+  // the corpus by heart: many passes, many parameters per symbol. Measured on tinyshakespeare
+  // (docs/quality.md), as epochs x parameters per symbol: 2x1024 for 26 epochs (about 335)
+  // reached 1.4177 with weight drop 0.5 and 1.4407 without; 2x768 for 18-24 epochs (130-175)
+  // 1.4106 with 0.25, 1.4191 without and 1.4342 with 0.5; 2x768 for 12.5 epochs (90) 1.4170
+  // without; 2x512 for 8.7 epochs (30) 1.467 without and 1.532 with 0.5.
+  const double exposure =
+      c.epochs * parameters(c.size, vocab) / double(std::max<int64_t>(1, train_symbols));
+  c.weight_drop = exposure < kLightWeightDropExposure ? 0.0
+                  : exposure < kWeightDropExposure    ? 0.25
+                                                      : 0.5;
   char why[200];
   std::snprintf(why, sizeof why,
-                "%d x %d, T %d, N %d: %.3g tokens in the budget, %.2g per parameter, %.1f epochs",
+                "%d x %d, T %d, N %d: %.3g tokens in the budget, %.2g per parameter, %.1f epochs "
+                "of %.2g parameters per symbol",
                 c.size.layers, c.size.hidden, c.size.seq, c.size.batch, c.tokens,
-                c.tokens / parameters(c.size, vocab), c.epochs);
+                c.tokens / parameters(c.size, vocab), c.epochs,
+                parameters(c.size, vocab) / double(std::max<int64_t>(1, train_symbols)));
   c.why = why;
   return c;
 }
