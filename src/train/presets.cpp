@@ -136,7 +136,9 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   c.size = m.size;
   c.dtype = m.dtype;
   c.tokens = budget_tokens(budget, m, train_symbols);
-  c.epochs = c.tokens / double(std::max<int64_t>(1, train_symbols));
+  const double symbols = double(std::max<int64_t>(1, train_symbols));
+  const double params_per_symbol = parameters(c.size, vocab) / symbols;
+  c.epochs = c.tokens / symbols;
   c.dropout = c.epochs < 1 ? 0.0 : c.epochs < 3 ? 0.2 : c.epochs < 8 ? 0.35 : 0.5;
   c.weight_decay = c.epochs < 3 ? 0.0 : 0.1;
   // Dropout on the recurrent weights as well (DropConnect) pays only where the model can learn
@@ -145,8 +147,7 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   // reached 1.4177 with weight drop 0.5 and 1.4407 without; 2x768 for 18-24 epochs (130-175)
   // 1.4106 with 0.25, 1.4191 without and 1.4342 with 0.5; 2x768 for 12.5 epochs (90) 1.4170
   // without; 2x512 for 8.7 epochs (30) 1.467 without and 1.532 with 0.5.
-  const double exposure =
-      c.epochs * parameters(c.size, vocab) / double(std::max<int64_t>(1, train_symbols));
+  const double exposure = c.epochs * params_per_symbol;
   c.weight_drop = exposure < kLightWeightDropExposure ? 0.0
                   : exposure < kWeightDropExposure    ? 0.25
                                                       : 0.5;
@@ -155,8 +156,7 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
                 "%d x %d, T %d, N %d: %.3g tokens in the budget, %.2g per parameter, %.1f epochs "
                 "of %.2g parameters per symbol",
                 c.size.layers, c.size.hidden, c.size.seq, c.size.batch, c.tokens,
-                c.tokens / parameters(c.size, vocab), c.epochs,
-                parameters(c.size, vocab) / double(std::max<int64_t>(1, train_symbols)));
+                c.tokens / parameters(c.size, vocab), c.epochs, params_per_symbol);
   c.why = why;
   return c;
 }
