@@ -337,6 +337,22 @@ TEST_F(CliTraining, ABudgetedRunTimesItsSizeWithTheDropoutsGiven) {
   EXPECT_GE(training["setup"]["auto"]["measured"].size(), 1u);
 }
 
+TEST_F(CliTraining, ABudgetedRunPlansFromTheProbeNotFromTheProbesMixedSteps) {
+  // The probe's steps run in several precisions and thread counts; a plan timed on them was
+  // recorded and logged, then replaced by the probe's own at once (a step cap keeps it short).
+  Result r = run("train --corpus " + corpus_ + " --model " + dir_ +
+                 "/p --hidden 16 --embed 8 --seq 8 --batch 4 --minutes 1 --steps 60 --threads 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto training = model_json("p")["training"];
+  if (!training["setup"].contains("probe")) GTEST_SKIP() << "one core without bf16: no probe";
+  const size_t probe_steps = 3 * training["setup"]["probe"]["timings"].size();
+  ASSERT_EQ(training["state"]["plans"].size(), 1u);
+  EXPECT_EQ(training["state"]["plans"][0]["from"], probe_steps);
+  const size_t probe_line = r.out.find("probe:"), plan_line = r.out.find("plan:");
+  ASSERT_NE(plan_line, std::string::npos) << r.out;
+  EXPECT_GT(plan_line, probe_line) << r.out;  // the log shows the plan that is in force
+}
+
 TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {
   ASSERT_EQ(run(train_args("r") + " --steps 5").code, 0);
   Result r = run("train --resume " + dir_ + "/r --hidden 64");

@@ -64,8 +64,9 @@ class Session {
   void setup_plans();
   // trainer.cpp: the loop
   bool should_stop();
-  double train_step();  // returns the window's mean loss, NaN when the step was skipped
-  double do_step();     // one step and what follows it; returns the step's own seconds
+  double train_step();       // returns the window's mean loss, NaN when the step was skipped
+  double do_step();          // one step and what follows it; returns the step's own seconds
+  void report_plan() const;  // the plan in force, to the log
   double evaluate(bool whole, const float* p = nullptr);
   const std::vector<float>& validated() const { return ema_p_.empty() ? params_p_ : ema_p_; }
   void eval_and_save(bool whole);
@@ -111,6 +112,7 @@ class Session {
   int64_t last_eval_step_ = -1, evals_since_best_ = 0;
   int bad_steps_ = 0;
   bool early_stopped_ = false;
+  bool probing_ = false;                        // steps of the speed probe: not timed by the budget
   int64_t fault_first_ = -1, fault_last_ = -1;  // fault_nan_steps A-B (tests only)
 };
 

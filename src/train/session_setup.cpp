@@ -132,6 +132,7 @@ void Session::probe_speed() {
   ProbeResult r;
   if (candidates.size() > 1 && room) {
     Dtype current = meta_.model.dtype;
+    probing_ = true;
     r = run_probe(candidates, [&](const ProbeCandidate& c) {
       omp_set_num_threads(c.threads);
       switch_net(c.dtype);  // built with this thread count
@@ -139,6 +140,7 @@ void Session::probe_speed() {
       do_step();  // builds what the first step needs: not timed
       return (do_step() + do_step()) / 2;
     });
+    probing_ = false;
     // Every rank takes rank 0's choice, so all compute alike.
     size_t index = 0;
     for (size_t i = 0; i < candidates.size(); ++i)
@@ -177,8 +179,10 @@ void Session::probe_speed() {
   meta_.model.dtype = chosen;
   cfg_.model.dtype = chosen;
   meta_.train_config = train_config_json(cfg_);
-  if (budget_ && r.chosen.step_seconds > 0)
+  if (budget_ && r.chosen.step_seconds > 0) {
     budget_->plan_from_probe(meta_.state.step, r.chosen.step_seconds, budget_clock());
+    report_plan();
+  }
 }
 
 int64_t Session::horizon_cap() const {

@@ -109,17 +109,19 @@ double Session::do_step() {
   if (cfg_.eval_every > 0 && s.step % cfg_.eval_every == 0) eval_and_save(false);
   if (cfg_.sample_every > 0 && s.step % cfg_.sample_every == 0) report_samples();
   overhead_ += seconds_since(t1);
-  if (budget_) {
+  if (budget_ && !probing_) {  // the probe's steps mix precisions and thread counts
     const BudgetClock clock = budget_clock();
     if (!budget_->planned() && budget_->started() == false) budget_->start(s.step, clock);
-    if (budget_->after_step(s.step, clock)) {
-      char line[160];
-      std::snprintf(line, sizeof line, "plan: %lld steps in %.1f minutes (%.3f s/step measured)",
-                    (long long)budget_->planned_total(), cfg_.minutes, plans_.back().step_seconds);
-      info(line);
-    }
+    if (budget_->after_step(s.step, clock)) report_plan();
   }
   return step_seconds;
+}
+
+void Session::report_plan() const {
+  char line[160];
+  std::snprintf(line, sizeof line, "plan: %lld steps in %.1f minutes (%.3f s/step measured)",
+                (long long)budget_->planned_total(), cfg_.minutes, plans_.back().step_seconds);
+  info(line);
 }
 
 bool Session::final_is_whole() const {
