@@ -28,8 +28,7 @@ CHARRNN = $(BUILD)/charrnn
 
 THREADS ?= 0
 # models/tang's architecture and budget (also what scripts/bench_tang.sh trains beside the peer).
-TANG_FLAGS = --layers 2 --hidden 256 --embed 64 --seq 64 --batch 32 --val-frac 0.05 --minutes 25 \
-             --eval-every 1000
+TANG_FLAGS = --preset auto --hidden 448 --val-frac 0.05 --minutes 60
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 DEMO_MINUTES ?= 3
@@ -111,7 +110,7 @@ demo: build
 	$(CHARRNN) generate --model models/demo --prompt "And God said" --length 500 --temperature 0.8
 
 # Small enough to commit (model.json, weights.safetensors and loss.svg): kjv-small and
-# tang-small < 5 MB, tang 8.6 MB (2.1 M parameters; its PyTorch comparison: make bench-tang).
+# tang-small < 5 MB, tang 18.3 MB (4.6 M parameters; its PyTorch comparison: make bench-tang).
 models: build corpora
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/kjv-small --force --threads $(THREADS) \
 	  --layers 2 --hidden 128 --embed 64 --seq 100 --batch 32 --dropout 0.1 --minutes 8 --eval-every 500
@@ -124,7 +123,7 @@ models: build corpora
 	$(CHARRNN) generate --model models/tang-small --prompt "《春" --length 100 --temperature 0.8
 	$(CHARRNN) generate --model models/tang --prompt 春 --length 100 --temperature 0.8
 
-# models/tang's recipe beside the PyTorch peer, one core each, TANG_FLAGS' minutes (25).
+# models/tang's recipe beside the PyTorch peer, one core each, TANG_FLAGS' minutes (60).
 bench-tang: build corpora
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread icu-devtools util-linux
 	bash scripts/bench_tang.sh $(BUILD)

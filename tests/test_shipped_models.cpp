@@ -48,7 +48,7 @@ TEST_F(ShippedModels, TangSmallWritesChinesePoemLines) {
   EXPECT_NE(g.out.find("作者"), std::string::npos) << g.out;  // the corpus's author lines
 }
 
-// models/tang (make models): 2x256 on every Tang poem, in simplified script. A traditional
+// models/tang (make models): 2x448 on every Tang poem, in simplified script. A traditional
 // prompt is converted; a title prompt with --form 5 gives 5-character couplets.
 TEST_F(ShippedModels, TangWritesSimplifiedPoemsEvenFromATraditionalPrompt) {
   const std::string model = std::string(CHARRNN_MODELS_DIR) + "/tang";
