@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench_tang.sh [BUILD] — models/tang's recipe against the PyTorch peer at the same sizes and
 # wall time: `charrnn train` with the Makefile's TANG_FLAGS on corpora/tang.txt (simplified,
-# 4,000 symbols) and ../shared/peers/torch_charlstm.py (same layers, hidden, T, N, lr), side by
-# side, one thread each, pinned to cores 0 and 1. The peer reads the text as charrnn sees it:
+# 4,000 symbols) and ../shared/peers/torch_charlstm.py (same layers, hidden, T, N, dropout, lr,
+# read from the config line of charrnn's own run, since the automatic preset sizes them by the
+# budget), side by side, one thread each, pinned to cores 0 and 1. The peer reads the text as charrnn sees it:
 # ICU's Hant-Hans (uconv, the transliterator charrnn uses) and every symbol outside charrnn's
 # vocabulary replaced by one placeholder (charrnn's <unk>), so both predict the same 4,000
 # classes. Writes bench-results/tang/{charrnn/, charrnn.log, peer.jsonl, quality.json,
@@ -28,15 +29,21 @@ text = sys.stdin.read()
 sys.stdout.write("".join(c if c in symbols else "\u25a1" for c in text))' "$out/vocab/model.json" \
   >"$out/tang-simplified.txt"
 
-read -r L H T N LR < <(/usr/bin/python3 -c '
-import json, sys
-c = json.load(open(sys.argv[1]))["training"]["config"]
-print(c["layers"], c["hidden"], c["seq"], c["batch"], c["lr"])' "$out/vocab/model.json")
-echo "bench-tang: charrnn ($flags, 1 thread) and the PyTorch peer (${L}x$H, T $T, N $N, 1 thread), $minutes minutes, side by side"
 taskset -c 0 "${train[@]}" --model "$out/charrnn" --force --threads 1 $flags >"$out/charrnn.log" &
 charrnn_pid=$!
+# The peer's settings are the ones charrnn's run chose: its log's config line, printed before the
+# first step (a run without the budget, such as the vocabulary run, chooses no dropout).
+until config=$(sed -n 's/^config: //p' "$out/charrnn.log") && [[ -n $config ]]; do
+  kill -0 "$charrnn_pid" 2>/dev/null || { echo "bench-tang: charrnn stopped before its config line; see $out/charrnn.log" >&2; exit 1; }
+  sleep 1
+done
+read -r L H T N D LR < <(/usr/bin/python3 -c '
+import json, sys
+c = json.loads(sys.argv[1])
+print(c["layers"], c["hidden"], c["seq"], c["batch"], c["dropout"], c["lr"])' "$config")
+echo "bench-tang: charrnn ($flags, 1 thread) and the PyTorch peer (${L}x$H, T $T, N $N, dropout $D, 1 thread), $minutes minutes, side by side"
 taskset -c 1 /usr/bin/python3 "$peer" --corpus "$out/tang-simplified.txt" --train-frac 0.95 --layers "$L" \
-  --hidden "$H" --seq "$T" --batch "$N" --lr "$LR" --threads 1 --minutes "$minutes" \
+  --hidden "$H" --seq "$T" --batch "$N" --dropout "$D" --lr "$LR" --threads 1 --minutes "$minutes" \
   --eval-every 400 >"$out/peer.jsonl"
 wait "$charrnn_pid"
 /usr/bin/python3 scripts/quality_report.py "$out" "$minutes" none
