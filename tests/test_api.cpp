@@ -13,6 +13,7 @@
 namespace charrnn {
 namespace {
 
+using testing::error_of;
 using testing::Result;
 
 using testing::kKjv;
@@ -24,18 +25,6 @@ class Api : public ::testing::Test {
   Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
   std::string dir_;
 };
-
-// The Error a call throws (with the kind and field the CLI and the server map), or fails.
-template <class F>
-Error error_of(F&& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no charrnn::Error thrown";
-  return Error(Error::Kind::runtime, "");
-}
 
 TEST_F(Api, TheRuntimeVersionIsTheHeadersVersion) {
   EXPECT_STREQ(version(), CHARRNN_VERSION_STRING);

@@ -63,17 +63,6 @@ std::string saved_checkpoint(const std::string& name) {
   return dir;
 }
 
-// The message of the Error `f` throws; "<no error>" when it throws none.
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc", 3),
@@ -102,7 +91,8 @@ TEST(Safetensors, HeaderFieldsOfTheWrongTypeAreAnError) {  // found by fuzz_safe
   std::string file(8, '\0');
   file[0] = char(header.size());
   file += header + std::string(4, '\0');
-  const std::string msg = error_of([&] { SafetensorsReader r(file, "bad.safetensors"); });
+  const std::string msg =
+      testing::error_of([&] { SafetensorsReader r(file, "bad.safetensors"); }).what();
   EXPECT_NE(msg.find("bad.safetensors"), std::string::npos) << msg;
 }
 
@@ -145,7 +135,7 @@ TEST(Checkpoint, FlippedByteIsDetected) {
     f.seekp(-3, std::ios::end);
     f.put('\x7f');
   }
-  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  const std::string msg = testing::error_of([&] { load_checkpoint(dir); }).what();
   EXPECT_NE(msg.find("SHA-256"), std::string::npos) << msg;
   remove_tree(dir);
 }
@@ -164,7 +154,7 @@ TEST(Checkpoint, HandEditedHugeArchitectureIsRefusedWithoutAllocating) {
   ck.json["architecture"]["layers"] = 16;
   ck.json["architecture"]["hidden"] = 8192;  // about 34 GB of parameters
   std::ofstream(dir + "/model.json") << ck.json.dump();
-  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  const std::string msg = testing::error_of([&] { load_checkpoint(dir); }).what();
   EXPECT_NE(msg.find("smaller than"), std::string::npos) << msg;
   remove_tree(dir);
 }
@@ -173,7 +163,7 @@ TEST(Checkpoint, MissingDirectoryAndNonCheckpointAreClearErrors) {
   EXPECT_THROW(load_checkpoint("/nonexistent/charrnn/model"), Error);
   const std::string dir = temp_dir("empty");
   make_dirs(dir);
-  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  const std::string msg = testing::error_of([&] { load_checkpoint(dir); }).what();
   EXPECT_NE(msg.find("no model.json"), std::string::npos) << msg;
   remove_tree(dir);
 }
@@ -183,7 +173,7 @@ TEST(Checkpoint, WrongVersionIsRefused) {
   LoadedCheckpoint ck = load_checkpoint(dir);
   ck.json["version"] = 99;
   std::ofstream(dir + "/model.json") << ck.json.dump();
-  const std::string msg = error_of([&] { load_checkpoint(dir); });
+  const std::string msg = testing::error_of([&] { load_checkpoint(dir); }).what();
   EXPECT_NE(msg.find("version 99"), std::string::npos) << msg;
   remove_tree(dir);
 }

@@ -5,10 +5,13 @@
 
 #include "base/options.h"
 #include "generate/sampler.h"
+#include "test_util.h"
 #include "train/train_config.h"
 
 namespace charrnn {
 namespace {
+
+using testing::error_of;
 
 struct Inner {
   int width = 3;
@@ -36,16 +39,6 @@ OptionTable<Outer> table() {
   });
   t.nest<Inner>(inner, [](Outer& o) -> Inner& { return o.inner; });
   return t;
-}
-
-Error error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error";
-  return Error(Error::Kind::runtime, "");
 }
 
 TEST(Options, ABadValueIsAUsageErrorNamingTheFieldAndTheRange) {

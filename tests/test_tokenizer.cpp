@@ -16,7 +16,8 @@ std::string round_trip(const std::string& text) {
   return out;
 }
 
-std::string error_of(const std::string& bytes) {
+// The message preparing `bytes` as a corpus gives; "" when it gives none.
+std::string prepare_error(const std::string& bytes) {
   try {
     Tokenizer({}).prepare(bytes, "corpus.txt");
   } catch (const Error& e) {
@@ -75,7 +76,7 @@ TEST(Tokenizer, VocabularyIsSortedByCodePoint) {
 }
 
 TEST(Tokenizer, InvalidUtf8NamesOffsetLineAndColumn) {
-  const std::string msg = error_of("ok\nab\xFFz");
+  const std::string msg = prepare_error("ok\nab\xFFz");
   EXPECT_NE(msg.find("corpus.txt"), std::string::npos) << msg;
   EXPECT_NE(msg.find("byte offset 5"), std::string::npos) << msg;
   EXPECT_NE(msg.find("line 2, column 3"), std::string::npos) << msg;
@@ -83,10 +84,12 @@ TEST(Tokenizer, InvalidUtf8NamesOffsetLineAndColumn) {
 }
 
 TEST(Tokenizer, RejectsTruncatedOverlongAndSurrogateSequences) {
-  EXPECT_NE(error_of("abc\xE4\xB8").find("byte offset 3"), std::string::npos);    // cut at the end
-  EXPECT_NE(error_of("\xC0\xAF").find("byte offset 0"), std::string::npos);       // overlong '/'
-  EXPECT_NE(error_of("x\xED\xA0\x80").find("byte offset 1"), std::string::npos);  // surrogate
-  EXPECT_NE(error_of("\xF4\x90\x80\x80").find("byte offset 0"), std::string::npos);  // > U+10FFFF
+  EXPECT_NE(prepare_error("abc\xE4\xB8").find("byte offset 3"),
+            std::string::npos);                                                   // cut at the end
+  EXPECT_NE(prepare_error("\xC0\xAF").find("byte offset 0"), std::string::npos);  // overlong '/'
+  EXPECT_NE(prepare_error("x\xED\xA0\x80").find("byte offset 1"), std::string::npos);  // surrogate
+  EXPECT_NE(prepare_error("\xF4\x90\x80\x80").find("byte offset 0"),
+            std::string::npos);  // > U+10FFFF
 }
 
 TEST(Tokenizer, UnknownSymbolsAreNamed) {

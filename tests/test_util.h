@@ -12,11 +12,25 @@
 #include <gtest/gtest.h>
 
 #include "base/fsutil.h"
+#include "charrnn/error.h"
 
 namespace charrnn::testing {
 
 // The small shipped model most API, generation and server tests use.
 inline const std::string kKjv = std::string(CHARRNN_MODELS_DIR) + "/kjv-small";
+
+// The Error a call throws (with the kind and field the CLI and the server map); a test
+// failure when it throws none.
+template <class F>
+Error error_of(F&& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no charrnn::Error thrown";
+  return Error(Error::Kind::runtime, "");
+}
 
 struct Result {
   int code;
