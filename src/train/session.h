@@ -30,6 +30,13 @@
 
 namespace charrnn::training {
 
+using Clock = std::chrono::steady_clock;
+
+// Seconds from t0 to now: how every duration of a run (steps, evaluations, the probe) is taken.
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
 constexpr int kMaxBadStepsInARow = 5;  // then training stops: the model has diverged
 
 // Rank 0 leads: it alone evaluates, keeps the best (and averaged) weights, writes the
@@ -76,15 +83,13 @@ class Session {
   BudgetClock budget_clock() const;
   int64_t horizon_cap() const;    // the step the steps/epochs rules end at (0: none)
   double eta(double secs) const;  // seconds left by the nearest stop rule; < 0 when unknown
-  double elapsed() const {        // this invocation
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double elapsed() const { return seconds_since(start_); }  // this invocation
   double total_seconds() const { return seconds_before_ + elapsed(); }
 
   TrainConfig cfg_;
   const std::atomic<bool>* stop_;
   TrainCallback report_;  // the lead only; empty elsewhere
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  Clock::time_point start_ = Clock::now();
   CheckpointMeta meta_;
   Ids ids_;
   IdSpan train_ids_, val_ids_;

@@ -14,12 +14,6 @@
 namespace charrnn::training {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 // Tokens/s of forward + backward of one size on the first training windows, in `dtype`, on a
 // scratch copy of the parameters: the run's own blocks and random stream are not touched.
 // Dropout and weight drop, where given, are timed as they will run.

@@ -15,15 +15,6 @@
 
 namespace charrnn {
 namespace training {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-}  // namespace
 
 // Collective under MPI: any rank's reason (a signal, its clock, rank 0's patience) stops all.
 bool Session::should_stop() {
