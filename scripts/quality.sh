@@ -48,10 +48,7 @@ run_cell() {  # corpus minutes
   /usr/bin/time -f '%e s wall' "$build/charrnn" train --corpus "$file" --model "$cell/charrnn" --force \
     --minutes "$minutes" >"$cell/charrnn.log" 2>&1
   tail -n 2 "$cell/charrnn.log"
-  read -r L H T N D LR < <(/usr/bin/python3 -c '
-import json, sys
-c = json.load(open(sys.argv[1]))["training"]["config"]
-print(c["layers"], c["hidden"], c["seq"], c["batch"], c["dropout"], c["lr"])' "$cell/charrnn/model.json")
+  read -r L H T N D LR < <(/usr/bin/python3 scripts/peer_settings.py "$cell/charrnn/model.json")
   echo "quality: peers beside each other, one core each: LSTM ${L}x$H and GPT sizes"
   taskset -c 0 /usr/bin/python3 "$lstm" --corpus "$file" --layers "$L" --hidden "$H" --seq "$T" \
     --batch "$N" --dropout "$D" --lr "$LR" --threads 1 --minutes "$minutes" --eval-every 100 \
