@@ -113,7 +113,7 @@ demo: build
 # tang-small < 5 MB, tang 18.3 MB (4.6 M parameters; its PyTorch comparison: make bench-tang).
 models: build corpora
 	$(CHARRNN) train --corpus corpora/kjv.txt --model models/kjv-small --force --threads $(THREADS) \
-	  --layers 2 --hidden 128 --embed 64 --seq 100 --batch 32 --dropout 0.1 --minutes 8 --eval-every 500
+	  --preset auto --hidden 128 --minutes 8
 	$(CHARRNN) train --corpus corpora/tang300.txt corpora/song100.txt --model models/tang-small --force \
 	  --threads $(THREADS) --layers 2 --hidden 128 --embed 64 --seq 64 --batch 16 --dropout 0.3 \
 	  --val-frac 0.05 --minutes 4 --eval-every 50 --patience 20

@@ -107,8 +107,10 @@ namespace {
 // 30 minutes gave 2x1024 1.2 (and 1.1) by the ladder, and it reached 1.4452 (1.4682 without
 // weight drop), where 2x768 at 1.7 on a Zen 4 reached 1.4170 (docs/quality.md). Hence 1.5.
 constexpr double kTokensPerParameter = 1.5;
-// Passes over the corpus times parameters per training symbol from which the recurrent
-// weights get DropConnect as well, 0.25 and then 0.5 (see choose_auto).
+// Exposure: passes over the corpus times parameters per training symbol, how far a model can
+// learn its corpus by heart. Below kDropoutExposure no dropout at all (see choose_auto); from
+// the next two the recurrent weights get DropConnect as well, 0.25 and then 0.5.
+constexpr double kDropoutExposure = 10.0;
 constexpr double kLightWeightDropExposure = 120.0;
 constexpr double kWeightDropExposure = 250.0;
 
@@ -139,15 +141,24 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   const double symbols = double(std::max<int64_t>(1, train_symbols));
   const double params_per_symbol = parameters(c.size, vocab) / symbols;
   c.epochs = c.tokens / symbols;
-  c.dropout = c.epochs < 1 ? 0.0 : c.epochs < 3 ? 0.2 : c.epochs < 8 ? 0.35 : 0.5;
-  c.weight_decay = c.epochs < 3 ? 0.0 : 0.1;
-  // Dropout on the recurrent weights as well (DropConnect) pays only where the model can learn
-  // the corpus by heart: many passes, many parameters per symbol. Measured on tinyshakespeare
-  // (docs/quality.md), as epochs x parameters per symbol: 2x1024 for 26 epochs (about 335)
-  // reached 1.4177 with weight drop 0.5 and 1.4407 without; 2x768 for 18-24 epochs (130-175)
-  // 1.4106 with 0.25, 1.4191 without and 1.4342 with 0.5; 2x768 for 12.5 epochs (90) 1.4170
-  // without; 2x512 for 8.7 epochs (30) 1.467 without and 1.532 with 0.5.
   const double exposure = c.epochs * params_per_symbol;
+  // Dropout holds back a model that could learn the corpus by heart, and only slows one that
+  // cannot, whatever the epochs. Measured (docs/quality.md): 2x128 for 17 epochs of KJV
+  // (exposure 1.1) reached 1.3194 without dropout, 1.3279 with 0.1 and 1.3699 with 0.5; 2x256
+  // for 1.2 epochs of tang (1.2) 5.7379 without and 5.7403 with 0.2; 2x512 for 3.6 epochs of
+  // KJV (3.1) 1.1836 without and 1.2000 with 0.35; but 2x512 for 15 epochs of tinyshakespeare
+  // (50) 1.4672 without and 1.4454 with 0.5. The threshold, 10, lies between; not measured.
+  c.dropout = exposure < kDropoutExposure ? 0.0
+              : c.epochs < 1              ? 0.0
+              : c.epochs < 3              ? 0.2
+              : c.epochs < 8              ? 0.35
+                                          : 0.5;
+  c.weight_decay = c.epochs < 3 ? 0.0 : 0.1;
+  // Dropout on the recurrent weights as well (DropConnect) pays only where the exposure is
+  // far higher. Measured on tinyshakespeare (docs/quality.md): 2x1024 for 26 epochs (about
+  // 335) reached 1.4177 with weight drop 0.5 and 1.4407 without; 2x768 for 18-24 epochs
+  // (130-175) 1.4106 with 0.25, 1.4191 without and 1.4342 with 0.5; 2x768 for 12.5 epochs (90)
+  // 1.4170 without; 2x512 for 8.7 epochs (30) 1.467 without and 1.532 with 0.5.
   c.weight_drop = exposure < kLightWeightDropExposure ? 0.0
                   : exposure < kWeightDropExposure    ? 0.25
                                                       : 0.5;
