@@ -20,8 +20,6 @@
 namespace charrnn {
 namespace {
 
-using json = nlohmann::ordered_json;
-
 // Views of PyTorch state_dict tensors, for the writer.
 std::vector<TensorRef> refs_of(const std::vector<StateTensor>& tensors) {
   std::vector<TensorRef> refs;
@@ -59,7 +57,7 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   make_dirs(staged);
 
   const std::map<std::string, std::string> st_meta{{"format", "pt"}, {"producer", "charrnn"}};
-  json files = json::object();
+  nlohmann::ordered_json files = nlohmann::ordered_json::object();
   auto write = [&](const std::string& key, const std::string& file, std::vector<TensorRef> refs,
                    int64_t step) {
     write_safetensors(staged + "/" + file, refs, st_meta);
@@ -78,7 +76,7 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   }
   for (const auto& [name, text] : t.extra_files)
     write_file_synced(staged + "/" + name, text.data(), text.size());
-  json doc = meta_to_json(meta);
+  nlohmann::ordered_json doc = meta_to_json(meta);
   doc["files"] = files;
   const std::string text = doc.dump(1) + "\n";
   write_file_synced(staged + "/model.json", text.data(), text.size());
