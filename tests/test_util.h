@@ -1,4 +1,5 @@
-// test_util.h — running the real charrnn binary from tests: exit code, stdout and stderr.
+// test_util.h — the helpers tests share: the shipped model, the Error a call throws, scratch
+// directories and files, and running the real charrnn binary (exit code, stdout and stderr).
 #pragma once
 
 #include <sys/wait.h>
