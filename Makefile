@@ -24,6 +24,8 @@
 #                (1 and 10 Gbit/s); JSON + table in bench-results/multihost.*
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# More cmake arguments for $(BUILD), for instance CI's -DCMAKE_UNITY_BUILD=ON (.ci/run).
+CMAKE_ARGS ?=
 CHARRNN = $(BUILD)/charrnn
 
 THREADS ?= 0
@@ -42,7 +44,8 @@ deps:
 	@bash scripts/deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+	  $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 install: build
