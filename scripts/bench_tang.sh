@@ -17,12 +17,12 @@ peer=../shared/peers/torch_charlstm.py
 flags=$(make -s --no-print-directory -f Makefile -pn 2>/dev/null |
   sed -n 's/^TANG_FLAGS = //p' | head -n 1)
 minutes=$(sed -n 's/.*--minutes \([0-9.]*\).*/\1/p' <<<"$flags")
-missing() {
+die() {
   echo "bench-tang: $1" >&2
   exit 1
 }
-[[ -f corpora/tang.txt ]] || missing "corpora/tang.txt missing; run make corpora"
-[[ -f $peer ]] || missing "$peer not found"
+[[ -f corpora/tang.txt ]] || die "corpora/tang.txt missing; run make corpora"
+[[ -f $peer ]] || die "$peer not found"
 mkdir -p "$out"
 train=("$build/charrnn" train --corpus corpora/tang.txt --script simplified --max-vocab 4000)
 
@@ -38,14 +38,11 @@ sys.stdout.write("".join(c if c in symbols else "\u25a1" for c in text))' "$out/
 
 taskset -c 0 "${train[@]}" --model "$out/charrnn" --force --threads 1 $flags >"$out/charrnn.log" &
 charrnn_pid=$!
-failed() {
-  echo "bench-tang: charrnn $1; see $out/charrnn.log" >&2
-  exit 1
-}
 # The config line comes before the first step (a run without the budget, such as the
 # vocabulary run above, chooses no dropout, so that run cannot tell the peer's settings).
 until config=$(sed -n 's/^config: //p' "$out/charrnn.log") && [[ -n $config ]]; do
-  kill -0 "$charrnn_pid" 2>/dev/null || failed "stopped before its config line"
+  kill -0 "$charrnn_pid" 2>/dev/null ||
+    die "charrnn stopped before its config line; see $out/charrnn.log"
   sleep 1
 done
 read -r L H T N D LR < <(/usr/bin/python3 scripts/peer_settings.py "$config")
@@ -57,7 +54,7 @@ taskset -c 1 /usr/bin/python3 "$peer" --corpus "$out/tang-simplified.txt" --trai
 peer_pid=$!
 if ! wait "$charrnn_pid"; then
   kill "$peer_pid" 2>/dev/null || true
-  failed "failed"
+  die "charrnn failed; see $out/charrnn.log"
 fi
 wait "$peer_pid"
 /usr/bin/python3 scripts/quality_report.py "$out" "$minutes" none
