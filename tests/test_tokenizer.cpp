@@ -35,8 +35,8 @@ TEST(Tokenizer, RoundTripsChinese) {
   const std::string poem = "床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。\n";
   EXPECT_EQ(round_trip(poem), poem);
   Tokenizer tok({});
-  EXPECT_EQ(tok.encode(tok.build_vocabulary(poem), poem, "t").size(),
-            26u);  // 24 hanzi and punctuation + 2 newlines
+  // 24 hanzi and punctuation, and 2 newlines.
+  EXPECT_EQ(tok.encode(tok.build_vocabulary(poem), poem, "t").size(), 26u);
 }
 
 TEST(Tokenizer, RoundTripsEmoji) {
@@ -84,12 +84,14 @@ TEST(Tokenizer, InvalidUtf8NamesOffsetLineAndColumn) {
 }
 
 TEST(Tokenizer, RejectsTruncatedOverlongAndSurrogateSequences) {
-  EXPECT_NE(prepare_error("abc\xE4\xB8").find("byte offset 3"),
-            std::string::npos);                                                   // cut at the end
-  EXPECT_NE(prepare_error("\xC0\xAF").find("byte offset 0"), std::string::npos);  // overlong '/'
-  EXPECT_NE(prepare_error("x\xED\xA0\x80").find("byte offset 1"), std::string::npos);  // surrogate
-  EXPECT_NE(prepare_error("\xF4\x90\x80\x80").find("byte offset 0"),
-            std::string::npos);  // > U+10FFFF
+  // A sequence cut at the end.
+  EXPECT_NE(prepare_error("abc\xE4\xB8").find("byte offset 3"), std::string::npos);
+  // An overlong '/'.
+  EXPECT_NE(prepare_error("\xC0\xAF").find("byte offset 0"), std::string::npos);
+  // A surrogate.
+  EXPECT_NE(prepare_error("x\xED\xA0\x80").find("byte offset 1"), std::string::npos);
+  // Above U+10FFFF.
+  EXPECT_NE(prepare_error("\xF4\x90\x80\x80").find("byte offset 0"), std::string::npos);
 }
 
 TEST(Tokenizer, UnknownSymbolsAreNamed) {
