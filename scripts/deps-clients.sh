@@ -6,8 +6,7 @@
 # fonts-wqy-microhei: a CJK font, so that screenshots of a poem model show characters, not boxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh chromium chromium-driver python3-selenium fonts-wqy-microhei
-command -v npm >/dev/null 2>&1 || bash scripts/deps.sh npm
+bash scripts/deps.sh chromium chromium-driver python3-selenium fonts-wqy-microhei npm
 if [[ ! -f build-node/node_modules/openai/package.json ]]; then
   npm install --no-save --no-audit --no-fund --prefix build-node openai@4 >/dev/null
 fi

@@ -3,17 +3,23 @@
 #
 # Idempotent: when everything is present it only checks (no apt-get at all). Works as root or
 # through sudo, without a terminal (CI). Extra package names may be passed as arguments
-# (make bench passes the PyTorch peer's packages).
+# (make bench passes the PyTorch peer's packages). `npm` is installed only when no npm is on PATH:
+# Debian's package conflicts with nodesource's nodejs, which brings its own npm.
 set -euo pipefail
 
 # pybind11-dev, python3-dev: the Python module (`import charrnn`); python3-numpy and python3-pytest
 # its tests and its logits.
 # ocl-icd-opencl-dev: libdnnl-dev's CMake package config calls find_package(OpenCL), but the
 # package only *recommends* it, and --no-install-recommends below leaves it out.
+extra=()
+for p in "$@"; do
+  [[ $p == npm ]] && command -v npm >/dev/null 2>&1 && continue
+  extra+=("$p")
+done
 packages=(g++ cmake make pkg-config libdnnl-dev ocl-icd-opencl-dev libicu-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
           libboost-program-options-dev libgtest-dev openmpi-bin libopenmpi-dev
           pybind11-dev python3-dev python3-numpy python3-pytest
-          bible-kjv fortunes-zh "$@")
+          bible-kjv fortunes-zh ${extra[@]+"${extra[@]}"})
 
 missing=()
 for p in "${packages[@]}"; do
