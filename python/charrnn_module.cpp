@@ -136,7 +136,7 @@ py::dict progress_dict(const TrainProgress& p) {
   static const char* kinds[] = {"info", "step", "eval", "warning", "sample"};
   py::dict d;
   d["kind"] = kinds[int(p.kind)];
-  d["text"] = p.text;
+  d["text"] = Error::spelled(p.text, [](const std::string& setting) { return setting; });
   d["step"] = p.step;
   d["total_steps"] = p.total_steps;
   d["epoch"] = p.epoch;

@@ -299,6 +299,19 @@ TEST_F(CliTraining, PresetSetsTheSizeAndExplicitFlagsWin) {
   EXPECT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ + "/u --preset huge").code, 2);
 }
 
+TEST_F(CliTraining, AnArchitectureFlagWithoutAPresetSaysHowToKeepTheAutomaticPreset) {
+  const Result r = run("train --corpus " + corpus_ + " --model " + dir_ +
+                       "/l --layers 1 --hidden 12 --embed 8 --steps 2 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("preset none: --layers was given"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("give --preset auto as well"), std::string::npos) << r.out;
+  EXPECT_EQ(model_json("l")["training"]["config"]["preset"], "none");
+  const Result asked = run("train --corpus " + corpus_ + " --model " + dir_ +
+                           "/n --preset none --hidden 12 --embed 8 --steps 2 --threads 1");
+  ASSERT_EQ(asked.code, 0) << asked.err;
+  EXPECT_EQ(asked.out.find("preset none:"), std::string::npos) << asked.out;
+}
+
 TEST_F(CliTraining, MediumPresetIsTheTunedRecipe) {
   // Small sizes and a 0.6 s budget: only the resolved recipe is checked here.
   ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ +

@@ -208,7 +208,7 @@ struct TrainOptions {
 
 struct TrainProgress {
   enum class Kind { info, step, eval, warning, sample } kind;
-  std::string text;  // info, warning: one line for a person
+  std::string text;  // info, warning: one line for a person; settings as {name} (Error::spelled)
   int64_t step = 0, total_steps = 0;
   double epoch = 0, loss = 0;  // step: mean training loss since the last report
   double tokens_per_s = 0, seconds = 0, eta_seconds = -1;

@@ -55,4 +55,9 @@ nlohmann::json given_value(const po::variables_map& vm, const OptionSpec& s) {
   return nullptr;
 }
 
+// The library names settings as fields ("top_k must be ..."); here they are flags (--top-k).
+std::string as_flag(const std::string& setting) {
+  return "--" + flag_name(setting);
+}
+
 }  // namespace charrnn::cli

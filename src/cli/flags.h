@@ -15,6 +15,8 @@ namespace charrnn::cli {
 
 namespace po = boost::program_options;
 
+// A library setting as this command spells it: "top_k" -> "--top-k" (for Error::spelled).
+std::string as_flag(const std::string& setting);
 // "help (default: X)" from the row and the struct's default value.
 std::string flag_help(const OptionSpec& s, const nlohmann::json& default_value);
 // Declares `s` as a flag in `group` (values as text, lists as repeatable/multi-token).

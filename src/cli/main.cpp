@@ -11,9 +11,9 @@
 
 #include <unistd.h>
 
-#include "base/options.h"
 #include "charrnn/error.h"
 #include "cli.h"
+#include "cli/flags.h"
 #include "omp_env.h"
 #include "train/comm.h"
 
@@ -52,11 +52,6 @@ std::string prefix() {
          "): ";
 }
 
-// The library names settings as fields ("top_k must be ..."); here they are flags (--top-k).
-std::string as_flag(const std::string& setting) {
-  return "--" + charrnn::flag_name(setting);
-}
-
 // The whole report in one write(2): under mpirun, other processes' output (MPI_ABORT's banner)
 // must not land between the prefix and the message, as it did with piecewise std::cerr.
 void report(const std::string& text) {
@@ -73,8 +68,9 @@ int run(int argc, char** argv, const std::atomic<bool>* stop) {
   try {
     return dispatch(argc, argv, stop);
   } catch (const charrnn::Error& e) {
-    const std::string hint = e.hint_as(as_flag);
-    report(prefix() + e.what_as(as_flag) + "\n" + (hint.empty() ? "" : "hint: " + hint + "\n"));
+    const std::string hint = e.hint_as(cli::as_flag);
+    report(prefix() + e.what_as(cli::as_flag) + "\n" +
+           (hint.empty() ? "" : "hint: " + hint + "\n"));
     return e.kind() == charrnn::Error::Kind::usage ? cli::kExitUsage : cli::kExitRuntime;
   } catch (const boost::program_options::error& e) {
     report(std::string("charrnn ") + argv[1] + ": " + e.what() + "\nhint: run charrnn " + argv[1] +

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "cli/flags.h"
+
 namespace charrnn::cli {
 
 Progress::Progress(std::FILE* out, bool quiet)
@@ -51,7 +53,7 @@ void Progress::step(const TrainProgress& r) {
 void Progress::event(const TrainProgress& e) {
   switch (e.kind) {
     case TrainProgress::Kind::info:
-      line(e.text);
+      line(Error::spelled(e.text, as_flag));
       break;
     case TrainProgress::Kind::step:
       step(e);
@@ -60,7 +62,7 @@ void Progress::event(const TrainProgress& e) {
       if (live_open_) std::fputs("\r\033[K", out_);
       live_open_ = false;
       std::fflush(out_);
-      std::fprintf(stderr, "charrnn: warning: %s\n", e.text.c_str());
+      std::fprintf(stderr, "charrnn: warning: %s\n", Error::spelled(e.text, as_flag).c_str());
       break;
     case TrainProgress::Kind::sample: {
       char head[96];

@@ -105,6 +105,12 @@ void Session::start_new() {
   if (!cfg_.init_from.empty()) parent = load_parent();
   load_data(Tokenizer(cfg_.tokenizer), cfg_.init_from.empty() ? nullptr : &parent.meta);
   if (cfg_.preset == Preset::automatic) size_automatically();
+  const std::string architecture = given_architecture_field(cfg_);
+  if (cfg_.preset == Preset::none && !cfg_.is_given("preset") && cfg_.init_from.empty() &&
+      !architecture.empty())  // a surprise otherwise: 30 minutes of 3 x 128 with no dropout
+    info("preset none: {" + architecture +
+         "} was given, so the settings not given keep their plain defaults; give {preset} auto "
+         "as well to size them by the budget, the corpus and this CPU");
   meta_.model = ModelConfig(cfg_.model);
   meta_.model.vocab = int(meta_.symbols.size());
   if (meta_.model.dtype == Dtype::automatic) meta_.model.dtype = Dtype::f32;  // until probed

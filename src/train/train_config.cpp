@@ -222,14 +222,17 @@ const OptionTable<TrainConfig>& train_options() {
   return table;
 }
 
+std::string given_architecture_field(const TrainConfig& c) {
+  for (const Option<TrainConfig>& r : train_options().rows())  // in the table's order
+    if (r.spec.has(kArchitecture) && c.is_given(r.spec.name)) return r.spec.name;
+  return "";
+}
+
 void resolve_train_config(TrainConfig& c) {
   const OptionTable<TrainConfig>& table = train_options();
   if (c.corpus.empty() && !c.resume) fail_field("corpus", "is not given", "name a UTF-8 text file");
-  bool architecture_given = false;
-  for (const std::string& name : c.given)
-    if (const Option<TrainConfig>* r = table.find(name))
-      architecture_given = architecture_given || r->spec.has(kArchitecture);
-  if (c.preset == Preset::automatic && architecture_given && !c.is_given("preset"))
+  if (c.preset == Preset::automatic && !given_architecture_field(c).empty() &&
+      !c.is_given("preset"))
     c.preset = Preset::none;  // an architecture given: the plain defaults for the rest
   if (!c.init_from.empty()) {
     for (const char* name : {"preset", "cell", "layers", "hidden", "embed", "unit", "normalize",

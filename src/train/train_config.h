@@ -90,6 +90,12 @@ const OptionTable<TrainConfig>& train_options();
 // given) and rejects bad values with a usage Error naming the field. The automatic preset is
 // resolved later, by the session, once the corpus and this CPU's speed are known.
 void resolve_train_config(TrainConfig& c);
+
+// The first architecture setting given (cell, layers, hidden, embed, in that order), "" when
+// none: giving one without a preset turns the automatic preset off (the plain defaults for the
+// rest), which the session says.
+std::string given_architecture_field(const TrainConfig& c);
+
 nlohmann::json train_config_json(const TrainConfig& c);
 // The inverse of train_config_json, for --resume (throws on a malformed record).
 TrainConfig train_config_from_json(const nlohmann::json& j);
