@@ -7,19 +7,20 @@
 # Debian's package conflicts with nodesource's nodejs, which brings its own npm.
 set -euo pipefail
 
-# pybind11-dev, python3-dev: the Python module (`import charrnn`); python3-numpy and python3-pytest
-# its tests and its logits.
-# ocl-icd-opencl-dev: libdnnl-dev's CMake package config calls find_package(OpenCL), but the
-# package only *recommends* it, and --no-install-recommends below leaves it out.
-extra=()
+extra=()  # the arguments, less an npm already on PATH
 for p in "$@"; do
   [[ $p == npm ]] && command -v npm >/dev/null 2>&1 && continue
   extra+=("$p")
 done
+
+# pybind11-dev, python3-dev: the Python module (`import charrnn`); python3-numpy and python3-pytest
+# its tests and its logits.
+# ocl-icd-opencl-dev: libdnnl-dev's CMake package config calls find_package(OpenCL), but the
+# package only *recommends* it, and --no-install-recommends below leaves it out.
 packages=(g++ cmake make pkg-config libdnnl-dev ocl-icd-opencl-dev libicu-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
           libboost-program-options-dev libgtest-dev openmpi-bin libopenmpi-dev
           pybind11-dev python3-dev python3-numpy python3-pytest
-          bible-kjv fortunes-zh ${extra[@]+"${extra[@]}"})
+          bible-kjv fortunes-zh "${extra[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -89,7 +89,7 @@ std::string checkpoint_files_dir(const std::string& dir) {
   if (is_checkpoint_dir(old)) return old;
   if (!is_directory(dir))
     fail("model directory " + dir + " does not exist",
-         "train one first: charrnn train --corpus FILE --model " + dir);
+         "train one first, with {corpus} and {model} " + dir);
   fail(dir + " is not a charrnn checkpoint (no model.json)", "name the directory training wrote");
 }
 

@@ -105,10 +105,10 @@ void Session::start_new() {
   if (!cfg_.init_from.empty()) parent = load_parent();
   load_data(Tokenizer(cfg_.tokenizer), cfg_.init_from.empty() ? nullptr : &parent.meta);
   if (cfg_.preset == Preset::automatic) size_automatically();
-  const std::string architecture = given_architecture_field(cfg_);
-  if (cfg_.preset == Preset::none && !cfg_.is_given("preset") && cfg_.init_from.empty() &&
-      !architecture.empty())  // a surprise otherwise: 30 minutes of 3 x 128 with no dropout
-    info("preset none: {" + architecture +
+  // Said, because 30 minutes given only 3 layers would otherwise quietly train 3 x 128 with no
+  // dropout.
+  if (!cfg_.auto_off_by.empty())
+    info("preset none: {" + cfg_.auto_off_by +
          "} was given, so the settings not given keep their plain defaults; give {preset} auto "
          "as well to size them by the budget, the corpus and this CPU");
   meta_.model = ModelConfig(cfg_.model);
@@ -145,8 +145,8 @@ void Session::start_resumed() {
   print_config();
 }
 
-// --init-from: the parent's architecture and tokenizer (the flags that would change them are
-// refused by the CLI); its weights are copied after the vocabulary is known.
+// init_from: the parent's architecture and tokenizer (the settings that would change them are
+// refused by resolve_train_config); its weights are copied after the vocabulary is known.
 LoadedCheckpoint Session::load_parent() {
   LoadedCheckpoint p = load_checkpoint(cfg_.init_from, WhichWeights::best);
   cfg_.model.cell = p.meta.model.cell;

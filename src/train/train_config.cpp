@@ -222,18 +222,25 @@ const OptionTable<TrainConfig>& train_options() {
   return table;
 }
 
+namespace {
+
+// The first architecture setting given (cell, layers, hidden, embed, in the table's order), ""
+// when none.
 std::string given_architecture_field(const TrainConfig& c) {
-  for (const Option<TrainConfig>& r : train_options().rows())  // in the table's order
+  for (const Option<TrainConfig>& r : train_options().rows())
     if (r.spec.has(kArchitecture) && c.is_given(r.spec.name)) return r.spec.name;
   return "";
 }
 
+}  // namespace
+
 void resolve_train_config(TrainConfig& c) {
   const OptionTable<TrainConfig>& table = train_options();
   if (c.corpus.empty() && !c.resume) fail_field("corpus", "is not given", "name a UTF-8 text file");
-  if (c.preset == Preset::automatic && !given_architecture_field(c).empty() &&
-      !c.is_given("preset"))
-    c.preset = Preset::none;  // an architecture given: the plain defaults for the rest
+  if (c.preset == Preset::automatic && !c.is_given("preset")) {
+    c.auto_off_by = given_architecture_field(c);
+    if (!c.auto_off_by.empty()) c.preset = Preset::none;  // the plain defaults for the rest
+  }
   if (!c.init_from.empty()) {
     for (const char* name : {"preset", "cell", "layers", "hidden", "embed", "unit", "normalize",
                              "min_count", "max_vocab", "on_invalid", "script"})

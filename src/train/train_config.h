@@ -76,9 +76,11 @@ struct TrainConfig {
   int ranks = 1;          // K, MPI processes (set by train())
   bool allreduce_after_backward = false;  // MPI: no overlap (the same bits, for measuring)
   std::string fault_nan_steps;            // tests only: "A-B" poisons the gradients of steps A..B
-  // Not a setting: the names of the settings given (flags, API fields), which presets and
-  // --resume do not override.
+  // Not settings: the names of the settings given (flags, API fields), which presets and
+  // --resume do not override; and the one that turned the automatic preset off ("": none),
+  // which the session says in its log.
   std::vector<std::string> given;
+  std::string auto_off_by;
   bool is_given(const std::string& name) const;
 };
 
@@ -90,11 +92,6 @@ const OptionTable<TrainConfig>& train_options();
 // given) and rejects bad values with a usage Error naming the field. The automatic preset is
 // resolved later, by the session, once the corpus and this CPU's speed are known.
 void resolve_train_config(TrainConfig& c);
-
-// The first architecture setting given (cell, layers, hidden, embed, in that order), "" when
-// none: giving one without a preset turns the automatic preset off (the plain defaults for the
-// rest), which the session says.
-std::string given_architecture_field(const TrainConfig& c);
 
 nlohmann::json train_config_json(const TrainConfig& c);
 // The inverse of train_config_json, for --resume (throws on a malformed record).
