@@ -1,10 +1,8 @@
 // test_cli_training.cpp — training people can trust, with the real binary: exact resume,
 // Ctrl-C (exit 130, saved, resumable to the same weights), kill -9 at random moments,
-// loss.svg, presets and the flags --resume refuses.
-#include <fcntl.h>
+// loss.svg, presets, samples while training. What --resume refuses: test_cli_resume.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -14,83 +12,15 @@
 
 #include "base/fsutil.h"
 #include "checkpoint/checkpoint.h"
-#include "test_util.h"
-
-extern char** environ;
+#include "cli_training.h"
 
 namespace charrnn {
 namespace {
 
+using testing::CliTraining;
 using testing::Result;
 using testing::slurp;
 using testing::write_text;
-
-class CliTraining : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = testing::scratch_dir("charrnn_clitrain");
-    std::string text;
-    for (int i = 0; i < 400; ++i)
-      text += "It is a truth universally acknowledged, line " + std::to_string(i % 37) + ".\n";
-    corpus_ = dir_ + "/corpus.txt";
-    write_text(corpus_, text);
-  }
-  void TearDown() override { remove_tree(dir_); }
-  Result run(const std::string& args) { return testing::run_charrnn(args, dir_); }
-  // A small 2-layer model with dropout and weight drop, so that resuming must restore the
-  // generator both draw their masks from, and --ema, so that it must restore the average.
-  std::string train_args(const std::string& model) {
-    // A constant rate: runs of different lengths take the same steps (a cosine's depend on
-    // where the run ends).
-    return "train --corpus " + corpus_ + " --model " + dir_ + "/" + model +
-           " --layers 2 --hidden 24 --embed 8 --dropout 0.2 --weight-drop 0.3 --ema 0.9 --seq 16 "
-           "--batch 8 --lr-schedule constant --dtype f32 --threads 1 --quiet";
-  }
-  // Starts charrnn in the background; returns its pid.
-  pid_t spawn(const std::string& args) {
-    std::vector<std::string> words = {CHARRNN_BIN};
-    std::string w;
-    for (char c : args + " ") {
-      if (c == ' ') {
-        if (!w.empty()) words.push_back(w);
-        w.clear();
-      } else
-        w += c;
-    }
-    std::vector<char*> argv;
-    for (auto& s : words) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir_ + "/bg.out").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/bg.err").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    EXPECT_EQ(posix_spawn(&pid, CHARRNN_BIN, &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-  }
-  static int wait_exit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  nlohmann::json model_json(const std::string& model) {
-    return nlohmann::json::parse(slurp(dir_ + "/" + model + "/model.json"));
-  }
-  // Waits (up to 60 s, however slow the machine) until a save of `model` shows step >= step.
-  void wait_for_saved_step(const std::string& model, int64_t step) {
-    for (int waited = 0; waited < 600; ++waited) {
-      try {
-        if (model_json(model)["training"]["state"]["step"].get<int64_t>() >= step) return;
-      } catch (const std::exception&) {  // not written yet
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  std::string dir_, corpus_;
-};
 
 void expect_same_run(const nlohmann::json& a, const nlohmann::json& b, const std::string& dir_a,
                      const std::string& dir_b) {
@@ -364,58 +294,6 @@ TEST_F(CliTraining, ABudgetedRunPlansFromTheProbeNotFromTheProbesMixedSteps) {
   const size_t probe_line = r.out.find("probe:"), plan_line = r.out.find("plan:");
   ASSERT_NE(plan_line, std::string::npos) << r.out;
   EXPECT_GT(plan_line, probe_line) << r.out;  // the log shows the plan that is in force
-}
-
-TEST_F(CliTraining, ResumeRefusesSettingsThatWouldChangeTheRun) {
-  ASSERT_EQ(run(train_args("r") + " --steps 5").code, 0);
-  Result r = run("train --resume " + dir_ + "/r --hidden 64");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--hidden is 24 in the checkpoint " + dir_ + "/r but 64 was given"),
-            std::string::npos)
-      << r.err;
-  write_text(dir_ + "/other.txt", slurp(corpus_) + "more text\n");
-  Result c = run("train --resume " + dir_ + "/r --corpus " + dir_ + "/other.txt --steps 10");
-  EXPECT_EQ(c.code, 1);
-  EXPECT_NE(c.err.find("corpus differs"), std::string::npos) << c.err;
-}
-
-// A user reruns the command that started the run with --resume appended (--force and --model
-// included, as `make demo` has them): that is a resumed run, not an error.
-TEST_F(CliTraining, ResumeAcceptsTheCommandTheRunWasStartedWith) {
-  ASSERT_EQ(run(train_args("same") + " --steps 5 --force").code, 0);
-  Result r = run(train_args("same") + " --steps 9 --force --resume " + dir_ + "/same");
-  ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(model_json("same")["training"]["state"]["step"], 9);
-}
-
-TEST_F(CliTraining, ResumeWithOneChangedFlagNamesBothValues) {
-  ASSERT_EQ(run(train_args("changed") + " --steps 5").code, 0);
-  std::string args = train_args("changed");
-  args.replace(args.find("--batch 8"), 9, "--batch 4");
-  Result r = run(args + " --steps 9 --resume " + dir_ + "/changed");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--batch is 8 in the checkpoint " + dir_ + "/changed but 4 was given"),
-            std::string::npos)
-      << r.err;
-  Result m = run("train --resume " + dir_ + "/changed --model " + dir_ + "/elsewhere --steps 9");
-  EXPECT_EQ(m.code, 2);
-  EXPECT_NE(
-      m.err.find("--model is " + dir_ + "/elsewhere but --resume continues " + dir_ + "/changed"),
-      std::string::npos)
-      << m.err;
-}
-
-// A preset on --resume is compared as the values it stands for.
-TEST_F(CliTraining, ResumeComparesAPresetByTheValuesItSets) {
-  const std::string start =
-      "train --corpus " + corpus_ + " --model " + dir_ + "/p --preset tiny --threads 1 --quiet";
-  ASSERT_EQ(run(start + " --steps 3").code, 0);
-  EXPECT_EQ(run(start + " --steps 5 --resume " + dir_ + "/p").code, 0);
-  Result r = run("train --resume " + dir_ + "/p --preset small --steps 7");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--preset small sets layers to 2, but the checkpoint " + dir_ + "/p has 1"),
-            std::string::npos)
-      << r.err;
 }
 
 // --sample-every: after the evaluation line, one sample per temperature, each introduced by a
