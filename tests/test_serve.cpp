@@ -128,6 +128,16 @@ TEST_F(Serve, ACompletionIsWhatGenerateWritesAfterThePrompt) {
   EXPECT_EQ(j["usage"]["total_tokens"], 132);
 }
 
+// A prompt of only a byte-order mark has no symbols: it starts as an empty prompt does.
+TEST_F(Serve, APromptOfOnlyAByteOrderMarkIsAnEmptyPrompt) {
+  const json bom = json::parse(
+      post("/v1/completions", {{"prompt", "\xEF\xBB\xBF"}, {"max_tokens", 20}, {"seed", 3}})->body);
+  const json empty =
+      json::parse(post("/v1/completions", {{"prompt", ""}, {"max_tokens", 20}, {"seed", 3}})->body);
+  ASSERT_TRUE(bom.contains("choices")) << bom;
+  EXPECT_EQ(bom["choices"][0]["text"], empty["choices"][0]["text"]);
+}
+
 TEST_F(Serve, StreamedTextEqualsTheWholeResponse) {
   json req = {{"prompt", "In the beginning"}, {"max_tokens", 80}, {"seed", 5}};
   const std::string whole = json::parse(post("/v1/completions", req)->body)["choices"][0]["text"];
@@ -232,6 +242,16 @@ TEST_F(Serve, BadRequestsGetOpenAiErrorsWithTheRightStatus) {
   auto missing = server_->client().Get("/v2/anything");
   EXPECT_EQ(missing->status, 404);
   EXPECT_EQ(json::parse(missing->body)["error"]["code"], "not_found");
+  auto not_utf8 = server_->client().Get("/v1/%FF%FE");  // decoded to bytes that are not UTF-8
+  ASSERT_TRUE(not_utf8);
+  EXPECT_EQ(not_utf8->status, 404);
+  EXPECT_NE(json::parse(not_utf8->body)["error"]["message"].get<std::string>().find(
+                "GET /v1/\xEF\xBF\xBD"),  // U+FFFD
+            std::string::npos)
+      << not_utf8->body;
+  auto short_text = post("/v1/score", {{"text", "A"}});
+  EXPECT_EQ(short_text->status, 400);
+  EXPECT_EQ(json::parse(short_text->body)["error"]["param"], "text");
   auto big =
       server_->client().Post("/v1/completions", std::string(2 << 20, ' '), "application/json");
   ASSERT_TRUE(big);

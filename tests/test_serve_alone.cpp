@@ -1,12 +1,13 @@
 // test_serve_alone.cpp — `charrnn serve` started per test with its own flags: the key, a full
-// server's 503 and the slot a disconnect frees, the per-address cap, --watch, hostile requests,
-// poem forms.
+// server's 503 and the slot a disconnect frees, the per-address cap, a slow body's deadline,
+// --watch, hostile requests, poem forms.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <thread>
 
+#include "serve/guard.h"
 #include "serve_util.h"
 #include "text/tokenizer.h"
 
@@ -85,6 +86,26 @@ TEST(ServeAlone, AClientThatLeavesFreesItsSlotAtOnce) {
   remove_tree(dir);
 }
 
+// The same for a whole (not streamed) completion: the server notices the closed connection
+// while it waits for the text, and cancels the job.
+TEST(ServeAlone, AClientThatLeavesAWholeCompletionFreesItsSlot) {
+  const std::string dir = testing::scratch_dir("charrnn_serve_leave_whole");
+  ServerProcess s(kOneSlot, dir);
+  ASSERT_GT(s.port(), 0);
+  const std::string whole = testing::completion_request(
+      json({{"prompt", "And"}, {"max_tokens", 1000000}, {"stream", false}}).dump());
+  EXPECT_EQ(testing::raw_exchange(s.port(), whole, 300), "");  // no answer yet: we hang up
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto r = s.client().Post("/v1/completions", R"({"prompt": "And", "max_tokens": 5})",
+                             "application/json");
+    status = r ? r->status : 0;
+  }
+  EXPECT_EQ(status, 200);
+  remove_tree(dir);
+}
+
 // One address may hold --max-connections-per-ip connections at once: its next one is refused
 // with a 429 that says why, while a client at another address is served as before, and the
 // address is served again once it closes some.
@@ -112,6 +133,61 @@ TEST(ServeAlone, AnAddressPastItsCapGetsA429WhileOthersAreServed) {
   }
   EXPECT_EQ(again.compare(0, 12, "HTTP/1.1 200"), 0) << again;
   remove_tree(dir);
+}
+
+// A request's deadline (--request-timeout) covers its body too: a body sent a byte at a time,
+// each byte well within the read timeout, is cut as slow headers are.
+TEST(ServeAlone, ABodySentAByteAtATimeIsCutAtTheRequestTimeout) {
+  const std::string dir = testing::scratch_dir("charrnn_serve_slow_body");
+  ServerProcess s({"--model", kKjv, "--request-timeout", "1"}, dir);
+  ASSERT_GT(s.port(), 0);
+  const int fd = testing::connect_and_send(
+      s.port(),
+      "POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100\r\n\r\n{");
+  ASSERT_GE(fd, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  bool cut = false;
+  for (int i = 0; i < 40 && !cut; ++i) {  // 40 bytes in 8 s: the body would take 8 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    char c;
+    cut = ::send(fd, " ", 1, MSG_NOSIGNAL) < 0 || ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::close(fd);
+  EXPECT_TRUE(cut);
+  EXPECT_LT(waited, 5.0);
+  EXPECT_EQ(s.client().Get("/health")->status, 200);
+  remove_tree(dir);
+}
+
+// A worker closes its socket before it tells the guard; by then the kernel may have given the
+// number to the next connection. The guard keeps the two apart: the first one's close leaves
+// the second guarded, and both free their address's places.
+TEST(ServeGuard, ASocketNumberReusedBeforeItsWorkerFinishedIsAnotherConnection) {
+  serve::GuardLimits limits;
+  limits.per_peer = 2;
+  serve::ConnectionGuard guard(limits);
+  int first_pair[2], second_pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, first_pair), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, second_pair), 0);
+  const int number = first_pair[0];
+  const uint64_t first = guard.admit(number);
+  ASSERT_NE(first, 0u);
+  ASSERT_EQ(::dup2(second_pair[0], number), number);  // the number now names another socket
+  const uint64_t second = guard.admit(number);
+  ASSERT_NE(second, 0u);
+  EXPECT_NE(first, second);
+  EXPECT_EQ(guard.open_connections(), 2);
+  guard.close(first);
+  EXPECT_EQ(guard.open_connections(), 1);
+  guard.close(second);
+  EXPECT_EQ(guard.open_connections(), 0);
+  const uint64_t again[2] = {guard.admit(number), guard.admit(number)};  // the places are free
+  EXPECT_TRUE(again[0] != 0 && again[1] != 0);
+  for (uint64_t t : again) guard.close(t);
+  for (int fd : {number, first_pair[1], second_pair[0], second_pair[1]}) ::close(fd);
 }
 
 TEST(ServeAlone, WatchTakesTheNewCheckpointOfATrainingRun) {

@@ -25,9 +25,17 @@ Model::Impl::Impl(LoadedCheckpoint loaded)
       tokenizer(ck.meta.tokenizer),
       vocab(ck.meta.symbols, ck.meta.unknown_id) {}
 
-std::vector<int32_t> Model::Impl::encode_prompt(const std::string& prompt) const {
-  if (prompt.empty()) return prompt_start(ck.meta.symbols);
-  return tokenizer.encode(vocab, tokenizer.prepare(prompt, "prompt"), "prompt");
+std::vector<int32_t> Model::Impl::encode_prompt(const std::string& prompt,
+                                                int64_t* from_prompt) const {
+  const std::string text = tokenizer.prepare(prompt, "prompt");
+  std::vector<int32_t> ids;
+  // No symbols (nothing, or only a byte-order mark): start where training's samples start.
+  if (text.empty())
+    ids = prompt_start(ck.meta.symbols);
+  else
+    ids = tokenizer.encode(vocab, text, "prompt");
+  if (from_prompt) *from_prompt = text.empty() ? 0 : int64_t(ids.size());
+  return ids;
 }
 
 namespace {

@@ -18,8 +18,11 @@ struct Model::Impl {
   Tokenizer tokenizer;
   Vocabulary vocab;
   explicit Impl(LoadedCheckpoint loaded);
-  // The prompt's ids (empty text: from a new line); symbols the model lacks are an Error.
-  std::vector<int32_t> encode_prompt(const std::string& prompt) const;
+  // The prompt's ids (no symbols: from a new line); symbols the model lacks are an Error.
+  // `from_prompt`, when given, receives how many of the ids are the prompt's (0 for the new
+  // line that stands for no prompt).
+  std::vector<int32_t> encode_prompt(const std::string& prompt,
+                                     int64_t* from_prompt = nullptr) const;
 };
 
 // The Impl behind a public Model (the server shares it rather than loading a second copy).

@@ -182,14 +182,16 @@ Completions::~Completions() {
 }
 
 void Completions::handle(const std::string& body, const std::string& model_id,
-                         httplib::Response& res, int64_t& symbols) {
+                         httplib::Response& res, int64_t& symbols,
+                         const std::function<bool()>& client_left) {
   const CompletionRequest r = parse_completion_request(body, cfg_.max_tokens, cfg_.slots);
   const LoadedModel model = engine_->model();
   std::vector<int32_t> ids;
+  int64_t prompt_symbols = 0;
   try {
-    ids = model->encode_prompt(r.prompt);
-  } catch (const Error& e) {  // symbols the model does not know: the client's mistake
-    throw Error(Error::Kind::usage, e.what(), e.hint(), "prompt");
+    ids = model->encode_prompt(r.prompt, &prompt_symbols);
+  } catch (const Error& e) {
+    throw client_text_error(e, "prompt");
   }
   const uint64_t seed = r.seeded ? r.sample.seed : std::random_device{}();
   Jobs jobs;
@@ -229,21 +231,34 @@ void Completions::handle(const std::string& body, const std::string& model_id,
     stream(res, jobs, id, created, model_id, &symbols, display);
     return;
   }
+  // Whatever ends this wait (the client leaving, an exception) cancels the jobs still running:
+  // no slot works for an answer nobody reads.
+  struct CancelOnExit {
+    const Jobs& jobs;
+    ~CancelOnExit() { cancel(jobs); }
+  } cancel_on_exit{jobs};
   json choices = json::array();
   int64_t completion = 0;
+  auto checked = std::chrono::steady_clock::now();
   for (size_t i = 0; i < jobs.size(); ++i) {
     std::string text, piece;
     std::vector<uint32_t> ends;
     bool done = false;
     while (!done) {
-      take(*jobs[i], piece, ends, done, 1000);
+      take(*jobs[i], piece, ends, done, 200);
       text += piece;
+      const auto now = std::chrono::steady_clock::now();
+      if (done || now - checked < std::chrono::milliseconds(100)) continue;
+      checked = now;
+      if (client_left()) {  // nothing will be read: the status is for the log (nginx's 499)
+        res.status = 499;
+        return;
+      }
     }
     completion += jobs[i]->symbols;
     choices.push_back(choice_json(int(i), shown(display, text), reason_of(*jobs[i])));
   }
   symbols = completion;
-  const int64_t prompt_symbols = r.prompt.empty() ? 0 : int64_t(ids.size());
   json out = completion_json(id, created, model_id, choices);
   out["usage"] = {{"prompt_tokens", prompt_symbols},
                   {"completion_tokens", completion},

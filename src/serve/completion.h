@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,8 +27,10 @@ class Completions {
   ~Completions();
 
   // Answers one request into res; `symbols` receives the symbols generated (for the log).
+  // `client_left` tells a whole (not streamed) answer that nobody waits for it any more: its
+  // jobs are cancelled and their slots freed at the engine's next step.
   void handle(const std::string& body, const std::string& model_id, httplib::Response& res,
-              int64_t& symbols);
+              int64_t& symbols, const std::function<bool()>& client_left);
   // Takes a reloaded model if its architecture and vocabulary are unchanged.
   bool reload(LoadedModel fresh);
   void set_threads(int threads) { engine_->set_threads(threads); }

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,7 +13,7 @@
 namespace {
 
 thread_local int t_accepted = -1;  // the socket this (listener) thread accepted last
-thread_local int t_socket = -1;    // the connection this worker serves
+thread_local uint64_t t_ticket = 0;  // the connection this worker serves
 
 }  // namespace
 
@@ -71,25 +72,26 @@ void ConnectionGuard::answer_and_close(int sock, const char* status, const char*
   ::close(sock);
 }
 
-bool ConnectionGuard::admit(int sock) {
+uint64_t ConnectionGuard::admit(int sock) {
   const std::string peer = peer_of(sock);
   std::lock_guard<std::mutex> lock(mu_);
-  if (per_peer_[peer] >= limits_.per_peer) return false;
+  if (per_peer_[peer] >= limits_.per_peer) return 0;
   ++per_peer_[peer];
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(limits_.request_seconds));
-  connections_[sock] = {peer, ::dup(sock), true, deadline};
-  return true;
+  const uint64_t ticket = next_ticket_++;
+  connections_[ticket] = {peer, ::dup(sock), true, deadline};
+  return ticket;
 }
 
-void ConnectionGuard::serving(int sock) {
-  t_socket = sock;
+void ConnectionGuard::serving(uint64_t ticket) {
+  t_ticket = ticket;
 }
 
-void ConnectionGuard::close(int sock) {
-  t_socket = -1;
+void ConnectionGuard::close(uint64_t ticket) {
+  t_ticket = 0;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = connections_.find(sock);
+  auto it = connections_.find(ticket);
   if (it == connections_.end()) return;
   if (it->second.watch_fd >= 0) ::close(it->second.watch_fd);
   if (--per_peer_[it->second.peer] == 0) per_peer_.erase(it->second.peer);
@@ -98,23 +100,35 @@ void ConnectionGuard::close(int sock) {
 
 void ConnectionGuard::request_arrived() {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = connections_.find(t_socket);
+  auto it = connections_.find(t_ticket);
   if (it != connections_.end()) it->second.deadline_on = false;
 }
 
 void ConnectionGuard::response_sent() {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = connections_.find(t_socket);
+  auto it = connections_.find(t_ticket);
   if (it == connections_.end()) return;
   it->second.deadline_on = true;
   it->second.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(limits_.request_seconds));
 }
 
+bool ConnectionGuard::client_left() {
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = connections_.find(t_ticket);
+    if (it != connections_.end()) fd = it->second.watch_fd;  // closed only by this thread
+  }
+  if (fd < 0) return false;
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 void ConnectionGuard::tick() {
   const auto now = Clock::now();
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [sock, c] : connections_)
+  for (auto& [ticket, c] : connections_)
     if (c.deadline_on && now > c.deadline && c.watch_fd >= 0) {
       ::shutdown(c.watch_fd, SHUT_RDWR);  // the worker's read returns; it closes the socket
       c.deadline_on = false;
@@ -142,11 +156,15 @@ GuardedPool::~GuardedPool() {
 void GuardedPool::enqueue(std::function<void()> fn) {
   Task task{std::move(fn), t_accepted};
   t_accepted = -1;
-  if (task.sock >= 0 && !guard_->admit(task.sock)) task.refusal = "429 Too Many Requests";
+  if (task.sock >= 0) {
+    task.ticket = guard_->admit(task.sock);
+    if (task.ticket == 0) task.refusal = "429 Too Many Requests";
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (task.sock >= 0 && !task.refusal && idle_ == 0 && int(jobs_.size()) >= waiting_) {
-      guard_->close(task.sock);
+      guard_->close(task.ticket);
+      task.ticket = 0;
       task.refusal = "503 Service Unavailable";
     }
     if (task.refusal) {
@@ -169,9 +187,9 @@ void GuardedPool::work() {
     Task task = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
-    if (task.sock >= 0) guard_->serving(task.sock);
+    if (task.ticket) guard_->serving(task.ticket);
     task.fn();  // serves the connection and closes its socket
-    if (task.sock >= 0) guard_->close(task.sock);
+    if (task.ticket) guard_->close(task.ticket);
     lock.lock();
   }
 }

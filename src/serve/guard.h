@@ -38,16 +38,22 @@ struct GuardLimits {
 class ConnectionGuard {
  public:
   explicit ConnectionGuard(const GuardLimits& limits) : limits_(limits) {}
-  // A new connection on socket `sock`: false when its peer holds too many already (the caller
-  // answers 429); else it is registered, with a deadline for its first request.
-  bool admit(int sock);
-  void serving(int sock);  // a worker starts serving it (this thread's connection)
-  void close(int sock);    // served, or refused: forget it (the socket is closed elsewhere)
-  // The request on this thread's connection has arrived (call from the pre-routing handler).
+  // A new connection on socket `sock`: 0 when its peer holds too many already (the caller
+  // answers 429); else it is registered, with a deadline for its first request, under the
+  // ticket returned. Tickets, not socket numbers, name connections: the kernel gives a closed
+  // socket's number to the next connection before its worker has called close().
+  uint64_t admit(int sock);
+  void serving(uint64_t ticket);  // a worker starts serving it (this thread's connection)
+  void close(uint64_t ticket);    // served, or refused: forget it (the socket is closed elsewhere)
+  // The request on this thread's connection has arrived, head and body (call from each
+  // handler: cpp-httplib reads the body after the pre-routing handler).
   void request_arrived();
   // The response has been sent: the next request on the connection gets a new deadline (call
   // from the logger).
   void response_sent();
+  // True when the peer of this thread's connection has closed or reset it: a handler that
+  // waits for its answer stops waiting.
+  bool client_left();
   // Cuts the connections past their deadline (call every few hundred ms).
   void tick();
   int open_connections();
@@ -66,7 +72,8 @@ class ConnectionGuard {
   };
   GuardLimits limits_;
   std::mutex mu_;
-  std::map<int, Connection> connections_;
+  std::map<uint64_t, Connection> connections_;  // by ticket
+  uint64_t next_ticket_ = 1;
   std::map<std::string, int> per_peer_;
   std::atomic<int64_t> cut_{0}, refused_{0};
   friend class GuardedPool;
@@ -88,6 +95,7 @@ class GuardedPool : public httplib::TaskQueue {
   struct Task {
     std::function<void()> fn;
     int sock;
+    uint64_t ticket = 0;  // the guard's name for the connection; 0: not admitted
     const char* refusal = nullptr;  // the rejector's answer, when it is refused
   };
   void work();

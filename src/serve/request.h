@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "charrnn/error.h"
 #include "charrnn/sample_options.h"
 
 namespace charrnn::serve {
@@ -36,5 +37,11 @@ CompletionRequest parse_completion_request(const std::string& body, int64_t max_
 
 // POST /v1/score: {"text": "..."}.
 std::string parse_score_request(const std::string& body);
+
+// The library's Error about a text the client sent (symbols the model does not know, too few
+// symbols to score) as the client's mistake: a usage Error naming the request's `field`.
+inline Error client_text_error(const Error& e, const std::string& field) {
+  return Error(Error::Kind::usage, e.what(), e.hint(), field);
+}
 
 }  // namespace charrnn::serve

@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <thread>
 
 #include "api/model_impl.h"
 #include "base/threads.h"
 #include "charrnn/charrnn.h"
+#include "checkpoint/checkpoint.h"
 #include "serve/completion.h"
 #include "serve/engine.h"
 #include "serve/guard.h"
@@ -51,7 +53,11 @@ void send_error(httplib::Response& res, int status, const std::string& message,
                      : status == 503 ? "overloaded"
                                      : "";
   res.status = status;
-  res.set_content(error_object(message, type, param, code).dump(), "application/json");
+  // The message may quote what the client sent (a URL path): bytes that are not UTF-8 become
+  // U+FFFD rather than an exception outside every handler.
+  res.set_content(error_object(message, type, param, code)
+                      .dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json");
 }
 
 void send_json(httplib::Response& res, const json& body) {
@@ -67,38 +73,50 @@ bool has_key(const httplib::Request& req, const std::string& key) {
 class Service {
  public:
   Service(const ServerConfig& c, const LogFn& log) : cfg_(c), log_(log) {
-    const std::string dir = locate_model(c.model);
-    model_ = std::make_shared<const Model>(Model::open(dir, {"best", c.dtype}));
+    dir_ = locate_model(c.model);
+    model_ = std::make_shared<const Model>(Model::open(dir_, {"best", c.dtype}));
     completions_ = std::make_unique<Completions>(impl_of(*model_), c);
     id_ = model_->card().name;
     if (c.watch) watched_ = model_->card().steps;
   }
 
-  void routes(httplib::Server& svr) {
-    svr.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-      send_json(res, {{"status", "ok"}});
-    });
-    svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(page_html(), "text/html");
-    });
-    svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-      send_json(
-          res,
-          {{"object", "list"},
-           {"data",
-            json::array(
-                {{{"id", id_}, {"object", "model"}, {"created", 0}, {"owned_by", "charrnn"}}})}});
-    });
-    auto card = [this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, card_json());
+  // Each handler runs once the head and the body are in (httplib reads a body after the
+  // pre-routing handler): only then does the request's deadline come off, so a body sent a
+  // byte at a time is cut like slow headers are.
+  void routes(httplib::Server& svr, ConnectionGuard& guard) {
+    using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+    auto arrived = [&guard](Handler h) {
+      return [&guard, h](const httplib::Request& req, httplib::Response& res) {
+        guard.request_arrived();  // no deadline while it is answered
+        h(req, res);
+      };
     };
+    svr.Get("/health", arrived([](const httplib::Request&, httplib::Response& res) {
+              send_json(res, {{"status", "ok"}});
+            }));
+    svr.Get("/", arrived([](const httplib::Request&, httplib::Response& res) {
+              res.set_content(page_html(), "text/html");
+            }));
+    svr.Get("/v1/models", arrived([this](const httplib::Request&, httplib::Response& res) {
+              send_json(res, {{"object", "list"},
+                              {"data", json::array({{{"id", id_},
+                                                     {"object", "model"},
+                                                     {"created", 0},
+                                                     {"owned_by", "charrnn"}}})}});
+            }));
+    const Handler card = arrived([this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, card_json());
+    });
     svr.Get("/v1/model", card);
     svr.Get("/props", card);
-    svr.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      completions_->handle(req.body, id_, res, t_symbols);
-    });
-    svr.Post("/v1/score",
-             [this](const httplib::Request& req, httplib::Response& res) { score(req, res); });
+    svr.Post("/v1/completions",
+             arrived([this, &guard](const httplib::Request& req, httplib::Response& res) {
+               completions_->handle(req.body, id_, res, t_symbols,
+                                    [&guard] { return guard.client_left(); });
+             }));
+    svr.Post("/v1/score", arrived([this](const httplib::Request& req, httplib::Response& res) {
+               score(req, res);
+             }));
   }
 
   // --watch: a new best checkpoint in the directory is taken between two engine steps.
@@ -106,7 +124,10 @@ class Service {
     if (!cfg_.watch) return;
     std::shared_ptr<const Model> fresh;
     try {
-      fresh = std::make_shared<const Model>(Model::open(model_->card().dir, {"best", cfg_.dtype}));
+      // model.json alone says whether a new checkpoint is there: the weights are read and
+      // hashed only then, not every second.
+      if (read_checkpoint_meta(dir_).state.step == watched_) return;
+      fresh = std::make_shared<const Model>(Model::open(dir_, {"best", cfg_.dtype}));
     } catch (const Error&) {
       return;  // mid-save or damaged: try again at the next poll
     }
@@ -144,7 +165,16 @@ class Service {
     const std::string text = parse_score_request(req.body);
     ScoreOptions o;
     o.name = "text";
-    const Score s = model()->score(text, o);
+    Score s;
+    // One score at a time, on the server's threads: scoring runs outside the engine's slots,
+    // and many at once on every core would starve the completions.
+    std::lock_guard<std::mutex> lock(score_mu_);
+    charrnn::set_threads(cfg_.threads);  // this thread's OpenMP team
+    try {
+      s = model()->score(text, o);
+    } catch (const Error& e) {
+      throw client_text_error(e, "text");
+    }
     send_json(res, {{"symbols", s.symbols},
                     {"predicted", s.predicted},
                     {"nats_per_char", s.nats_per_char},
@@ -154,17 +184,17 @@ class Service {
 
   ServerConfig cfg_;
   LogFn log_;
-  std::mutex model_mu_;
+  std::mutex model_mu_, score_mu_;
   std::shared_ptr<const Model> model_;  // the one loaded model: card, /v1/score, completions
   std::unique_ptr<Completions> completions_;
+  std::string dir_;  // the checkpoint directory (a load may have read it from its aside copy)
   std::string id_;
   int64_t watched_ = -1;
 };
 
 void install_handlers(httplib::Server& svr, ConnectionGuard& guard, const ServerConfig& c,
                       const LogFn& log) {
-  svr.set_pre_routing_handler([c, &guard](const httplib::Request& req, httplib::Response& res) {
-    guard.request_arrived();  // head and body are in: no deadline while it is answered
+  svr.set_pre_routing_handler([c](const httplib::Request& req, httplib::Response& res) {
     t_start = Clock::now();
     t_symbols = 0;
     if (!c.cors_origin.empty()) {
@@ -239,7 +269,7 @@ void run_server(const ServerConfig& c, const std::atomic<bool>* stop, const LogF
   svr.set_write_timeout(c.timeout_seconds, 0);
   svr.set_keep_alive_timeout(2);  // an idle connection holds a worker thread
   install_handlers(svr, guard, c, log);
-  service.routes(svr);
+  service.routes(svr, guard);
   const int port =
       c.port == 0 ? svr.bind_to_any_port(c.host) : (svr.bind_to_port(c.host, c.port) ? c.port : -1);
   if (port < 0)
