@@ -37,6 +37,9 @@ class BadInputs : public ::testing::Test {
     for (int i = 0; i < 200; ++i) text += "a small corpus for bad inputs\n";
     write_text(dir_ + "/ok.txt", text);
     write_text(dir_ + "/empty.txt", "");
+    std::string short_text;
+    for (int i = 0; i < 20; ++i) short_text += "a short corpus\n";  // 300 symbols
+    write_text(dir_ + "/short.txt", short_text);
     write_text(dir_ + "/binary.bin", std::string("\x7f"
                                                  "ELF\x02\x01\x01\0\0\0\xff\xfe\x80",
                                                  14));
@@ -44,6 +47,8 @@ class BadInputs : public ::testing::Test {
                                         "/m --preset tiny --steps 3 --threads 1 --quiet",
                                     dir_);
     ASSERT_EQ(r.code, 0) << r.err;
+    // A checkpoint that a save interrupted between its two renames left aside only.
+    std::filesystem::copy(dir_ + "/m", dir_ + "/.aside.old");
     damage("truncated", [](const std::string& d) {
       const std::string w = slurp(d + "/weights.safetensors");
       write_text(d + "/weights.safetensors", w.substr(0, w.size() - 100));
@@ -91,6 +96,8 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
        "invalid UTF-8 at byte offset 10"},
       {"too short for one window", train + "--corpus $D/ok.txt --model $D/x --seq 5000", 1,
        "fewer than one window"},
+      {"too short for any automatic size", train + "--corpus $D/short.txt --model $D/x --minutes 1",
+       1, "fewer than one window"},
       {"unwritable model directory", train + "--corpus $D/ok.txt --model /proc/charrnn/m", 1,
        "cannot create directory /proc/charrnn"},
       {"model path is a file", train + "--corpus $D/ok.txt --model $D/ok.txt", 2,
@@ -99,6 +106,8 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
        "not a charrnn checkpoint"},
       {"existing checkpoint", train + "--corpus $D/ok.txt --model $M", 2,
        "already holds a checkpoint"},
+      {"checkpoint left aside by an interrupted save", train + "--corpus $D/ok.txt --model $D/aside",
+       2, "/.aside.old, left by an interrupted save); training would replace it"},
       {"unknown flag", train + "--corpus $D/ok.txt --model $D/x --colour", 2,
        "unrecognised option '--colour'"},
       {"negative hidden", train + "--corpus $D/ok.txt --model $D/x --hidden -3", 2,

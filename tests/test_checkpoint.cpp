@@ -1,8 +1,10 @@
 // test_checkpoint.cpp — SHA-256 vectors, safetensors and whole-checkpoint round trips
 // (bit-exact), and the damage a loader must refuse.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -124,7 +126,32 @@ TEST(Checkpoint, SavingAgainReplacesTheWholeDirectory) {
   save_checkpoint(dir, m, {p1.data(), nullptr, nullptr, nullptr, 0});
   save_checkpoint(dir, m, {p2.data(), nullptr, nullptr, nullptr, 0});
   EXPECT_EQ(load_checkpoint(dir).params, p2);
-  EXPECT_FALSE(path_exists(parent_dir(dir) + "/." + base_name(dir) + ".old"));
+  EXPECT_FALSE(path_exists(checkpoint_aside_dir(dir)));
+  remove_tree(dir);
+}
+
+// A save that died between its two renames (where the file system has no RENAME_EXCHANGE)
+// left the checkpoint only aside. The next save puts it back before anything can fail, so
+// that a second failure (here: a file size limit) still leaves it in place.
+TEST(Checkpoint, ASaveAfterAnInterruptedSwapPutsThePreviousCheckpointBackFirst) {
+  const std::string dir = temp_dir("ck_aside");
+  CheckpointMeta m = small_meta();
+  auto p1 = random_params(m.model, 1), p2 = random_params(m.model, 2);
+  save_checkpoint(dir, m, {p1.data(), nullptr, nullptr, nullptr, 0});
+  ASSERT_EQ(std::rename(dir.c_str(), checkpoint_aside_dir(dir).c_str()), 0);
+  rlimit unlimited{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &unlimited), 0);
+  std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+  const rlimit small{64, unlimited.rlim_max};
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  EXPECT_THROW(save_checkpoint(dir, m, {p2.data(), nullptr, nullptr, nullptr, 0}), Error);
+  ::setrlimit(RLIMIT_FSIZE, &unlimited);
+  std::signal(SIGXFSZ, SIG_DFL);
+  EXPECT_TRUE(is_checkpoint_dir(dir));
+  EXPECT_EQ(load_checkpoint(dir).params, p1);
+  save_checkpoint(dir, m, {p2.data(), nullptr, nullptr, nullptr, 0});
+  EXPECT_EQ(load_checkpoint(dir).params, p2);
+  EXPECT_FALSE(path_exists(checkpoint_aside_dir(dir)));
   remove_tree(dir);
 }
 

@@ -66,5 +66,22 @@ TEST_F(CliTraining, ResumeComparesAPresetByTheValuesItSets) {
       << r.err;
 }
 
+// The flags that replaced some of a fixed preset's values stay replaced when the run resumes:
+// the preset is not applied a second time over the checkpoint's settings.
+TEST_F(CliTraining, ResumeKeepsTheFlagsThatReplacedAPresetsValues) {
+  const std::string start = "train --corpus " + corpus_ + " --model " + dir_ +
+                            "/pv --preset tiny --seq 8 --batch 4 --threads 1 --quiet";
+  ASSERT_EQ(run(start + " --steps 3").code, 0);
+  Result r = run("train --resume " + dir_ + "/pv --steps 5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json training = model_json("pv")["training"];
+  EXPECT_EQ(training["config"]["seq"], 8);
+  EXPECT_EQ(training["config"]["batch"], 4);
+  EXPECT_EQ(training["state"]["step"], 5);
+  Result again = run(start + " --steps 7 --resume " + dir_ + "/pv");  // the start command
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(model_json("pv")["training"]["state"]["step"], 7);
+}
+
 }  // namespace
 }  // namespace charrnn

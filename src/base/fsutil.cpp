@@ -131,4 +131,12 @@ void replace_directory(const std::string& staged, const std::string& target,
          "the previous checkpoint is intact at " + old);
 }
 
+void restore_interrupted_replace(const std::string& target, const std::string& old) {
+  if (path_exists(target) || !path_exists(old)) return;
+  if (::rename(old.c_str(), target.c_str()) != 0)
+    fail("cannot move " + old + " back to " + target + ": " + sys_error(),
+         "move it back by hand: it holds the last complete copy");
+  fsync_dir(parent_dir(target));
+}
+
 }  // namespace charrnn

@@ -22,5 +22,8 @@ std::string base_name(const std::string& path);    // last component, trailing '
 // until the caller removes it. Uses renameat2(RENAME_EXCHANGE) where the file system has it.
 void replace_directory(const std::string& staged, const std::string& target,
                        const std::string& old);
+// Undoes a replace_directory that stopped between its two renames (the target gone, the
+// previous one left at `old`): `old` goes back to `target`. Nothing to do otherwise.
+void restore_interrupted_replace(const std::string& target, const std::string& old);
 
 }  // namespace charrnn

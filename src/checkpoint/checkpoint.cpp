@@ -51,7 +51,10 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   const std::string parent = parent_dir(dir), base = base_name(dir);
   make_dirs(parent);
   const std::string staged = parent + "/." + base + ".staging-" + std::to_string(::getpid());
-  const std::string old = parent + "/." + base + ".old";
+  const std::string old = checkpoint_aside_dir(dir);
+  // A save that died between its two renames left the checkpoint only at `old`: it goes back
+  // in place before this save deletes `old`.
+  restore_interrupted_replace(dir, old);
   remove_stale_staging(parent, base);
   remove_tree(staged);
   make_dirs(staged);
@@ -86,6 +89,10 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta,
   replace_directory(staged, dir, old);
   fsync_dir(parent);
   remove_tree(old);
+}
+
+std::string checkpoint_aside_dir(const std::string& dir) {
+  return parent_dir(dir) + "/." + base_name(dir) + ".old";
 }
 
 bool is_checkpoint_dir(const std::string& dir) {

@@ -128,5 +128,8 @@ bool load_optimizer(const LoadedCheckpoint& ck, OptimizerTensors& out);
 
 // True when `dir` holds a model.json (a directory charrnn may overwrite).
 bool is_checkpoint_dir(const std::string& dir);
+// Where a save puts the previous checkpoint of `dir` while it swaps the new one in
+// (parent/.name.old); a loader that finds no `dir` reads it there.
+std::string checkpoint_aside_dir(const std::string& dir);
 
 }  // namespace charrnn

@@ -85,7 +85,7 @@ CheckpointMeta parse_model_json(const std::string& text, const std::string& file
 
 std::string checkpoint_files_dir(const std::string& dir) {
   if (is_checkpoint_dir(dir)) return dir;
-  const std::string old = parent_dir(dir) + "/." + base_name(dir) + ".old";  // interrupted swap
+  const std::string old = checkpoint_aside_dir(dir);  // an interrupted swap left it there
   if (is_checkpoint_dir(old)) return old;
   if (!is_directory(dir))
     fail("model directory " + dir + " does not exist",

@@ -53,9 +53,12 @@ void apply_fixed_preset(TrainConfig& c) {
   if (!stop_rule && c.preset == Preset::large) c.steps = 20000;
 }
 
-void check_preset_matches(Preset p, const nlohmann::json& saved, const std::string& dir) {
+void check_preset_matches(const TrainConfig& given, const nlohmann::json& saved,
+                          const std::string& dir) {
+  const Preset p = given.preset;
   const nlohmann::ordered_json values = preset_values(p);
   for (const auto& [name, value] : values.items()) {
+    if (given.is_given(name)) continue;  // the flag replaced the preset's value, then and now
     if (!saved.contains(name) || saved[name] == nlohmann::json::parse(value.dump())) continue;
     fail_field("preset",
                preset_name(p) + " sets " + name + " to " + value.dump() + ", but the checkpoint " +
@@ -135,6 +138,7 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
       pick = i;
   const SizeMeasure& m = measured[pick];
   AutoChoice c;
+  c.pick = pick;
   c.size = m.size;
   c.dtype = m.dtype;
   c.tokens = budget_tokens(budget, m, train_symbols);

@@ -20,9 +20,11 @@ nlohmann::ordered_json preset_values(Preset p);
 // Applies a fixed preset (tiny .. large) to the settings not given. medium and large also set
 // their step count when no stop rule (steps, epochs, minutes) is given.
 void apply_fixed_preset(TrainConfig& c);
-// An older checkpoint's record has no "preset": the values preset `p` stands for must be its
-// values, or a usage Error names the first that differs.
-void check_preset_matches(Preset p, const nlohmann::json& saved, const std::string& dir);
+// An older checkpoint's record has no "preset": the values `given.preset` stands for must be
+// its values (but for the settings given, which replaced them), or a usage Error names the
+// first that differs.
+void check_preset_matches(const TrainConfig& given, const nlohmann::json& saved,
+                          const std::string& dir);
 
 // --- the automatic preset
 
@@ -47,6 +49,7 @@ struct SizeMeasure {
 };
 
 struct AutoChoice {
+  size_t pick;  // the index of the size in the measured list
   SizeCandidate size;
   Dtype dtype;
   double dropout;  // also output dropout

@@ -20,7 +20,14 @@ namespace {
 
 void check_model_dir(const TrainConfig& c) {
   if (c.model_dir.empty()) fail_field("model", "is not given", "name the checkpoint directory");
-  if (c.resume || !path_exists(c.model_dir) || c.force) return;
+  if (c.resume || c.force) return;
+  // A save that died between its two renames left the checkpoint aside: it is still the
+  // checkpoint (loaders read it, the next save puts it back), not a free directory.
+  if (!path_exists(c.model_dir) && is_checkpoint_dir(checkpoint_aside_dir(c.model_dir)))
+    fail_usage(c.model_dir + " already holds a checkpoint (at " + checkpoint_aside_dir(c.model_dir) +
+                   ", left by an interrupted save); training would replace it",
+               "resume it to continue it, set {force} to replace it, or choose another {model}");
+  if (!path_exists(c.model_dir)) return;
   if (!is_directory(c.model_dir))
     fail_usage(c.model_dir + " exists and is not a directory", "choose another {model} path");
   if (is_checkpoint_dir(c.model_dir))
@@ -104,6 +111,7 @@ void Session::start_new() {
   LoadedCheckpoint parent;
   if (!cfg_.init_from.empty()) parent = load_parent();
   load_data(Tokenizer(cfg_.tokenizer), cfg_.init_from.empty() ? nullptr : &parent.meta);
+  check_ranks_agree();  // before the automatic preset, whose ranks take rank 0's choice
   if (cfg_.preset == Preset::automatic) size_automatically();
   // Said, because 30 minutes given only 3 layers would otherwise quietly train 3 x 128 with no
   // dropout.
@@ -115,7 +123,6 @@ void Session::start_new() {
   meta_.model.vocab = int(meta_.symbols.size());
   if (meta_.model.dtype == Dtype::automatic) meta_.model.dtype = Dtype::f32;  // until probed
   build(meta_.model);
-  check_ranks_agree();
   init_parameters(meta_.model, params_p_.data(), cfg_.seed);
   if (!cfg_.init_from.empty())  // the parent's tensors; rows of new symbols stay fresh
     copy_parent_parameters(parent.meta.model, parent.params.data(), meta_.model, params_p_.data());

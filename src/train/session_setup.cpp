@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "charrnn/error.h"
+#include "train/comm.h"
 #include "train/presets.h"
 #include "train/session.h"
 
@@ -40,6 +42,31 @@ double time_size(const ModelConfig& model, int T, int N, IdSpan ids) {
   return double(T) * N / std::max(1e-9, (times[0] + times[1]) / 2);
 }
 
+uint64_t bits_of(double x) {
+  uint64_t w;
+  std::memcpy(&w, &x, sizeof w);
+  return w;
+}
+double double_of(uint64_t w) {
+  double x;
+  std::memcpy(&x, &w, sizeof x);
+  return x;
+}
+
+// Under MPI every rank times the sizes on its own, and near a threshold (tokens per parameter,
+// exposure) their choices could differ where all must train one model: every rank takes rank
+// 0's size, precision, speed and budget, and derives the same choice from them (in f32 on all
+// when a rank's CPU lacks bf16).
+AutoChoice rank0_choice(const std::vector<SizeCandidate>& ladder, const SizeMeasure& mine,
+                        size_t pick, BudgetSpec budget, int64_t symbols, int vocab) {
+  const size_t index = size_t(comm::allgather(pick)[0]);
+  Dtype dtype = Dtype(int(comm::allgather(uint64_t(int(mine.dtype)))[0]));
+  if (comm::any(!cpu_has_bf16())) dtype = Dtype::f32;
+  const double rate = double_of(comm::allgather(bits_of(mine.tokens_per_s))[0]);
+  budget.seconds = double_of(comm::allgather(bits_of(budget.seconds))[0]);
+  return choose_auto({SizeMeasure{ladder[index], dtype, rate}}, budget, symbols, vocab);
+}
+
 }  // namespace
 
 void Session::size_automatically() {
@@ -52,15 +79,19 @@ void Session::size_automatically() {
   budget.epochs = cfg_.epochs;
   const std::vector<ProbeCandidate> dtypes =
       probe_candidates(cfg_.model.dtype, omp_get_max_threads(), cpu_has_bf16(), 1);
-  std::vector<SizeMeasure> measured;
+  const std::vector<SizeCandidate> ladder = auto_ladder_for(cfg_);  // given settings win
+  std::vector<SizeMeasure> measured;  // measured[i] is ladder[i]'s
   nlohmann::json record = nlohmann::json::array();
-  for (const SizeCandidate& size : auto_ladder_for(cfg_)) {  // given settings win
+  for (const SizeCandidate& size : ladder) {
     SizeMeasure best{size, dtypes.front().dtype, 0.0};
     if (budget.seconds > 0) {  // by time: the budget in tokens is this size's speed here
       // A fifth of the window is enough to time; the speed per token barely depends on T.
       const int T = std::max(1, std::min(size.seq, 20));
       const IdSpan ids = train_ids_;
-      if (ids.size < size_t(T) * size.batch + 1) break;  // the corpus is too small for it
+      if (ids.size < size_t(T) * size.batch + 1) {  // the corpus is too small for it
+        if (measured.empty()) (void)Batcher(ids, size.seq, size.batch);  // for any: its message
+        break;
+      }
       for (const ProbeCandidate& d : dtypes) {
         ModelConfig m = cfg_.model;
         m.layers = size.layers;
@@ -84,7 +115,9 @@ void Session::size_automatically() {
     if (budget_tokens(budget, best, int64_t(train_ids_.size)) < params) break;
     if (budget.seconds > 0 && seconds_since(t0) > 0.015 * cfg_.minutes * 60.0) break;
   }
-  const AutoChoice c = choose_auto(measured, budget, int64_t(train_ids_.size), vocab);
+  AutoChoice c = choose_auto(measured, budget, int64_t(train_ids_.size), vocab);
+  if (comm::size() > 1)
+    c = rank0_choice(ladder, measured[c.pick], c.pick, budget, int64_t(train_ids_.size), vocab);
   apply_auto_choice(c, budget.seconds > 0, cfg_);
   meta_.setup["auto"] = {{"measured", record},
                          {"seconds", seconds_since(t0)},

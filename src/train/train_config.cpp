@@ -237,7 +237,9 @@ std::string given_architecture_field(const TrainConfig& c) {
 void resolve_train_config(TrainConfig& c) {
   const OptionTable<TrainConfig>& table = train_options();
   if (c.corpus.empty() && !c.resume) fail_field("corpus", "is not given", "name a UTF-8 text file");
-  if (c.preset == Preset::automatic && !c.is_given("preset")) {
+  // A resumed run has its checkpoint's settings, its preset's among them: applying the preset
+  // again would put back the values the run's own flags had replaced.
+  if (c.preset == Preset::automatic && !c.is_given("preset") && !c.resume) {
     c.auto_off_by = given_architecture_field(c);
     if (!c.auto_off_by.empty()) c.preset = Preset::none;  // the plain defaults for the rest
   }
@@ -249,7 +251,7 @@ void resolve_train_config(TrainConfig& c) {
                    "the architecture and tokenizer are the parent's");
     c.preset = Preset::none;
   }
-  apply_fixed_preset(c);
+  if (!c.resume) apply_fixed_preset(c);
   table.validate(c);
   if (c.min_lr > c.adam.lr) fail_field("min_lr", "must be at most lr");
   if (c.tokenizer.max_vocab == 1) fail_field("max_vocab", "must be 0 (no limit) or at least 2");
@@ -307,7 +309,7 @@ TrainConfig merge_for_resume(const nlohmann::json& saved, const TrainConfig& giv
                      " was given",
                  "leave it out to continue the checkpoint's run, or start a new run");
   }
-  if (given.is_given("preset")) check_preset_matches(given.preset, saved, dir);
+  if (given.is_given("preset")) check_preset_matches(given, saved, dir);
   // A time budget belongs to one invocation: a run that had only one goes on for as long again.
   if (!given.is_given("minutes") && (c.steps > 0 || c.epochs > 0)) c.minutes = 0;
   c.model_dir = dir;

@@ -231,6 +231,10 @@ void Session::choose_eval_sample() {
   }
   if (symbols <= 0 || symbols >= int64_t(val_ids_.size)) return;
   eval_sample_ = std::make_unique<EvalWindows>(val_ids_, cfg_.seq, cfg_.eval_batch, symbols);
+  // Recorded with the run's settings: a resumed run scores the same sample, so that its
+  // evaluations and its best compare with the ones before.
+  cfg_.eval_symbols = symbols;
+  meta_.train_config = train_config_json(cfg_);
   char line[128];
   std::snprintf(
       line, sizeof line, "validation: %lld of %lld symbols each evaluation (a fixed sample)",
