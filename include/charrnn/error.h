@@ -56,9 +56,10 @@ class Error : public std::runtime_error {
     }
     return out;
   }
+  // The speller of what() and hint(): a setting as its own name ("top_k").
+  static std::string plain(const std::string& setting) { return setting; }
 
  private:
-  static std::string plain(const std::string& setting) { return setting; }
   Kind kind_;
   std::string what_, hint_, plain_hint_, field_;
 };
