@@ -407,8 +407,7 @@ PYBIND11_MODULE(charrnn, m) {
           g_threads = n;
         });
       },
-      py::arg("threads"),
-      "OpenMP threads for everything that follows (0: every core).");
+      py::arg("threads"), "OpenMP threads for everything that follows (0: every core).");
   m.def(
       "locate_model",
       [](const std::string& name) { return guarded([&] { return locate_model(name); }); },

@@ -12,7 +12,7 @@
 
 namespace {
 
-thread_local int t_accepted = -1;  // the socket this (listener) thread accepted last
+thread_local int t_accepted = -1;    // the socket this (listener) thread accepted last
 thread_local uint64_t t_ticket = 0;  // the connection this worker serves
 
 }  // namespace

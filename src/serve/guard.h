@@ -95,7 +95,7 @@ class GuardedPool : public httplib::TaskQueue {
   struct Task {
     std::function<void()> fn;
     int sock;
-    uint64_t ticket = 0;  // the guard's name for the connection; 0: not admitted
+    uint64_t ticket = 0;            // the guard's name for the connection; 0: not admitted
     const char* refusal = nullptr;  // the rejector's answer, when it is refused
   };
   void work();

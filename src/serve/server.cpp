@@ -55,9 +55,9 @@ void send_error(httplib::Response& res, int status, const std::string& message,
   res.status = status;
   // The message may quote what the client sent (a URL path): bytes that are not UTF-8 become
   // U+FFFD rather than an exception outside every handler.
-  res.set_content(error_object(message, type, param, code)
-                      .dump(-1, ' ', false, json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(
+      error_object(message, type, param, code).dump(-1, ' ', false, json::error_handler_t::replace),
+      "application/json");
 }
 
 void send_json(httplib::Response& res, const json& body) {
@@ -104,9 +104,8 @@ class Service {
                                                      {"created", 0},
                                                      {"owned_by", "charrnn"}}})}});
             }));
-    const Handler card = arrived([this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, card_json());
-    });
+    const Handler card = arrived(
+        [this](const httplib::Request&, httplib::Response& res) { send_json(res, card_json()); });
     svr.Get("/v1/model", card);
     svr.Get("/props", card);
     svr.Post("/v1/completions",

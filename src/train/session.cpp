@@ -24,7 +24,8 @@ void check_model_dir(const TrainConfig& c) {
   // A save that died between its two renames left the checkpoint aside: it is still the
   // checkpoint (loaders read it, the next save puts it back), not a free directory.
   if (!path_exists(c.model_dir) && is_checkpoint_dir(checkpoint_aside_dir(c.model_dir)))
-    fail_usage(c.model_dir + " already holds a checkpoint (at " + checkpoint_aside_dir(c.model_dir) +
+    fail_usage(c.model_dir + " already holds a checkpoint (at " +
+                   checkpoint_aside_dir(c.model_dir) +
                    ", left by an interrupted save); training would replace it",
                "resume it to continue it, set {force} to replace it, or choose another {model}");
   if (!path_exists(c.model_dir)) return;

@@ -80,7 +80,7 @@ void Session::size_automatically() {
   const std::vector<ProbeCandidate> dtypes =
       probe_candidates(cfg_.model.dtype, omp_get_max_threads(), cpu_has_bf16(), 1);
   const std::vector<SizeCandidate> ladder = auto_ladder_for(cfg_);  // given settings win
-  std::vector<SizeMeasure> measured;  // measured[i] is ladder[i]'s
+  std::vector<SizeMeasure> measured;                                // measured[i] is ladder[i]'s
   nlohmann::json record = nlohmann::json::array();
   for (const SizeCandidate& size : ladder) {
     SizeMeasure best{size, dtypes.front().dtype, 0.0};
