@@ -111,6 +111,8 @@ TEST_F(BadInputs, EachGetsOneClearErrorAndTheDocumentedExitCode) {
        "/.aside.old, left by an interrupted save); training would replace it"},
       {"unknown flag", train + "--corpus $D/ok.txt --model $D/x --colour", 2,
        "unrecognised option '--colour'"},
+      {"prefix of a flag, not guessed", train + "--corpus $D/ok.txt --out $D/x", 2,
+       "unrecognised option '--out'"},
       {"negative hidden", train + "--corpus $D/ok.txt --model $D/x --hidden -3", 2,
        "--hidden must be between"},
       {"zero batch", train + "--corpus $D/ok.txt --model $D/x --batch 0", 2,

@@ -22,6 +22,9 @@ bool parse(int argc, char** argv, const std::string& usage,
   for (const auto& g : groups) all.add(g);
   all.add(help);
   po::command_line_parser parser(argc, argv);
+  // No guessing from prefixes: "--out DIR" would silently become --output-dropout and fail on
+  // the number; an unknown flag must be named as unknown.
+  parser.style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing);
   parser.options(all);
   if (positional) parser.positional(*positional);
   po::store(parser.run(), vm);
