@@ -127,8 +127,8 @@ class Service {
       // hashed only then, not every second.
       if (read_checkpoint_meta(dir_).state.step == watched_) return;
       fresh = std::make_shared<const Model>(Model::open(dir_, {"best", cfg_.dtype}));
-    } catch (const Error&) {
-      return;  // mid-save or damaged: try again at the next poll
+    } catch (const std::exception&) {  // Error, or bad_alloc and oneDNN's from the new model
+      return;  // mid-save, damaged or too big: keep serving the loaded one, try again next poll
     }
     if (fresh->card().steps == watched_) return;
     watched_ = fresh->card().steps;
