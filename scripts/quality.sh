@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # quality.sh [BUILD] — the quality matrix: at equal minutes on this machine, per corpus and
 # budget (CORPORA, default "tinyshakespeare kjv tang"; MINUTES, default "10 30", plus 90 on
-# tinyshakespeare unless NO90=1):
+# tinyshakespeare unless NO90=1; LSTM_EVAL_EVERY below):
 #   1. charrnn's default, alone on the machine: `charrnn train --corpus FILE --minutes M`;
 #   2. the PyTorch LSTM peer at the size charrnn chose (its best setting, one thread), beside
 #      the PyTorch GPT peer at its first size, one core each;
@@ -24,6 +24,10 @@ cpu=$(lscpu | /usr/bin/python3 -c '
 import sys
 f = {k.strip(): v.strip() for k, _, v in (l.partition(":") for l in sys.stdin)}
 print("%s (family %s, model %s)" % (f.get("Model name"), f.get("CPU family"), f.get("Model")))')
+# The LSTM peer scores the whole validation split every LSTM_EVAL_EVERY steps (0: at the end
+# only). On tang's 8,796 symbols each of its evaluations takes about 5 minutes on one core,
+# which its clock leaves out but the cell's wall time does not.
+lstm_eval=${LSTM_EVAL_EVERY:-100}
 # GPT sizes: layers heads embed block (batch 32, dropout 0.1, lr 1e-3: the peer's recipe).
 gpt_sizes=("4 4 128 128" "4 4 256 128" "6 6 384 256")
 
@@ -51,7 +55,7 @@ run_cell() {  # corpus minutes
   read -r L H T N D LR < <(/usr/bin/python3 scripts/peer_settings.py "$cell/charrnn/model.json")
   echo "quality: peers beside each other, one core each: LSTM ${L}x$H and GPT sizes"
   taskset -c 0 /usr/bin/python3 "$lstm" --corpus "$file" --layers "$L" --hidden "$H" --seq "$T" \
-    --batch "$N" --dropout "$D" --lr "$LR" --threads 1 --minutes "$minutes" --eval-every 100 \
+    --batch "$N" --dropout "$D" --lr "$LR" --threads 1 --minutes "$minutes" --eval-every "$lstm_eval" \
     >"$cell/lstm.jsonl" &
   local i=0 pids=($!)
   for size in "${gpt_sizes[@]}"; do
