@@ -85,11 +85,13 @@ void Engine::build_nets(const LoadedModel& model) {
     nets.back()->reset_state();
     if (n == S_) break;
   }
+  auto warmer = std::make_unique<PromptWarmer>(model->ck.meta.model, model->ck.params.data());
+  // Nothing below allocates: a build that throws leaves the loaded model's nets as they were.
   if (!nets_.empty())  // running jobs keep their state
     for (int r = 0; r < active_; ++r)
       copy_row(*nets_[size_t(current_)], r, *nets[size_t(current_)], r);
   nets_ = std::move(nets);
-  warmer_ = std::make_unique<PromptWarmer>(model->ck.meta.model, model->ck.params.data());
+  warmer_ = std::move(warmer);
   if (warming_) warming_->warmed = false;  // read again with the new weights
   warming_ = nullptr;
   std::lock_guard<std::mutex> lock(model_mu_);
@@ -230,7 +232,10 @@ void Engine::run() {
     if (pending_) {  // between two steps: running jobs go on with the new weights
       LoadedModel fresh = std::move(pending_);
       pending_.reset();
-      build_nets(fresh);
+      try {
+        build_nets(fresh);
+      } catch (const std::exception&) {  // out of memory, or oneDNN's: serve the loaded model
+      }
     }
     omp_set_num_threads(threads_.load());
     warm_prompts(lock);  // a slice of prompt reading between two steps
