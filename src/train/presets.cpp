@@ -170,9 +170,9 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   char why[200];
   std::snprintf(why, sizeof why,
                 "%d x %d, T %d, N %d: %.3g tokens in the budget, %.2g per parameter, %.1f epochs "
-                "of %.2g parameters per symbol",
+                "of %.2g parameters per symbol (exposure %.3g)",
                 c.size.layers, c.size.hidden, c.size.seq, c.size.batch, c.tokens,
-                c.tokens / parameters(c.size, vocab), c.epochs, params_per_symbol);
+                c.tokens / parameters(c.size, vocab), c.epochs, params_per_symbol, exposure);
   c.why = why;
   return c;
 }
