@@ -266,12 +266,12 @@ void Completions::handle(const std::string& body, const std::string& model_id,
   res.set_content(out.dump(), "application/json");
 }
 
-bool Completions::reload(LoadedModel fresh) {
+bool Completions::reload(LoadedModel fresh, Engine::Built built) {
   const CheckpointMeta &a = fresh->ck.meta, &b = engine_->model()->ck.meta;
   if (a.model.cell != b.model.cell || a.model.layers != b.model.layers ||
       a.model.hidden != b.model.hidden || a.model.embed != b.model.embed || a.symbols != b.symbols)
     return false;
-  engine_->reload(std::move(fresh));
+  engine_->reload(std::move(fresh), std::move(built));
   return true;
 }
 

@@ -31,8 +31,9 @@ class Completions {
   // jobs are cancelled and their slots freed at the engine's next step.
   void handle(const std::string& body, const std::string& model_id, httplib::Response& res,
               int64_t& symbols, const std::function<bool()>& client_left);
-  // Takes a reloaded model if its architecture and vocabulary are unchanged.
-  bool reload(LoadedModel fresh);
+  // Takes a reloaded model if its architecture and vocabulary are unchanged; `built` hears
+  // whether the engine could build it (Engine::reload).
+  bool reload(LoadedModel fresh, Engine::Built built);
   void set_threads(int threads) { engine_->set_threads(threads); }
   void shutdown() { engine_->shutdown(); }
 

@@ -50,10 +50,11 @@ bool Engine::submit(const std::vector<std::shared_ptr<Job>>& choices) {
   return true;
 }
 
-void Engine::reload(LoadedModel model) {
+void Engine::reload(LoadedModel model, Built built) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_ = std::move(model);
+    pending_built_ = std::move(built);
   }
   cv_.notify_one();
 }
@@ -231,11 +232,16 @@ void Engine::run() {
     if (stopping_) break;
     if (pending_) {  // between two steps: running jobs go on with the new weights
       LoadedModel fresh = std::move(pending_);
+      Built built = std::move(pending_built_);
       pending_.reset();
+      pending_built_ = nullptr;
+      bool ok = true;
       try {
         build_nets(fresh);
       } catch (const std::exception&) {  // out of memory, or oneDNN's: serve the loaded model
+        ok = false;
       }
+      if (built) built(ok);
     }
     omp_set_num_threads(threads_.load());
     warm_prompts(lock);  // a slice of prompt reading between two steps

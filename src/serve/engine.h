@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -67,8 +68,11 @@ class Engine {
   // slots and the queue cannot take them all.
   bool submit(const std::vector<std::shared_ptr<Job>>& choices);
   // A model of the same architecture and vocabulary, taken between two steps; running jobs
-  // continue with its weights.
-  void reload(LoadedModel model);
+  // continue with its weights. `built` is called on the engine's thread once its nets are
+  // built (true) or could not be (false: out of memory; the loaded model goes on serving).
+  // A reload replaced by a newer one before the next step is never called.
+  using Built = std::function<void(bool built)>;
+  void reload(LoadedModel model, Built built);
   LoadedModel model() const;
   // Ends every job (Finish::stopped) and the worker.
   void shutdown();
@@ -113,6 +117,7 @@ class Engine {
   std::condition_variable cv_;
   std::deque<Request> queue_;
   LoadedModel pending_;  // a reload waiting for the next step boundary
+  Built pending_built_;  // and whom to tell how its build went
   bool stopping_ = false;
   std::atomic<int> in_flight_{0};  // jobs queued or in a slot
   int active_ = 0;                 // jobs in a slot (worker thread only)

@@ -132,16 +132,23 @@ class Service {
     }
     if (fresh->card().steps == watched_) return;
     watched_ = fresh->card().steps;
-    if (!completions_->reload(impl_of(*fresh))) {
+    const std::string at = fresh->card().dir + " at step " + std::to_string(watched_);
+    // The card and /v1/score change only once the engine serves the new weights, so all three
+    // always describe one model.
+    auto built = [this, fresh, at](bool ok) {
+      if (!ok) {
+        log_("could not build the nets of " + at + " (out of memory?); keeping the loaded one");
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> lock(model_mu_);
+        model_ = fresh;
+      }
+      log_("reloaded " + at);
+    };
+    if (!completions_->reload(impl_of(*fresh), built))
       log_("model in " + fresh->card().dir +
            " changed shape; keeping the loaded one (restart to serve it)");
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(model_mu_);
-      model_ = fresh;
-    }
-    log_("reloaded " + fresh->card().dir + " at step " + std::to_string(fresh->card().steps));
   }
 
   void shutdown() { completions_->shutdown(); }

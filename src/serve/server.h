@@ -35,7 +35,8 @@ struct ServerConfig {
   int max_connections_per_peer = 32;    // connections one address may hold at once
 };
 
-// One line per event: the URL on start, one line per request, reloads. The caller prints.
+// One line per event: the URL on start, one line per request, reloads. The caller prints; it
+// is called from the HTTP threads and the engine's at once.
 using LogFn = std::function<void(const std::string& line)>;
 
 // Serves until *stop becomes true, then stops accepting, cancels what runs, and returns.
