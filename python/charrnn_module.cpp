@@ -33,21 +33,10 @@ py::object g_error, g_usage_error;
   throw py::error_already_set();
 }
 
-// charrnn.set_threads's count (-1: never called). OpenMP keeps a team size per thread, and
-// Python calls come from any thread (a streamed generation computes on one of its own): every
-// thread that computes takes the count first.
-std::atomic<int> g_threads{-1};
-void take_threads() {
-  const int n = g_threads.load();
-  if (n >= 0) set_threads(n);
-}
-
-// Runs f on this thread's share of set_threads, turning charrnn::Error into the module's
-// exceptions.
+// Runs f, turning charrnn::Error into the module's exceptions.
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {
   try {
-    take_threads();
     return f();
   } catch (const Error& e) {
     raise(e);
@@ -83,7 +72,6 @@ class Stream {
       : model_(std::move(model)) {
     worker_ = std::thread([this, prompt = std::move(prompt), length, o] {
       try {
-        take_threads();
         const Generation g = model_.generate(prompt, length, o, [this](const std::string& s) {
           std::lock_guard<std::mutex> lock(mu_);
           pieces_.push_back(s);
@@ -402,10 +390,7 @@ PYBIND11_MODULE(charrnn, m) {
   m.def(
       "set_threads",
       [](int n) {
-        guarded([&] {
-          set_threads(n);  // checks n
-          g_threads = n;
-        });
+        guarded([&] { set_threads(n); });
       },
       py::arg("threads"), "OpenMP threads for everything that follows (0: every core).");
   m.def(

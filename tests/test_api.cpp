@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <thread>
 
+#include "base/openmp.h"
 #include "charrnn/charrnn.h"
 #include "test_util.h"
 
@@ -82,6 +84,25 @@ TEST_F(Api, ACallbackReturningFalseStopsAfterThatSymbol) {
   EXPECT_EQ(calls, 5);
   EXPECT_EQ(g.symbols, 5);
   EXPECT_EQ(g.finish_reason, "stopped");
+}
+
+// OpenMP keeps a team size per thread: a count set on one thread must still reach a call made
+// on another (a server's worker, a Python thread), where OpenMP would start at its default.
+TEST_F(Api, SetThreadsReachesCallsMadeOnOtherThreads) {
+  const Model m = Model::open(kKjv);
+  const int before = omp_get_max_threads();
+  const int wanted = before + 1;
+  set_threads(wanted);
+  int seen = -1;
+  std::thread caller([&] {
+    m.generate("And", 2, {}, [&](const std::string&) {
+      seen = omp_get_max_threads();  // the callback runs on the calling thread
+      return true;
+    });
+  });
+  caller.join();
+  EXPECT_EQ(seen, wanted);
+  set_threads(before);
 }
 
 TEST_F(Api, SampleKOfABatchEqualsASingleGenerationWithSeedPlusK) {

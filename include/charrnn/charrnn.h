@@ -34,7 +34,8 @@ namespace charrnn {
 // The library's version at run time, "MAJOR.MINOR.PATCH" (CHARRNN_VERSION_STRING at build time).
 const char* version();
 
-// OpenMP threads for everything that follows; 0: every core.
+// OpenMP threads for everything that follows, on every thread that calls the library; 0:
+// every core.
 void set_threads(int threads);
 
 // ---------------------------------------------------------------------------------------------

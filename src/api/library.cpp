@@ -1,8 +1,11 @@
 // library.cpp — the public API's version, threads and training (charrnn.h).
 #include <omp.h>
 
+#include <atomic>
+
 #include "base/fsutil.h"
 #include "charrnn/charrnn.h"
+#include "api/model_impl.h"
 #include "checkpoint/checkpoint.h"
 #include "train/trainer.h"
 
@@ -12,11 +15,28 @@ const char* version() {
   return CHARRNN_VERSION_STRING;
 }
 
+namespace {
+// set_threads's count (-1: never called). OpenMP keeps a team size per thread, and a caller's
+// threads (a server's, Python's) each start at OpenMP's default: every call that computes
+// takes the count on its own thread first (take_threads).
+std::atomic<int> g_threads{-1};
+
+void apply_threads(int threads) {
+  omp_set_num_threads(threads == 0 ? omp_get_num_procs() : threads);
+}
+}  // namespace
+
 void set_threads(int threads) {
   if (threads < 0 || threads > 1024)
     fail_field("threads",
                "must be between 0 (every core) and 1024, got " + std::to_string(threads));
-  omp_set_num_threads(threads == 0 ? omp_get_num_procs() : threads);
+  g_threads.store(threads);
+  apply_threads(threads);
+}
+
+void take_threads() {
+  const int threads = g_threads.load();
+  if (threads >= 0) apply_threads(threads);
 }
 
 namespace {
@@ -132,6 +152,7 @@ TrainProgress progress_of(const TrainEvent& e) {
 TrainSummary train(const TrainOptions& options,
                    const std::function<void(const TrainProgress&)>& on_progress,
                    const std::atomic<bool>* stop) {
+  take_threads();
   TrainConfig c = config_of(options);
   if (!c.init_from.empty()) c.init_from = locate_model(c.init_from);
   if (c.resume) {  // the checkpoint's own configuration, with what may change on resume

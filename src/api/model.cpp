@@ -103,6 +103,7 @@ Generation Model::generate(const std::string& prompt, int64_t length, const Samp
 std::vector<Generation> Model::generate_n(
     const std::string& prompt, int64_t length, int n, const SampleOptions& options,
     const std::function<bool(int, const std::string&)>& on_symbol) const {
+  take_threads();
   if (n < 1 || n > 4096) fail_field("n", "must be between 1 and 4096, got " + std::to_string(n));
   validate_sample_config(options);
   const Impl& m = *impl_;
@@ -147,6 +148,7 @@ void Model::Cursor::feed(int id) {
   if (id < 0 || id >= V)
     fail_field("id",
                "must be between 0 and " + std::to_string(V - 1) + ", got " + std::to_string(id));
+  take_threads();
   Net& net = state_->net;
   const int32_t x = id;
   net.forward(&x, nullptr, nullptr);
@@ -163,6 +165,7 @@ void Model::Cursor::feed(const std::string& text) {
 }
 
 Model::Cursor Model::start(const std::string& prompt) const {
+  take_threads();
   const std::vector<int32_t> ids = impl_->encode_prompt(prompt);
   auto state = std::make_shared<Cursor::State>(impl_);
   std::vector<float> h_lh, c_lh;  // all but the last symbol, warmed as generate() warms them
@@ -181,6 +184,7 @@ Model::Cursor Model::start(const std::string& prompt) const {
 
 Generation Model::beam_search(const std::string& prompt, int64_t length, int width,
                               const std::vector<std::string>& stop) const {
+  take_threads();
   if (length < 0) fail_field("length", "must be >= 0, got " + std::to_string(length));
   const Impl& m = *impl_;
   const BeamResult r = beam_search_ids(m.ck.meta.model, m.ck.params.data(), m.encode_prompt(prompt),
@@ -245,6 +249,7 @@ Score score_dynamic(const Model::Impl& m, const std::vector<int32_t>& ids,
 }  // namespace
 
 Model Model::adapted(const std::string& text, const DynamicEvalOptions& options) const {
+  take_threads();
   const Impl& m = *impl_;
   const std::vector<int32_t> ids = m.encode_prompt(text);
   if (ids.size() < 2) fail_field("prompt", "has fewer than 2 symbols; nothing to adapt to");
@@ -256,6 +261,7 @@ Model Model::adapted(const std::string& text, const DynamicEvalOptions& options)
 }
 
 Score Model::score(const std::string& text, const ScoreOptions& options) const {
+  take_threads();
   if (options.batch < 1 || options.batch > 100000)
     fail_field("batch", "must be between 1 and 100000, got " + std::to_string(options.batch));
   if (options.seq < 1 || options.seq > 100000)

@@ -25,6 +25,10 @@ struct Model::Impl {
                                      int64_t* from_prompt = nullptr) const;
 };
 
+// Applies set_threads's count, if it was called, to the calling thread's OpenMP team: every
+// public call that computes starts with it (library.cpp).
+void take_threads();
+
 // The Impl behind a public Model (the server shares it rather than loading a second copy).
 std::shared_ptr<const Model::Impl> impl_of(const Model& m);
 
