@@ -35,7 +35,7 @@ namespace charrnn {
 const char* version();
 
 // OpenMP threads for everything that follows, on every thread that calls the library; 0:
-// every core.
+// every core. A call that computes sets its thread's OpenMP team size to it, and leaves it so.
 void set_threads(int threads);
 
 // ---------------------------------------------------------------------------------------------

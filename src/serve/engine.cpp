@@ -241,7 +241,14 @@ void Engine::run() {
       } catch (const std::exception&) {  // out of memory, or oneDNN's: serve the loaded model
         ok = false;
       }
-      if (built) built(ok);
+      if (built) {  // unlocked: a slow log must not hold up the HTTP threads' submits
+        lock.unlock();
+        try {
+          built(ok);
+        } catch (const std::exception&) {  // a line that could not be logged stops nothing
+        }
+        lock.lock();
+      }
     }
     omp_set_num_threads(threads_.load());
     warm_prompts(lock);  // a slice of prompt reading between two steps

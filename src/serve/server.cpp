@@ -134,17 +134,17 @@ class Service {
     watched_ = fresh->card().steps;
     const std::string at = fresh->card().dir + " at step " + std::to_string(watched_);
     // The card and /v1/score change only once the engine serves the new weights, so all three
-    // always describe one model.
-    auto built = [this, fresh, at](bool ok) {
-      if (!ok) {
-        log_("could not build the nets of " + at + " (out of memory?); keeping the loaded one");
-        return;
-      }
+    // always describe one model. The lines are made here: the callback runs just after a build
+    // that may have failed for want of memory.
+    auto built = [this, fresh, done = "reloaded " + at,
+                  failed = "could not build the nets of " + at +
+                           " (out of memory?); keeping the loaded one"](bool ok) {
+      if (!ok) return log_(failed);
       {
         std::lock_guard<std::mutex> lock(model_mu_);
         model_ = fresh;
       }
-      log_("reloaded " + at);
+      log_(done);
     };
     if (!completions_->reload(impl_of(*fresh), built))
       log_("model in " + fresh->card().dir +
@@ -175,7 +175,7 @@ class Service {
     // One score at a time, on the server's threads: scoring runs outside the engine's slots,
     // and many at once on every core would starve the completions.
     std::lock_guard<std::mutex> lock(score_mu_);
-    charrnn::set_threads(cfg_.threads);  // this thread's OpenMP team
+    charrnn::set_threads(cfg_.threads);  // the library's count, taken by score() on this thread
     try {
       s = model()->score(text, o);
     } catch (const Error& e) {
