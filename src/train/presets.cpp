@@ -69,8 +69,9 @@ void check_preset_matches(const TrainConfig& given, const nlohmann::json& saved,
 
 // 2x768 takes N 32 and lr 4e-3: in 30 minutes on the Zen 4 it reached 1.4500 with N 64 and lr
 // 2e-3, 1.4382 with N 32 (1.2x the steps at 0.85x the tokens/s) and 1.4205 with N 32 and lr
-// 3e-3; on a Zen 5, 1.4048 and 1.4142 with lr 3e-3 against 1.3929 with 4e-3 (docs/quality.md).
-// The other sizes keep the values of the sweep.
+// 3e-3; on a Zen 5, 1.4048 and 1.4142 with lr 3e-3 against 1.3929 and 1.3947 with 4e-3.
+// 2x1024 keeps 2e-3: in 90 minutes on the Zen 5, 4e-3 reached 1.4231 against 1.4005
+// (docs/quality.md has the runs). The other sizes keep the values of the sweep.
 const std::vector<SizeCandidate>& auto_ladder() {
   static const std::vector<SizeCandidate> ladder = {
       {2, 128, 64, 100, 32, 2e-3}, {2, 256, 64, 100, 32, 2e-3},  {2, 512, 64, 100, 32, 2e-3},
