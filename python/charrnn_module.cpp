@@ -388,11 +388,8 @@ PYBIND11_MODULE(charrnn, m) {
         "saves the checkpoint and raises KeyboardInterrupt. Returns a dict: steps, tokens, "
         "seconds, best_val_loss, best_step, interrupted, model_dir.");
   m.def(
-      "set_threads",
-      [](int n) {
-        guarded([&] { set_threads(n); });
-      },
-      py::arg("threads"), "OpenMP threads for everything that follows (0: every core).");
+      "set_threads", [](int n) { guarded([&] { set_threads(n); }); }, py::arg("threads"),
+      "OpenMP threads for everything that follows (0: every core).");
   m.def(
       "locate_model",
       [](const std::string& name) { return guarded([&] { return locate_model(name); }); },

@@ -3,9 +3,9 @@
 
 #include <atomic>
 
+#include "api/model_impl.h"
 #include "base/fsutil.h"
 #include "charrnn/charrnn.h"
-#include "api/model_impl.h"
 #include "checkpoint/checkpoint.h"
 #include "train/trainer.h"
 
