@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -132,6 +133,47 @@ TEST_F(Api, ScoreEqualsTheEvalCommand) {
   EXPECT_EQ(s.predicted, j["predicted"].get<int64_t>());
   EXPECT_NEAR(s.bits_per_char, s.nats_per_char / std::log(2.0), 1e-12);
   EXPECT_NEAR(s.perplexity, std::exp(s.nats_per_char), 1e-9);
+}
+
+// The id of each symbol of an ASCII text, by the model's vocabulary.
+std::vector<int> ids_of(const Model& m, const std::string& text) {
+  const std::vector<std::string>& symbols = m.card().symbols;
+  std::vector<int> ids;
+  for (char ch : text)
+    ids.push_back(
+        int(std::find(symbols.begin(), symbols.end(), std::string(1, ch)) - symbols.begin()));
+  return ids;
+}
+
+TEST_F(Api, ACursorFedTextEqualsOneFedItsIdsOneByOne) {
+  const Model m = Model::open(kKjv);
+  const std::string text = "nd God said";
+  Model::Cursor by_text = m.start("A");
+  by_text.feed(text);
+  Model::Cursor by_id = m.start("A");
+  for (int id : ids_of(m, text)) by_id.feed(id);
+  EXPECT_EQ(by_text.position(), 1 + int64_t(text.size()));
+  EXPECT_EQ(by_id.position(), by_text.position());
+  EXPECT_EQ(by_id.logits(), by_text.logits());
+}
+
+TEST_F(Api, ACursorsLogitsScoreATextAsScoreDoes) {
+  const Model m = Model::open(kKjv);
+  const std::string text = "And God said, Let there be light.";
+  const std::vector<int> ids = ids_of(m, text);
+  Model::Cursor cursor = m.start(text.substr(0, 1));
+  double nats = 0;
+  for (size_t i = 1; i < ids.size(); ++i) {
+    const std::vector<float>& z = cursor.logits();
+    const double top = *std::max_element(z.begin(), z.end());
+    double sum = 0;
+    for (float v : z) sum += std::exp(double(v) - top);
+    nats += top + std::log(sum) - double(z[size_t(ids[i])]);
+    cursor.feed(ids[i]);
+  }
+  const Score s = m.score(text, {1, int(text.size())});
+  EXPECT_EQ(s.predicted, int64_t(text.size()) - 1);
+  EXPECT_NEAR(nats / double(ids.size() - 1), s.nats_per_char, 1e-4);
 }
 
 TEST_F(Api, ABadSettingIsAUsageErrorNamingTheField) {

@@ -139,6 +139,15 @@ struct Model::Cursor::State {
   State(std::shared_ptr<const Impl> m)
       : model(std::move(m)),
         net(model->ck.meta.model, 1, 1, Net::Mode::infer, model->ck.params.data(), nullptr) {}
+
+  // One symbol through the net, its state carried on; logits_v receives the next symbol's
+  // scores. The caller has checked the id and taken the thread count (once per public call,
+  // not per symbol).
+  void forward(int32_t id, std::vector<float>& logits_v) {
+    net.forward(&id, nullptr, nullptr);
+    net.carry_state();
+    logits_v.assign(net.logits(), net.logits() + model->ck.meta.model.vocab);
+  }
 };
 
 Model::Cursor::Cursor(std::shared_ptr<State> state) : state_(std::move(state)) {}
@@ -149,19 +158,20 @@ void Model::Cursor::feed(int id) {
     fail_field("id",
                "must be between 0 and " + std::to_string(V - 1) + ", got " + std::to_string(id));
   take_threads();
-  Net& net = state_->net;
-  const int32_t x = id;
-  net.forward(&x, nullptr, nullptr);
-  net.carry_state();
-  logits_.assign(net.logits(), net.logits() + V);
+  state_->forward(int32_t(id), logits_);
   ++position_;
 }
 
 void Model::Cursor::feed(const std::string& text) {
   const Impl& m = *state_->model;
   if (text.empty()) return;
-  for (int32_t id : m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, "text"), "text"))
-    feed(int(id));
+  const std::vector<int32_t> ids =
+      m.tokenizer.encode(m.vocab, m.tokenizer.prepare(text, "text"), "text");
+  take_threads();
+  for (int32_t id : ids) {  // the tokenizer's ids are the model's: no range check needed
+    state_->forward(id, logits_);
+    ++position_;
+  }
 }
 
 Model::Cursor Model::start(const std::string& prompt) const {
@@ -177,7 +187,7 @@ Model::Cursor Model::start(const std::string& prompt) const {
       std::copy_n(c_lh.data() + size_t(l) * H, H, state->net.initial_c(l).data());
   }
   Cursor c(std::move(state));
-  c.feed(int(ids.back()));
+  c.state_->forward(ids.back(), c.logits_);
   c.position_ = int64_t(ids.size());
   return c;
 }
