@@ -112,6 +112,12 @@ namespace {
 // 30 minutes gave 2x1024 1.2 (and 1.1) by the ladder, and it reached 1.4452 (1.4682 without
 // weight drop), where 2x768 at 1.7 on a Zen 4 reached 1.4170 (docs/quality.md). Hence 1.5.
 constexpr double kTokensPerParameter = 1.5;
+// Parameters per training symbol a size may have, however long the budget: past it the model
+// learns a small corpus by heart faster than any dropout here holds it back. On tinyshakespeare
+// (1.0M training symbols) 2x1024 (12.9 per symbol) reached 1.4005 in 90 minutes of a Zen 5 and
+// 1.3956 in 59 of the Xeon with AMX, where 2x768 (7.3) reached 1.3947 in 30 and 1.3691 in 90
+// (docs/quality.md). The limit lies between; 10 is not measured.
+constexpr double kMaxParametersPerSymbol = 10.0;
 // Exposure: passes over the corpus times parameters per training symbol, how far a model can
 // learn its corpus by heart. Below kDropoutExposure no dropout at all (see choose_auto); from
 // the next two the recurrent weights get DropConnect as well, 0.25 and then 0.5.
@@ -133,18 +139,20 @@ double parameters(const SizeCandidate& s, int vocab) {
 AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpec& budget,
                        int64_t train_symbols, int vocab) {
   if (measured.empty()) fail("internal: the automatic preset measured no size");
-  size_t pick = 0;
-  for (size_t i = 0; i < measured.size(); ++i)
-    if (budget_tokens(budget, measured[i], train_symbols) >=
-        kTokensPerParameter * parameters(measured[i].size, vocab))
+  const double symbols = double(std::max<int64_t>(1, train_symbols));
+  size_t pick = 0;  // the largest size the budget feeds and the corpus can hold
+  for (size_t i = 0; i < measured.size(); ++i) {
+    const double n = parameters(measured[i].size, vocab);
+    if (budget_tokens(budget, measured[i], train_symbols) >= kTokensPerParameter * n &&
+        n <= kMaxParametersPerSymbol * symbols)
       pick = i;
+  }
   const SizeMeasure& m = measured[pick];
   AutoChoice c;
   c.pick = pick;
   c.size = m.size;
   c.dtype = m.dtype;
   c.tokens = budget_tokens(budget, m, train_symbols);
-  const double symbols = double(std::max<int64_t>(1, train_symbols));
   const double params_per_symbol = parameters(c.size, vocab) / symbols;
   c.epochs = c.tokens / symbols;
   const double exposure = c.epochs * params_per_symbol;

@@ -70,9 +70,10 @@ struct BudgetSpec {
 double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_symbols);
 
 // The rule (docs/quality.md, from the sweep): the largest size whose budget gives it at least
-// kTokensPerParameter tokens per parameter, then dropout by the number of epochs that budget
-// makes of the corpus. `measured` must hold the ladder's sizes, smallest first (a prefix of
-// it: a size not measured is not chosen).
+// kTokensPerParameter tokens per parameter and which has at most kMaxParametersPerSymbol
+// parameters per training symbol, then the regularization by the epochs that budget makes of
+// the corpus and by its exposure. `measured` must hold the ladder's sizes, smallest first (a prefix
+// of it: a size not measured is not chosen).
 AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpec& budget,
                        int64_t train_symbols, int vocab);
 
