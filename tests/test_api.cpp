@@ -139,9 +139,11 @@ TEST_F(Api, ScoreEqualsTheEvalCommand) {
 std::vector<int> ids_of(const Model& m, const std::string& text) {
   const std::vector<std::string>& symbols = m.card().symbols;
   std::vector<int> ids;
-  for (char ch : text)
-    ids.push_back(
-        int(std::find(symbols.begin(), symbols.end(), std::string(1, ch)) - symbols.begin()));
+  for (char ch : text) {
+    const auto it = std::find(symbols.begin(), symbols.end(), std::string(1, ch));
+    EXPECT_NE(it, symbols.end()) << "the model has no symbol '" << ch << "'";
+    ids.push_back(it == symbols.end() ? 0 : int(it - symbols.begin()));
+  }
   return ids;
 }
 
