@@ -280,6 +280,19 @@ TEST_F(CliTraining, ABudgetedRunTimesItsSizeWithTheDropoutsGiven) {
   EXPECT_GE(training["setup"]["auto"]["measured"].size(), 1u);
 }
 
+TEST_F(CliTraining, ABudgetedRunDoesNotTimeSizesItsCorpusCannotHold) {
+  // An hour would feed every size of the ladder, but this 18,000-symbol corpus holds none past
+  // the first (at most 10 parameters per symbol): only the first is timed, the one it trains.
+  ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ +
+                "/s --minutes 60 --steps 2 --threads 1 --quiet")
+                .code,
+            0);
+  const auto training = model_json("s")["training"];
+  ASSERT_GE(training["setup"]["auto"]["measured"].size(), 1u);
+  for (const auto& m : training["setup"]["auto"]["measured"]) EXPECT_EQ(m["hidden"], 128) << m;
+  EXPECT_EQ(training["config"]["hidden"], 128);
+}
+
 TEST_F(CliTraining, ABudgetedRunPlansFromTheProbeNotFromTheProbesMixedSteps) {
   // The probe's steps run in several precisions and thread counts; a plan timed on them was
   // recorded and logged, then replaced by the probe's own at once (a step cap keeps it short).

@@ -136,6 +136,11 @@ double parameters(const SizeCandidate& s, int vocab) {
 
 }  // namespace
 
+bool corpus_holds(const SizeCandidate& s, int64_t train_symbols, int vocab) {
+  return parameters(s, vocab) <=
+         kMaxParametersPerSymbol * double(std::max<int64_t>(1, train_symbols));
+}
+
 AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpec& budget,
                        int64_t train_symbols, int vocab) {
   if (measured.empty()) fail("internal: the automatic preset measured no size");
@@ -144,7 +149,7 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   for (size_t i = 0; i < measured.size(); ++i) {
     const double n = parameters(measured[i].size, vocab);
     if (budget_tokens(budget, measured[i], train_symbols) >= kTokensPerParameter * n &&
-        n <= kMaxParametersPerSymbol * symbols)
+        corpus_holds(measured[i].size, train_symbols, vocab))
       pick = i;
   }
   const SizeMeasure& m = measured[pick];

@@ -69,6 +69,11 @@ struct BudgetSpec {
 };
 double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_symbols);
 
+// Whether the corpus can hold a size: at most kMaxParametersPerSymbol parameters per training
+// symbol, however long the budget. The ladder grows, so past the first size it cannot hold, none
+// can: the run stops timing there.
+bool corpus_holds(const SizeCandidate& s, int64_t train_symbols, int vocab);
+
 // The rule (docs/quality.md, from the sweep): the largest size whose budget gives it at least
 // kTokensPerParameter tokens per parameter and which has at most kMaxParametersPerSymbol
 // parameters per training symbol, then the regularization by the epochs that budget makes of

@@ -83,6 +83,8 @@ void Session::size_automatically() {
   std::vector<SizeMeasure> measured;                                // measured[i] is ladder[i]'s
   nlohmann::json record = nlohmann::json::array();
   for (const SizeCandidate& size : ladder) {
+    // A size the corpus cannot hold is never chosen: timing it would only spend the budget.
+    if (!measured.empty() && !corpus_holds(size, int64_t(train_ids_.size), vocab)) break;
     SizeMeasure best{size, dtypes.front().dtype, 0.0};
     if (budget.seconds > 0) {  // by time: the budget in tokens is this size's speed here
       // A fifth of the window is enough to time; the speed per token barely depends on T.
