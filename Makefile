@@ -152,7 +152,7 @@ bench: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread time
 	bash scripts/bench.sh $(BUILD)
 
-export CORPORA MINUTES NO90
+export CORPORA MINUTES NO90 REUSE_CHARRNN
 quality: build
 	@bash scripts/deps.sh python3-torch libopenblas0-pthread icu-devtools util-linux time
 	bash scripts/quality.sh $(BUILD)

@@ -8,7 +8,8 @@
 #   3. the GPT peer at its other two sizes, one core each (a fair search: the best of three
 #      sizes for the budget is reported).
 # Every corpus is read by all as the same text (tang: simplified by ICU's Hant-Hans, as charrnn
-# reads it). The peers' times exclude their evaluations. Writes quality-results/CORPUS-Mmin/
+# reads it). The peers' times exclude their evaluations. REUSE_CHARRNN=1 keeps a cell's charrnn
+# run (its model and log) where there is one, and runs only the peers. Writes quality-results/CORPUS-Mmin/
 # (charrnn/, lstm.jsonl, gpt-*.jsonl, quality.json, curves.svg), and quality-results/
 # quality.md: one table with each figure's command, date and CPU.
 set -euo pipefail
@@ -48,9 +49,14 @@ run_cell() {  # corpus minutes
   file=$(corpus_file "$name")
   cell=$out/$name-${minutes}min
   mkdir -p "$cell"
-  echo "quality: $name, $minutes minutes: charrnn train --corpus $file --minutes $minutes"
-  /usr/bin/time -f '%e s wall' "$build/charrnn" train --corpus "$file" --model "$cell/charrnn" --force \
-    --minutes "$minutes" >"$cell/charrnn.log" 2>&1
+  if [[ -n ${REUSE_CHARRNN:-} && -f $cell/charrnn/model.json ]]; then
+    # A cell assembled over two sessions of one CPU kind: charrnn's run is kept, the peers run.
+    echo "quality: $name, $minutes minutes: charrnn's run kept from $cell/charrnn (REUSE_CHARRNN)"
+  else
+    echo "quality: $name, $minutes minutes: charrnn train --corpus $file --minutes $minutes"
+    /usr/bin/time -f '%e s wall' "$build/charrnn" train --corpus "$file" --model "$cell/charrnn" --force \
+      --minutes "$minutes" >"$cell/charrnn.log" 2>&1
+  fi
   tail -n 2 "$cell/charrnn.log"
   read -r L H T N D LR < <(/usr/bin/python3 scripts/peer_settings.py "$cell/charrnn/model.json")
   echo "quality: peers beside each other, one core each: LSTM ${L}x$H and GPT sizes"
