@@ -9,9 +9,9 @@
 #      sizes for the budget is reported).
 # Every corpus is read by all as the same text (tang: simplified by ICU's Hant-Hans, as charrnn
 # reads it). The peers' times exclude their evaluations. REUSE_CHARRNN=1 keeps a cell's charrnn
-# run (its model and log) where there is one, and runs only the peers. Writes quality-results/CORPUS-Mmin/
-# (charrnn/, lstm.jsonl, gpt-*.jsonl, quality.json, curves.svg), and quality-results/
-# quality.md: one table with each figure's command, date and CPU.
+# run (its model and log) where there is one, and runs only the peers. Writes
+# quality-results/CORPUS-Mmin/ (charrnn/, lstm.jsonl, gpt-*.jsonl, quality.json, curves.svg),
+# and quality-results/quality.md: one table with each figure's command, date and CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

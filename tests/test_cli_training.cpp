@@ -281,8 +281,9 @@ TEST_F(CliTraining, ABudgetedRunTimesItsSizeWithTheDropoutsGiven) {
 }
 
 TEST_F(CliTraining, ABudgetedRunDoesNotTimeSizesItsCorpusCannotHold) {
-  // An hour would feed every size of the ladder, but this 18,000-symbol corpus holds none past
-  // the first (at most 10 parameters per symbol): only the first is timed, the one it trains.
+  // An hour would feed every size of the ladder, but this corpus of about 17,500 training
+  // symbols holds none of them (at most 10 parameters per symbol): only the smallest is timed,
+  // the one it trains, as the ladder must offer one.
   ASSERT_EQ(run("train --corpus " + corpus_ + " --model " + dir_ +
                 "/s --minutes 60 --steps 2 --threads 1 --quiet")
                 .code,
