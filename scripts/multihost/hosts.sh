@@ -71,13 +71,17 @@ link_shape() {
 # mpi K COMMAND: COMMAND (one string) on ranks 0..K-1 = crnn-h1..crnn-hK, over TCP only.
 # rtc_hwloc_vmhole none: Open MPI 4.1.4's daemon maps its hwloc topology into shared memory at
 # an address it guesses, and segfaulted there (hwloc_shmem_topology_write) in 3 of 40 launches
-# on 3 hosts, failing the launch; without the shared topology, 0 of 40.
+# on 3 hosts, failing the launch; without the shared topology, 0 of 40. Each rank's host, this
+# one and netns-rsh's, gets its own name (unshare --uts): with the machine's name shared by all,
+# 3-host launches failed in 7 of 91 runs ("ORTE does not know how to route a message"), 0 of 43
+# with it (docs/scaling.md).
 mpi() {
   local k=$1 i
   shift
   : >"$work/hostfile"
   for ((i = 1; i <= k; ++i)); do echo "crnn-h$i slots=1" >>"$work/hostfile"; done
-  ip netns exec crnn-h1 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+  ip netns exec crnn-h1 unshare --uts /bin/sh -c 'hostname crnn-h1 && exec "$@"' sh \
+    env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     timeout 600 mpirun -np "$k" --hostfile "$work/hostfile" --bind-to none \
     --mca plm_rsh_agent "$multihost_dir/netns-rsh" \
     --mca rtc_hwloc_vmhole none --mca btl tcp,self --mca btl_tcp_if_include "$subnet.0/24" \
