@@ -73,7 +73,7 @@ link_shape() {
 # an address it guesses, and segfaulted there (hwloc_shmem_topology_write) in 3 of 40 launches
 # on 3 hosts, failing the launch; without the shared topology, 0 of 40. Each rank's host, this
 # one and netns-rsh's, gets its own name (unshare --uts): with the machine's name shared by all,
-# 3-host launches failed in 7 of 91 runs ("ORTE does not know how to route a message"), 0 of 43
+# 3-host launches failed in 3 of 51 runs ("ORTE does not know how to route a message"), 0 of 43
 # with it (docs/scaling.md).
 mpi() {
   local k=$1 i
