@@ -50,7 +50,7 @@ run_cell() {  # corpus minutes
   cell=$out/$name-${minutes}min
   mkdir -p "$cell"
   if [[ -n ${REUSE_CHARRNN:-} && -f $cell/charrnn/model.json ]]; then
-    # A cell assembled over two sessions of one CPU kind: charrnn's run is kept, the peers run.
+    # charrnn's run was made on its own, earlier on this machine: it is kept, the peers run.
     echo "quality: $name, $minutes minutes: charrnn's run kept from $cell/charrnn (REUSE_CHARRNN)"
   else
     echo "quality: $name, $minutes minutes: charrnn train --corpus $file --minutes $minutes"
