@@ -217,7 +217,7 @@ int main(int argc, char** argv) try {
     PhaseTimes* times = i >= warmup + steps ? &phases : nullptr;
     net.set_profile(times);
     auto t0 = Clock::now();
-    train_step(net, adam, reducer, params, grads, x.data(), y.data(), 5.0, 2e-3f, times);
+    train_step(net, adam, &reducer, params, grads, x.data(), y.data(), 5.0, 2e-3f, times);
     if (i >= warmup && i < warmup + steps) step_s.push_back(seconds_since(t0));
   }
   if (K > 1) {  // data parallelism: communication against computation

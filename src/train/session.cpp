@@ -39,15 +39,6 @@ void check_model_dir(const TrainConfig& c) {
                "choose an empty or new directory, or set {force} to replace it");
 }
 
-// The weight matrices (not biases) of the flat block: what weight decay applies to.
-std::vector<Range> weight_ranges(const ModelConfig& c) {
-  std::vector<Range> out;
-  for (const TensorInfo& t : parameter_tensors(c))
-    if (t.shape.size() == 2 && t.name != "embedding.weight")
-      out.push_back({t.offset, t.offset + t.size});
-  return out;
-}
-
 // Fault injection for tests: the hidden setting fault_nan_steps "A-B" puts a NaN into the
 // gradient of steps A..B (1-based), as an overflow in backward would.
 void read_fault_injection(const std::string& spec, int64_t* first, int64_t* last) {
@@ -67,6 +58,14 @@ uint64_t digest64(const std::string& bytes) {
 }
 
 }  // namespace
+
+std::vector<Range> weight_ranges(const ModelConfig& c) {
+  std::vector<Range> out;
+  for (const TensorInfo& t : parameter_tensors(c))
+    if (t.shape.size() == 2 && t.name != "embedding.weight")
+      out.push_back({t.offset, t.offset + t.size});
+  return out;
+}
 
 Session::Session(const TrainConfig& c, const std::atomic<bool>* stop, const TrainCallback& report)
     : cfg_(c),

@@ -39,6 +39,9 @@ inline double seconds_since(Clock::time_point t0) {
 
 constexpr int kMaxBadStepsInARow = 5;  // then training stops: the model has diverged
 
+// The weight matrices (not biases) of the flat block: what weight decay applies to.
+std::vector<Range> weight_ranges(const ModelConfig& c);
+
 // Rank 0 leads: it alone evaluates, keeps the best (and averaged) weights, writes the
 // directory and prints; the other ranks only train. Without MPI the one process leads.
 inline bool is_lead() {

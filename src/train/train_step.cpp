@@ -9,7 +9,7 @@
 
 namespace charrnn {
 
-StepResult train_step(Net& net, Adam& adam, comm::GradientReducer& reducer,
+StepResult train_step(Net& net, Adam& adam, comm::GradientReducer* reducer,
                       std::vector<float>& params_p, std::vector<float>& grads_p,
                       const int32_t* x_tn, const int32_t* y_tn, double clip, float lr,
                       PhaseTimes* profile, bool poison_gradient) {
@@ -28,9 +28,11 @@ StepResult train_step(Net& net, Adam& adam, comm::GradientReducer& reducer,
   // Data parallel (K > 1): every rank's mean gradient -> the mean over all K * N streams.
   // After this every rank holds the same block, so clipping and Adam agree bit for bit.
   // Measured here: what the backward pass did not hide.
-  reducer.finish();
-  r.loss = comm::allreduce_mean(r.loss);
-  watch.lap(&PhaseTimes::comm);
+  if (reducer) {
+    reducer->finish();
+    r.loss = comm::allreduce_mean(r.loss);
+    watch.lap(&PhaseTimes::comm);
+  }
   r.grad_norm = clip_grad_norm(grads_p.data(), grads_p.size(), clip);
   watch.lap(&PhaseTimes::clip);
   if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) return r;  // never apply poison

@@ -49,8 +49,8 @@ double Session::train_step() {
   const int64_t step = meta_.state.step + 1;
   meta_.state.lr = schedule_.at(meta_.state.step, progress_at(plans_, meta_.state.step));
   const StepResult r = charrnn::train_step(
-      *train_net_, *adam_, *reducer_, params_p_, grads_p_, x_tn_.data(), y_tn_.data(), cfg_.clip,
-      float(meta_.state.lr), nullptr, step >= fault_first_ && step <= fault_last_);
+      *train_net_, *adam_, reducer_.get(), params_p_, grads_p_, x_tn_.data(), y_tn_.data(),
+      cfg_.clip, float(meta_.state.lr), nullptr, step >= fault_first_ && step <= fault_last_);
   if (!ema_p_.empty())  // the lead only; a skipped step averages in the unchanged weights
     ema_update(ema_p_.data(), params_p_.data(), ema_p_.size(), ema_decay_at(cfg_.ema, step - 1));
   if (r.applied) {
