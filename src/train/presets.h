@@ -74,6 +74,13 @@ double budget_tokens(const BudgetSpec& b, const SizeMeasure& m, int64_t train_sy
 // can: the run stops timing there.
 bool corpus_holds(const SizeCandidate& s, int64_t train_symbols, int vocab);
 
+// Whether a budget of time could feed the larger size `next` kTokensPerParameter tokens per
+// parameter, were it to run at twice the tokens/s per parameter of `last`, the size measured
+// before it (a larger size keeps the matmuls busier: on the Xeon without AMX 2x768 ran at
+// 0.56-0.71 of 2x512's tokens/s with 2.2 times its parameters). When not, the run stops timing.
+bool worth_timing(const SizeMeasure& last, const SizeCandidate& next, const BudgetSpec& budget,
+                  int64_t train_symbols, int vocab);
+
 // The rule (docs/quality.md, from the sweep): the largest size whose budget gives it at least
 // kTokensPerParameter tokens per parameter and which has at most kMaxParametersPerSymbol
 // parameters per training symbol, then the regularization by the epochs that budget makes of

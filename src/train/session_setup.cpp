@@ -16,14 +16,19 @@
 namespace charrnn::training {
 namespace {
 
-// Tokens/s of forward + backward of one size on the first training windows, in `dtype`, on a
-// scratch copy of the parameters: the run's own blocks and random stream are not touched.
-// Dropout and weight drop, where given, are timed as they will run.
-double time_size(const ModelConfig& model, int T, int N, IdSpan ids) {
+// Tokens/s of one size's training step as the run takes it (train_step: forward, backward,
+// clipping, Adam and the weights' re-sync, at the run's T and N, dropout as configured) on
+// the first training windows, in `dtype`, on scratch parameters and moments: the run's own
+// blocks and random stream are not touched, and no collective runs. (Until 2026-12-05 it
+// timed forward and backward alone at T 20: 1.33x the tokens/s the run then made on a Zen 5
+// in bf16, 0.85x-1.03x on the Xeon without AMX in f32, so a token per parameter meant a
+// different budget on each CPU; docs/quality.md.)
+double time_size(const ModelConfig& model, const TrainConfig& c, int T, int N, IdSpan ids) {
   const size_t P = parameter_count(model);
   std::vector<float> params(P), grads(P);
   init_parameters(model, params.data(), 1);
   Net net(model, T, N, Net::Mode::train, params.data(), grads.data());
+  Adam adam(P, c.adam, weight_ranges(model));
   Rng masks(1);
   net.set_dropout_rng(&masks);
   net.sync_weights();
@@ -33,13 +38,33 @@ double time_size(const ModelConfig& model, int T, int N, IdSpan ids) {
   for (int rep = 0; rep < 3; ++rep) {  // the first builds what it needs: not timed
     batcher.next(x.data(), y.data());
     const auto t0 = Clock::now();
-    int64_t count = 0;
-    net.forward(x.data(), y.data(), &count);
-    net.backward();
-    net.carry_state();
+    train_step(net, adam, nullptr, params, grads, x.data(), y.data(), c.clip, float(c.adam.lr));
     if (rep > 0) times.push_back(seconds_since(t0));
   }
   return double(T) * N / std::max(1e-9, (times[0] + times[1]) / 2);
+}
+
+// The size's fastest precision among `dtypes` and its tokens/s here; each timing goes into
+// `record` (model.json's setup.auto.measured).
+SizeMeasure time_fastest(const SizeCandidate& size, const std::vector<ProbeCandidate>& dtypes,
+                         const TrainConfig& c, int vocab, IdSpan ids, nlohmann::json& record) {
+  SizeMeasure best{size, dtypes.front().dtype, 0.0};
+  for (const ProbeCandidate& d : dtypes) {
+    ModelConfig m = c.model;
+    m.layers = size.layers;
+    m.hidden = size.hidden;
+    m.embed = size.embed;
+    m.vocab = vocab;
+    m.dtype = d.dtype;
+    const double rate = time_size(m, c, size.seq, size.batch, ids);
+    record.push_back({{"layers", size.layers},
+                      {"hidden", size.hidden},
+                      {"batch", size.batch},
+                      {"dtype", dtype_name(d.dtype)},
+                      {"tokens_per_s", rate}});
+    if (rate > best.tokens_per_s) best = {size, d.dtype, rate};
+  }
+  return best;
 }
 
 uint64_t bits_of(double x) {
@@ -85,30 +110,17 @@ void Session::size_automatically() {
   for (const SizeCandidate& size : ladder) {
     // A size the corpus cannot hold is never chosen: timing it would only spend the budget.
     if (!measured.empty() && !corpus_holds(size, int64_t(train_ids_.size), vocab)) break;
+    // Nor is one the budget could not feed even at twice the last size's speed per parameter.
+    if (!measured.empty() && budget.seconds > 0 &&
+        !worth_timing(measured.back(), size, budget, int64_t(train_ids_.size), vocab))
+      break;
     SizeMeasure best{size, dtypes.front().dtype, 0.0};
     if (budget.seconds > 0) {  // by time: the budget in tokens is this size's speed here
-      // A fifth of the window is enough to time; the speed per token barely depends on T.
-      const int T = std::max(1, std::min(size.seq, 20));
-      const IdSpan ids = train_ids_;
-      if (ids.size < size_t(T) * size.batch + 1) {  // the corpus is too small for it
-        if (measured.empty()) (void)Batcher(ids, size.seq, size.batch);  // for any: its message
+      if (train_ids_.size < size_t(size.seq) * size.batch + 1) {  // the corpus is too small
+        if (measured.empty()) (void)Batcher(train_ids_, size.seq, size.batch);  // its message
         break;
       }
-      for (const ProbeCandidate& d : dtypes) {
-        ModelConfig m = cfg_.model;
-        m.layers = size.layers;
-        m.hidden = size.hidden;
-        m.embed = size.embed;
-        m.vocab = vocab;
-        m.dtype = d.dtype;
-        const double rate = time_size(m, T, size.batch, ids);
-        record.push_back({{"layers", size.layers},
-                          {"hidden", size.hidden},
-                          {"batch", size.batch},
-                          {"dtype", dtype_name(d.dtype)},
-                          {"tokens_per_s", rate}});
-        if (rate > best.tokens_per_s) best = {size, d.dtype, rate};
-      }
+      best = time_fastest(size, dtypes, cfg_, vocab, train_ids_, record);
     }
     measured.push_back(best);
     // Past this size the budget per parameter only falls: stop measuring (and stop when the
