@@ -18,7 +18,7 @@ namespace {
 
 // Tokens/s of one size's training step as the run takes it (train_step: forward, backward,
 // clipping, Adam and the weights' re-sync, at the run's T and N, dropout as configured) on
-// the first training windows, in `dtype`, on scratch parameters and moments: the run's own
+// the first training windows, in `model.dtype`, on scratch parameters and moments: the run's own
 // blocks and random stream are not touched, and no collective runs. (Until 2026-12-05 it
 // timed forward and backward alone at T 20: 1.33x the tokens/s the run then made on a Zen 5
 // in bf16, 0.85x-1.03x on the Xeon without AMX in f32, so a token per parameter meant a
