@@ -169,6 +169,7 @@ AutoChoice choose_auto(const std::vector<SizeMeasure>& measured, const BudgetSpe
   c.pick = pick;
   c.size = m.size;
   c.dtype = m.dtype;
+  c.tokens_per_s = m.tokens_per_s;
   c.tokens = budget_tokens(budget, m, train_symbols);
   const double params_per_symbol = parameters(c.size, vocab) / symbols;
   c.epochs = c.tokens / symbols;

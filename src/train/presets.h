@@ -52,7 +52,8 @@ struct AutoChoice {
   size_t pick;  // the index of the size in the measured list
   SizeCandidate size;
   Dtype dtype;
-  double dropout;  // also output dropout
+  double tokens_per_s;  // its training speed here, as timed (0: not timed)
+  double dropout;       // also output dropout
   double weight_drop;
   double weight_decay;
   double tokens;    // the budget in tokens at this size

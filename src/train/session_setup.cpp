@@ -137,8 +137,11 @@ void Session::size_automatically() {
                          {"seconds", seconds_since(t0)},
                          {"choice", c.why},
                          {"dtype", dtype_name(c.dtype)}};
-  info("preset auto: " + c.why + (budget.seconds > 0 ? ", " + dtype_name(c.dtype) : "") +
-       " (measured in " + std::to_string(int(seconds_since(t0) * 10) / 10.0).substr(0, 4) + " s)");
+  char measure[80] = "";  // the speed the budget in tokens came from, beside the probe's
+  if (budget.seconds > 0)
+    std::snprintf(measure, sizeof measure, ", %s at %.0f tokens/s (measured in %.1f s)",
+                  dtype_name(c.dtype).c_str(), c.tokens_per_s, seconds_since(t0));
+  info("preset auto: " + c.why + measure);
 }
 
 void Session::switch_net(Dtype dtype) {
