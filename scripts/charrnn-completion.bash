@@ -11,8 +11,8 @@ _charrnn() {
     --corpus|--text) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --model|--resume) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --cell) COMPREPLY=($(compgen -W "lstm gru rnn" -- "$cur")); return ;;
-    --dtype) COMPREPLY=($(compgen -W "f32 bf16" -- "$cur")); return ;;
-    --preset) COMPREPLY=($(compgen -W "tiny small medium large" -- "$cur")); return ;;
+    --dtype) COMPREPLY=($(compgen -W "auto f32 bf16" -- "$cur")); return ;;
+    --preset) COMPREPLY=($(compgen -W "auto tiny small medium large none" -- "$cur")); return ;;
     --weights) COMPREPLY=($(compgen -W "best last" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then

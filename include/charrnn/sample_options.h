@@ -1,6 +1,7 @@
 // sample_options.h — how generated text is drawn: one struct for the charrnn command, the C++
 // API, the HTTP server and Python alike (charrnn.h includes it). Its table of names, ranges
-// and help (the flags, the request fields) is the library's generate/sample_table.h.
+// and help (the flags, the request fields) is the library's sample_options_table(), in
+// generate/sampler.h.
 #pragma once
 
 #include <cstdint>
