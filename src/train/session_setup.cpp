@@ -133,14 +133,15 @@ void Session::size_automatically() {
   if (comm::size() > 1)
     c = rank0_choice(ladder, measured[c.pick], c.pick, budget, int64_t(train_ids_.size), vocab);
   apply_auto_choice(c, budget.seconds > 0, cfg_);
+  const double seconds = seconds_since(t0);  // model.json and the log give the same figure
   meta_.setup["auto"] = {{"measured", record},
-                         {"seconds", seconds_since(t0)},
+                         {"seconds", seconds},
                          {"choice", c.why},
                          {"dtype", dtype_name(c.dtype)}};
   char measure[80] = "";  // the speed the budget in tokens came from, beside the probe's
   if (budget.seconds > 0)
     std::snprintf(measure, sizeof measure, ", %s at %.0f tokens/s (measured in %.1f s)",
-                  dtype_name(c.dtype).c_str(), c.tokens_per_s, seconds_since(t0));
+                  dtype_name(c.dtype).c_str(), c.tokens_per_s, seconds);
   info("preset auto: " + c.why + measure);
 }
 
